@@ -36,7 +36,7 @@ export const connection = z
   .meta({
     description: "Stage-specific SMTP settings; ignored when useGlobalSettings is true. Defaults to localhost:25 without TLS.",
     "x-kubernetes-validations": [
-      { rule: "!(self.useTLS && self.useSSL)", message: "useTLS (STARTTLS) and useSSL (implicit TLS) are mutually exclusive" },
+      { rule: "!(has(self.useTLS) && has(self.useSSL) && self.useTLS && self.useSSL)", message: "useTLS (STARTTLS) and useSSL (implicit TLS) are mutually exclusive" },
     ],
   });
 
@@ -60,12 +60,12 @@ export const templateRef = z
 export const stageSpec = z.strictObject({
   friendlyName: displayText(64).optional().meta({ description: "The authenticator type name shown to users." }),
   useGlobalSettings: z.boolean().default(false).meta({ description: "Use the operator's global SMTP ConfigMap and Secret, including its from address." }),
-  connection: connection.default({} as never),
+  connection: connection.prefault({}),
   subject: displayText(255).min(1).default("authentik Sign-in code"),
   tokenExpiry: z.int().min(1).max(1440).default(30).meta({ description: "Minutes a sent code stays valid." }),
   configureFlow: dnsLabel.optional().meta({ description: "The flow users run to set this authenticator up." }),
   codeLength: z.int().min(6).max(10).default(6),
-  limits: limits.default({} as never),
+  limits: limits.prefault({}),
   templateRef: templateRef.optional(),
 });
 export type StageSpec = z.output<typeof stageSpec>;
