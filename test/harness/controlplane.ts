@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "node:https";
 import { readFileSync } from "node:fs";
-import { ApiextensionsV1Api, CoreV1Api, type KubeConfig, type V1CustomResourceDefinition } from "@kubernetes/client-node";
+import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1CustomResourceDefinition } from "@kubernetes/client-node";
 import { createAll, readManifests } from "./manifests.ts";
 import { loadKubeconfig, writeKubeconfig } from "./kubeconfig.ts";
 import { freePort } from "./ports.ts";
@@ -190,6 +190,7 @@ export class ControlPlane {
     const crds = files.flatMap((f) => readManifests(join(crdsDir, f))) as V1CustomResourceDefinition[];
     await createAll(kc, crds);
     const api = kc.makeApiClient(ApiextensionsV1Api);
+    const custom = kc.makeApiClient(CustomObjectsApi);
     for (const crd of crds) {
       const name = crd.metadata?.name ?? "";
       await waitFor(
@@ -198,6 +199,15 @@ export class ControlPlane {
           return current.status?.conditions?.some((c) => c.type === "Established" && c.status === "True") ? true : undefined;
         },
         { what: `CRD ${name} Established`, timeoutMs: 30_000 },
+      );
+      // Established is not the end: lists answer 429 until the watch cache has initialised.
+      const { group, names, versions } = crd.spec;
+      await waitFor(
+        async () => {
+          await custom.listClusterCustomObject({ group, version: versions[0]?.name ?? "", plural: names.plural, limit: 1 });
+          return true;
+        },
+        { what: `${names.plural} to be listable`, timeoutMs: 30_000 },
       );
     }
   }

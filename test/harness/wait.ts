@@ -7,7 +7,7 @@ export interface WaitOptions {
   failFast?: () => Error | undefined;
 }
 
-export async function waitFor<T>(probe: () => Promise<T | undefined>, o: WaitOptions): Promise<T> {
+export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, o: WaitOptions): Promise<T> {
   const deadline = Date.now() + (o.timeoutMs ?? 30_000);
   let last: unknown;
   for (;;) {

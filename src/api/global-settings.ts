@@ -1,0 +1,29 @@
+// The operator-wide SMTP settings: a ConfigMap (non-secret connection settings) and a Secret
+// (credentials), both named in the operator's configuration and the Helm values.
+import { z } from "zod";
+import { emailAddress } from "./v1alpha1/common.ts";
+import { tlsMode } from "./v1alpha1/stage.ts";
+
+/** ConfigMap data is all strings; numbers are parsed here with the same bounds as the CRD. */
+const intString = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^[0-9]+$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.int().min(min).max(max));
+
+export const globalSettingsData = z.strictObject({
+  host: z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(/^[A-Za-z0-9:]([A-Za-z0-9.:-]*[A-Za-z0-9])?$/)
+    .default("localhost"),
+  port: intString(1, 65535).default(25),
+  tlsMode: tlsMode.default("None"),
+  timeout: intString(1, 300).default(10),
+  fromAddress: emailAddress.default("system@authentik.local"),
+});
+export type GlobalSettings = z.output<typeof globalSettingsData>;
+
+export const GLOBAL_CREDENTIAL_KEYS = { username: "username", password: "password" } as const;

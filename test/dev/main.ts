@@ -1,0 +1,85 @@
+// `npm run dev`: the whole thing on an embedded default. Starts a real control plane and
+// Mailpit, points the global SMTP settings at Mailpit, applies the CRDs and the examples,
+// writes a sourceable env file and keeps running until Ctrl-C, then stops everything.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { ControlPlane, OPERATOR_NAMESPACE } from "../harness/controlplane.ts";
+import { Mailpit } from "../harness/mailpit.ts";
+import { createAll, readManifests } from "../harness/manifests.ts";
+import { onTerminationSignals } from "../harness/processes.ts";
+import { repoRoot, tool } from "../harness/paths.ts";
+import { globalSettingsData } from "../../src/api/global-settings.ts";
+
+export const GLOBAL_SETTINGS_CONFIGMAP = "email-authenticator-global-settings";
+
+const devDir = resolve(process.env.EAO_DEV_DIR ?? join(repoRoot, ".dev"));
+const log = (message: string): void => console.log(`dev: ${message}`);
+
+async function main(): Promise<void> {
+  execFileSync("bash", [join(repoRoot, "tools", "build.sh")], { stdio: "inherit" });
+  rmSync(devDir, { recursive: true, force: true });
+  mkdirSync(join(devDir, "controlplane"), { recursive: true });
+  mkdirSync(join(devDir, "mailpit"), { recursive: true });
+
+  const started: { stop(): Promise<void> }[] = [];
+  const stopAll = async (): Promise<void> => {
+    log("stopping");
+    for (const s of started.reverse()) await s.stop();
+    rmSync(join(devDir, "env"), { force: true });
+    log("stopped; nothing left running");
+  };
+  onTerminationSignals(stopAll);
+
+  try {
+    const plane = await ControlPlane.start({ dir: join(devDir, "controlplane"), progress: log });
+    started.push(plane);
+    const mailpit = await Mailpit.start({ dir: join(devDir, "mailpit") });
+    started.push(mailpit);
+    log(`Mailpit: SMTP on 127.0.0.1:${mailpit.smtpPort}, web UI and API on ${mailpit.httpUrl}`);
+
+    const admin = plane.admin();
+    // Checked against the schema the operator reads it with, so a typo fails here, not later.
+    const globalSettings = { host: "127.0.0.1", port: String(mailpit.smtpPort), tlsMode: "None", timeout: "10", fromAddress: "no-reply@emailauth.localhost" };
+    globalSettingsData.parse(globalSettings);
+    await createAll(admin, [
+      {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: GLOBAL_SETTINGS_CONFIGMAP, namespace: OPERATOR_NAMESPACE },
+        data: globalSettings,
+      } as never,
+    ]);
+    const examples = join(repoRoot, "manifests", "examples");
+    for (const file of readdirSync(examples).sort()) await createAll(admin, readManifests(join(examples, file)));
+    log(`applied the CRDs and manifests/examples`);
+
+    const env = [
+      `export KUBECONFIG=${plane.info.adminKubeconfig}`,
+      `export MAILPIT_URL=${mailpit.httpUrl}`,
+      `export SMTP_ADDRESS=127.0.0.1:${mailpit.smtpPort}`,
+      `export PATH=${join(repoRoot, "tools", "bin")}:$PATH`,
+    ];
+    writeFileSync(join(devDir, "env"), `${env.join("\n")}\n`);
+    console.log(`
+  kube-apiserver  ${plane.info.server}   (etcd and logs in ${plane.info.dir})
+  Mailpit         ${mailpit.httpUrl}   (SMTP 127.0.0.1:${mailpit.smtpPort})
+  operator        joins the dev stack with the reconciler
+
+  In another shell:
+    source ${join(devDir, "env")}
+    kubectl get emailauth -A          # stages, bindings and devices (category "emailauth")
+    kubectl get eas -o wide
+
+  Ctrl-C stops everything.
+`);
+    execFileSync(tool("kubectl"), ["--kubeconfig", plane.info.adminKubeconfig, "get", "emailauth", "-A"], { stdio: "inherit" });
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+  // Stay alive until a signal arrives; the handler stops everything and exits.
+  setInterval(() => {}, 1 << 30);
+}
+
+await main();

@@ -1,0 +1,80 @@
+// The operator's identity is a real ServiceAccount bound only by the shipped RBAC: what it
+// is granted works, anything else is refused by the API server with 403.
+import { ApiextensionsV1Api, AuthenticationV1Api, AuthorizationV1Api, CoreV1Api, CustomObjectsApi, RbacAuthorizationV1Api } from "@kubernetes/client-node";
+import { beforeAll, describe, expect, it } from "vitest";
+import { GROUP, VERSION } from "../../src/api/v1alpha1/common.ts";
+import { controlPlane, createTestNamespace } from "../harness/context.ts";
+
+const plane = controlPlane();
+const operator = plane.operator();
+let ns = "";
+
+async function statusOf(call: Promise<unknown>): Promise<number> {
+  try {
+    await call;
+    return 200;
+  } catch (e) {
+    return (e as { code?: number }).code ?? -1;
+  }
+}
+
+beforeAll(async () => {
+  ns = await createTestNamespace(plane.admin(), "rbac");
+});
+
+describe("the operator's least-privilege identity", () => {
+  it("authenticates as its ServiceAccount", async () => {
+    // A SelfSubjectReview needs no grant and tells who the server thinks we are.
+    const review = await operator.makeApiClient(AuthenticationV1Api).createSelfSubjectReview({ body: {} });
+    expect(review.status?.userInfo?.username).toBe("system:serviceaccount:email-authenticator-system:email-authenticator-operator");
+  });
+
+  it("may list and watch its own kinds cluster-wide", async () => {
+    const api = operator.makeApiClient(CustomObjectsApi);
+    expect(await statusOf(api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: "emailauthenticatorstages" }))).toBe(200);
+    expect(await statusOf(api.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: "flowbindings" }))).toBe(200);
+  });
+
+  it("is refused (403) where it has no grant", async () => {
+    const core = operator.makeApiClient(CoreV1Api);
+    const custom = operator.makeApiClient(CustomObjectsApi);
+    expect(await statusOf(core.listSecretForAllNamespaces())).toBe(403);
+    expect(await statusOf(core.listConfigMapForAllNamespaces())).toBe(403);
+    expect(await statusOf(core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: "x" }, stringData: { a: "b" } } }))).toBe(403);
+    expect(await statusOf(core.createNamespace({ body: { metadata: { name: `${ns}-x` } } }))).toBe(403);
+    expect(await statusOf(operator.makeApiClient(ApiextensionsV1Api).deleteCustomResourceDefinition({ name: `flowbindings.${GROUP}` }))).toBe(403);
+    expect(await statusOf(operator.makeApiClient(RbacAuthorizationV1Api).listClusterRole())).toBe(403);
+    // Stages and bindings are the platform team's: the operator writes only their status.
+    expect(
+      await statusOf(
+        custom.createNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace: ns,
+          plural: "emailauthenticatorstages",
+          body: { apiVersion: `${GROUP}/${VERSION}`, kind: "EmailAuthenticatorStage", metadata: { name: "x" }, spec: {} },
+        }),
+      ),
+    ).toBe(403);
+  });
+
+  it("gets the same answers from the API server's own access review", async () => {
+    const admin = plane.admin().makeApiClient(AuthorizationV1Api);
+    const can = async (verb: string, resource: string, group = "") => {
+      const review = await admin.createSubjectAccessReview({
+        body: {
+          spec: {
+            user: "system:serviceaccount:email-authenticator-system:email-authenticator-operator",
+            groups: ["system:serviceaccounts", "system:serviceaccounts:email-authenticator-system", "system:authenticated"],
+            resourceAttributes: { verb, resource, group },
+          },
+        },
+      });
+      return review.status?.allowed ?? false;
+    };
+    expect(await can("watch", "emaildevices", GROUP)).toBe(true);
+    expect(await can("list", "secrets")).toBe(false);
+    expect(await can("watch", "secrets")).toBe(false);
+    expect(await can("delete", "emailauthenticatorstages", GROUP)).toBe(false);
+  });
+});
