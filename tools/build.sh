@@ -10,7 +10,7 @@ bin="$here/bin"
 stamp="$bin/.inputs.sha256"
 k8s_version=v1.36.3
 
-export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=readonly
+export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS="-mod=readonly -buildvcs=false"
 
 inputs_hash() {
   cat "$here/build.sh" "$here/go.mod" "$here/go.sum" "$here/mailpit/go.mod" "$here/mailpit/go.sum" |

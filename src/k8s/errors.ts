@@ -148,8 +148,9 @@ function scrub(message: string): string {
   return cleaned.length > MAX_MESSAGE ? `${cleaned.slice(0, MAX_MESSAGE)}…` : cleaned;
 }
 
+/** Not frozen: pino's err serializer tags the objects it logs. */
 function brand(e: KubeError): KubeError {
-  return Object.freeze(Object.defineProperty({ ...e }, NORMALIZED, { value: true, enumerable: false }));
+  return Object.defineProperty({ ...e }, NORMALIZED, { value: true, enumerable: false });
 }
 
 function headerValue(headers: unknown, name: string): unknown {
