@@ -72,6 +72,7 @@ describe("defaults", () => {
       tokenExpiry: 30,
       codeLength: 6,
       limits: { attemptsPerCode: 5, failuresPerDay: 10, resendCooldownSeconds: 60, sendsPerAddressPerHour: 5 },
+      connectionCheck: { enabled: false, intervalMinutes: 10 },
     });
     // One source of truth: what the server defaults is what the operator's schema defaults.
     expect(stageSpec.parse({})).toEqual(created.spec);

@@ -57,6 +57,13 @@ export const templateRef = z
   })
   .meta({ description: "ConfigMap with custom HTML and plain-text email templates." });
 
+export const connectionCheck = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    intervalMinutes: z.int().min(1).max(1440).default(10),
+  })
+  .meta({ description: "Periodically connect, start TLS and authenticate (no mail is sent); reported as the ConnectionVerified condition." });
+
 export const stageSpec = z.strictObject({
   friendlyName: displayText(64).optional().meta({ description: "The authenticator type name shown to users." }),
   useGlobalSettings: z.boolean().default(false).meta({ description: "Use the operator's global SMTP ConfigMap and Secret, including its from address." }),
@@ -67,6 +74,7 @@ export const stageSpec = z.strictObject({
   codeLength: z.int().min(6).max(10).default(6),
   limits: limits.prefault({}),
   templateRef: templateRef.optional(),
+  connectionCheck: connectionCheck.prefault({}),
 });
 export type StageSpec = z.output<typeof stageSpec>;
 
