@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig } from "./config.ts";
+import { ConfigError, parseConfig, unknownEnvironment } from "./config.ts";
 
 const deps = { hostname: () => "operator-7d9f", randomSuffix: () => "a1b2c3d4" };
 const parse = (argv: string[] = [], env: Record<string, string | undefined> = {}) => parseConfig(argv, env, deps);
@@ -19,9 +19,9 @@ describe("parseConfig defaults", () => {
   it("fills in every default", () => {
     expect(parse()).toEqual({
       namespaces: [],
-      operatorNamespace: "default",
+      operatorNamespace: "email-authenticator-system",
       globalSettings: {
-        namespace: "default",
+        namespace: "email-authenticator-system",
         configMapName: "email-authenticator-global-settings",
         credentialsSecretName: "email-authenticator-global-credentials",
       },
@@ -30,7 +30,7 @@ describe("parseConfig defaults", () => {
       leaderElection: {
         enabled: true,
         leaseName: "email-authenticator-operator",
-        leaseNamespace: "default",
+        leaseNamespace: "email-authenticator-system",
         identity: "operator-7d9f_a1b2c3d4",
         leaseDurationMs: 15_000,
         renewDeadlineMs: 10_000,
@@ -135,7 +135,6 @@ describe("parseConfig errors", () => {
     expect(
       problems(["--http-port=http", "--bogus=1", "serve", "--log-level", "--namespaces=ok,Not_OK"], {
         EAO_HEALTH_PORT: "70000",
-        EAO_NAMESPACE: "typo",
         EAO_LEADER_ELECT: "yes",
         EAO_LEADER_ELECT_RETRY_PERIOD: "2",
       }),
@@ -143,13 +142,20 @@ describe("parseConfig errors", () => {
       "unknown flag --bogus",
       'unexpected argument "serve"',
       "--log-level needs a value",
-      "unknown environment variable EAO_NAMESPACE",
       '--namespaces="ok,Not_OK": "Not_OK" is not a namespace name (lowercase letters, digits and \'-\', at most 63)',
       '--http-port="http": must be a port number from 1 to 65535',
       'EAO_HEALTH_PORT="70000": must be a port number from 1 to 65535',
       'EAO_LEADER_ELECT="yes": must be true or false',
       'EAO_LEADER_ELECT_RETRY_PERIOD="2": must be a positive duration such as "500ms", "15s" or "1m30s"',
     ]);
+  });
+
+  it("reports EAO_* variables that are not options, for a warning", () => {
+    expect(unknownEnvironment({ EAO_NAMESPACE: "typo", EAO_HTTP_PORT: "1", EAO_DEV_DIR: "/tmp", HOME: "/root" })).toEqual([
+      "EAO_DEV_DIR",
+      "EAO_NAMESPACE",
+    ]);
+    expect(parse([], { EAO_NAMESPACE: "typo" }).namespaces).toEqual([]);
   });
 
   it("puts all problems in the error message", () => {

@@ -46,6 +46,20 @@ export interface ConfigDeps {
   randomSuffix?: () => string;
 }
 
+/** Where the manifests and the Helm chart install the operator. */
+export const DEFAULT_OPERATOR_NAMESPACE = "email-authenticator-system";
+
+/**
+ * EAO_* variables that are not options, most likely typos. Not an error, because dev tooling
+ * shares the prefix; the caller logs them as a warning.
+ */
+export function unknownEnvironment(env: Readonly<Record<string, string | undefined>>): string[] {
+  const known = new Set(Object.keys(OPTIONS).map(envName));
+  return Object.keys(env)
+    .filter((name) => name.startsWith(ENV_PREFIX) && !known.has(name))
+    .sort();
+}
+
 export function parseConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
@@ -53,10 +67,6 @@ export function parseConfig(
 ): OperatorConfig {
   const problems: string[] = [];
   const flags = readFlags(argv, problems);
-  const known = new Set(Object.keys(OPTIONS).map(envName));
-  for (const name of Object.keys(env).filter((n) => n.startsWith(ENV_PREFIX) && !known.has(n)).sort()) {
-    problems.push(`unknown environment variable ${name}`);
-  }
 
   const values: Values = {};
   const sources: Partial<Record<Flag, string>> = {};
@@ -70,7 +80,7 @@ export function parseConfig(
   }
 
   const name = (flag: Flag) => sources[flag] ?? `--${flag}`;
-  const operatorNamespace = values["operator-namespace"] ?? "default";
+  const operatorNamespace = values["operator-namespace"] ?? DEFAULT_OPERATOR_NAMESPACE;
   const config: OperatorConfig = {
     namespaces: values.namespaces ?? [],
     operatorNamespace,

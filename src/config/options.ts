@@ -55,7 +55,7 @@ export const OPTIONS = {
   "operator-namespace": {
     schema: namespaceName,
     fallbackEnv: "POD_NAMESPACE",
-    help: "the operator's namespace (default: $POD_NAMESPACE, else default)",
+    help: "the operator's namespace (default: $POD_NAMESPACE, else email-authenticator-system)",
   },
   "global-settings-namespace": {
     schema: namespaceName,
