@@ -73,6 +73,7 @@ function reasonOf(err: unknown): string | undefined {
   return e.kind === "api" ? e.reason : undefined;
 }
 
+/** Errors of unknown origin count as retryable: the controller backs off anyway. */
 function classify(err: unknown, depth: number): KubeError {
   if (!isRecord(err)) {
     return { kind: "unknown", message: scrub(typeof err === "string" ? err : `non-error thrown: ${String(err)}`), retryable: true };

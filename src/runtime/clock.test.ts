@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { FakeClock, systemClock } from "./clock.ts";
 
 describe("FakeClock", () => {
@@ -75,5 +75,30 @@ describe("systemClock", () => {
     await new Promise<void>((resolve) => systemClock.after(5, resolve));
     expect(systemClock.now().getTime()).toBeGreaterThanOrEqual(start + 4);
     expect(cancelledFired).toBe(false);
+  });
+
+  describe("with timers longer than Node can represent", () => {
+    afterEach(() => vi.useRealTimers());
+
+    it("waits the whole delay instead of firing at once", () => {
+      vi.useFakeTimers();
+      let fired = false;
+      const thirtyDays = 30 * 24 * 3600 * 1000;
+      systemClock.after(thirtyDays, () => (fired = true));
+      vi.advanceTimersByTime(thirtyDays - 1);
+      expect(fired).toBe(false);
+      vi.advanceTimersByTime(1);
+      expect(fired).toBe(true);
+    });
+
+    it("can cancel a chained timer after its first step", () => {
+      vi.useFakeTimers();
+      let fired = false;
+      const cancel = systemClock.after(2 ** 32, () => (fired = true));
+      vi.advanceTimersByTime(2 ** 31);
+      cancel();
+      vi.advanceTimersByTime(2 ** 32);
+      expect(fired).toBe(false);
+    });
   });
 });

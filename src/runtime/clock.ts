@@ -10,11 +10,20 @@ export interface Clock {
   after(ms: number, fn: () => void): Cancel;
 }
 
+/** Node fires a timer longer than this at once (TimeoutOverflowWarning). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The wall clock and Node's timers. */
 export const systemClock: Clock = {
   now: () => new Date(),
   after(ms, fn) {
-    const timer = setTimeout(fn, Math.max(0, ms));
+    // Long delays (a requeue at a far-off expiry) are chained in steps Node can represent.
+    let timer: ReturnType<typeof setTimeout>;
+    const arm = (remaining: number): void => {
+      const step = Math.min(remaining, MAX_TIMER_MS);
+      timer = setTimeout(() => (remaining > step ? arm(remaining - step) : fn()), step);
+    };
+    arm(Math.max(0, ms));
     return () => clearTimeout(timer);
   },
 };
