@@ -62,7 +62,9 @@ export class Mailpit {
       args.push(options.tls.mode === "starttls" ? "--smtp-require-starttls" : "--smtp-require-tls");
     }
     if (options.authFile) args.push(`--smtp-auth-file=${options.authFile}`);
-    else args.push("--smtp-auth-accept-any", "--smtp-auth-allow-insecure");
+    else args.push("--smtp-auth-accept-any");
+    // Mailpit refuses AUTH over plain connections unless told otherwise; a test relay may allow it.
+    if (!options.tls) args.push("--smtp-auth-allow-insecure");
     const group = new ProcessGroup();
     const process = group.start("mailpit", tool("mailpit"), args, join(dir, "mailpit.log"));
     const httpUrl = `http://127.0.0.1:${httpPort}`;

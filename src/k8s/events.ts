@@ -1,0 +1,44 @@
+// Kubernetes Events on our objects (events.k8s.io/v1), for `kubectl describe` and
+// `kubectl get events`. Recording is best effort: a failed Event never fails a reconcile.
+import { randomBytes } from "node:crypto";
+import { EventsV1Api, type KubeConfig } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import type { Clock } from "../runtime/clock.ts";
+
+export interface EventTarget {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  uid?: string;
+}
+
+export interface EventRecorder {
+  record(target: EventTarget, type: "Normal" | "Warning", reason: string, message: string, action?: string): Promise<void>;
+}
+
+export function eventRecorder(kc: KubeConfig, options: { component: string; instance: string; clock: Clock; log: Logger }): EventRecorder {
+  const api = kc.makeApiClient(EventsV1Api);
+  return {
+    async record(target, type, reason, message, action = "Reconcile") {
+      try {
+        await api.createNamespacedEvent({
+          namespace: target.namespace,
+          body: {
+            metadata: { name: `${target.name}.${randomBytes(8).toString("hex")}`, namespace: target.namespace },
+            eventTime: options.clock.now(),
+            reportingController: options.component,
+            reportingInstance: options.instance,
+            action,
+            type,
+            reason,
+            note: message.slice(0, 1024),
+            regarding: { apiVersion: target.apiVersion, kind: target.kind, namespace: target.namespace, name: target.name, uid: target.uid },
+          },
+        });
+      } catch (e) {
+        options.log.warn({ err: e, reason }, "could not record an Event");
+      }
+    },
+  };
+}
