@@ -1,0 +1,44 @@
+import { Registry } from "prom-client";
+import { afterEach, describe, expect, it } from "vitest";
+import { OperatorMetrics } from "./metrics.ts";
+import { startHealthServer } from "./health-server.ts";
+
+let close: (() => Promise<void>) | undefined;
+afterEach(async () => close?.());
+
+describe("health server", () => {
+  it("answers /healthz always and /readyz only when every check is ready, naming the rest", async () => {
+    let synced = false;
+    const s = await startHealthServer({ port: 0, host: "127.0.0.1", registry: new Registry(), checks: () => [{ name: "informer emailauthenticatorstages", ready: () => synced }] });
+    close = s.close;
+    const get = (p: string) => fetch(`http://127.0.0.1:${s.port}${p}`);
+    expect((await get("/healthz")).status).toBe(200);
+    const notReady = await get("/readyz");
+    expect(notReady.status).toBe(503);
+    expect(await notReady.text()).toBe("not ready: informer emailauthenticatorstages\n");
+    synced = true;
+    expect((await get("/readyz")).status).toBe(200);
+    expect((await get("/nope")).status).toBe(404);
+  });
+
+  it("exposes reconcile, queue, watch and leader metrics", async () => {
+    let now = 10_000;
+    const metrics = new OperatorMetrics(() => now);
+    metrics.onReconcile("stage", "success", 12);
+    metrics.onReconcile("stage", "error", 3);
+    metrics.onQueueDepth("stage", 4);
+    metrics.onWatchRestart("secrets");
+    metrics.onEvent("secrets", new Date(7_000));
+    metrics.leader.set(1);
+    const s = await startHealthServer({ port: 0, host: "127.0.0.1", registry: metrics.registry, checks: () => [] });
+    close = s.close;
+    const text = await (await fetch(`http://127.0.0.1:${s.port}/metrics`)).text();
+    expect(text).toMatch(/emailauth_reconcile_total\{controller="stage",result="success"\} 1/);
+    expect(text).toMatch(/emailauth_reconcile_errors_total\{controller="stage"\} 1/);
+    expect(text).toMatch(/emailauth_workqueue_depth\{controller="stage"\} 4/);
+    expect(text).toMatch(/emailauth_watch_restarts_total\{resource="secrets"\} 1/);
+    expect(text).toMatch(/emailauth_watch_last_event_age_seconds\{resource="secrets"\} 3/);
+    expect(text).toMatch(/emailauth_leader 1/);
+    now = 20_000;
+  });
+});
