@@ -3,7 +3,7 @@
 import { ApiextensionsV1Api, AuthenticationV1Api, AuthorizationV1Api, CoreV1Api, CustomObjectsApi, RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { beforeAll, describe, expect, it } from "vitest";
 import { GROUP, VERSION } from "../../src/api/v1alpha1/common.ts";
-import { controlPlane, createTestNamespace } from "../harness/context.ts";
+import { controlPlane, createTestNamespace, grantOperatorNamespace } from "../harness/context.ts";
 
 const plane = controlPlane();
 const operator = plane.operator();
@@ -56,6 +56,15 @@ describe("the operator's least-privilege identity", () => {
         }),
       ),
     ).toBe(403);
+  });
+
+  it("reaches Secrets only in namespaces it was granted, never cluster-wide", async () => {
+    const granted = await createTestNamespace(plane.admin(), "rbac-granted");
+    await grantOperatorNamespace(plane.admin(), granted);
+    const core = operator.makeApiClient(CoreV1Api);
+    expect(await statusOf(core.listNamespacedSecret({ namespace: granted }))).toBe(200);
+    expect(await statusOf(core.listNamespacedSecret({ namespace: ns }))).toBe(403);
+    expect(await statusOf(core.listSecretForAllNamespaces())).toBe(403);
   });
 
   it("gets the same answers from the API server's own access review", async () => {
