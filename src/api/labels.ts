@@ -1,0 +1,17 @@
+// Labels, annotations and types the operator puts on what it creates. Values never carry PII:
+// execution Secrets are found by stage and purpose, not by user or address.
+import { GROUP } from "./v1alpha1/common.ts";
+
+export const MANAGED_BY = { "app.kubernetes.io/managed-by": "email-authenticator-operator" } as const;
+
+export const COMPONENT_LABEL = `${GROUP}/component`;
+export const STAGE_LABEL = `${GROUP}/stage`;
+export const EXECUTION_COMPONENT = "execution";
+export const EXECUTION_SECRET_TYPE = `${GROUP}/execution`;
+export const EXPIRES_AT_ANNOTATION = `${GROUP}/expires-at`;
+
+/** Removed only after the stage's pending executions are gone. */
+export const STAGE_FINALIZER = `${GROUP}/executions`;
+
+export const executionSelector = (stage?: string): string =>
+  `${COMPONENT_LABEL}=${EXECUTION_COMPONENT}${stage ? `,${STAGE_LABEL}=${stage}` : ""}`;

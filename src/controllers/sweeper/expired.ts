@@ -1,0 +1,13 @@
+// Which execution Secrets the sweeper deletes: those whose expiry annotation has passed. An
+// unreadable annotation counts as expired, since nothing can use such an execution.
+import type { V1Secret } from "@kubernetes/client-node";
+import { EXPIRES_AT_ANNOTATION } from "../../api/labels.ts";
+
+export function expiredExecutions(secrets: readonly V1Secret[], now: Date, max: number): V1Secret[] {
+  return secrets
+    .filter((s) => {
+      const at = Date.parse(s.metadata?.annotations?.[EXPIRES_AT_ANNOTATION] ?? "");
+      return Number.isNaN(at) || at <= now.getTime();
+    })
+    .slice(0, max);
+}
