@@ -15,7 +15,8 @@ describe("planEmailDevice", () => {
 
   it("says that its stage is gone, and stays", () => {
     const plan = planEmailDevice({ namespace: "app", generation: 1, spec: spec(true), stageExists: false }, now);
-    expect(ready(plan)).toMatchObject({ status: "False", reason: "StageNotFound", message: expect.stringContaining("EmailAuthenticatorStage app/email does not exist; the device is kept") });
+    expect(ready(plan)).toMatchObject({ status: "False", reason: "StageNotFound" });
+    expect(ready(plan)?.message).toContain("EmailAuthenticatorStage app/email does not exist; the device is kept");
   });
 
   it("waits while unconfirmed", () => {
