@@ -15,7 +15,7 @@ export interface HealthServerOptions {
   registry: Registry;
 }
 
-export async function startHealthServer(options: HealthServerOptions): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+export async function startHealthServer(options: HealthServerOptions): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (req.method !== "GET" && req.method !== "HEAD") {

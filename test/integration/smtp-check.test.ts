@@ -52,13 +52,18 @@ afterAll(async () => {
 describe("checkConnection", () => {
   it("verifies plain SMTP, STARTTLS and implicit TLS against a private CA", async () => {
     expect(await checkConnection(base(plain.smtpPort))).toMatchObject({ ok: true, reason: "Verified" });
-    expect(await checkConnection(base(starttls.smtpPort, { tlsMode: "STARTTLS", ca: pki.caPem }))).toMatchObject({ ok: true, message: expect.stringMatching(/with STARTTLS/) });
-    expect(await checkConnection(base(implicit.smtpPort, { tlsMode: "ImplicitTLS", ca: pki.caPem }))).toMatchObject({ ok: true, message: expect.stringMatching(/with implicit TLS/) });
+    const viaStarttls = await checkConnection(base(starttls.smtpPort, { tlsMode: "STARTTLS", ca: pki.caPem }));
+    expect(viaStarttls.ok).toBe(true);
+    expect(viaStarttls.message).toMatch(/with STARTTLS/);
+    const viaImplicit = await checkConnection(base(implicit.smtpPort, { tlsMode: "ImplicitTLS", ca: pki.caPem }));
+    expect(viaImplicit.ok).toBe(true);
+    expect(viaImplicit.message).toMatch(/with implicit TLS/);
   });
 
   it("authenticates with the right password and reports AuthFailed without echoing a wrong one", async () => {
     const ok = await checkConnection(base(withAuth.smtpPort, { tlsMode: "STARTTLS", ca: pki.caPem, auth: { user: "mailer", pass: "s3cret" } }));
-    expect(ok).toMatchObject({ ok: true, message: expect.stringMatching(/authenticated/) });
+    expect(ok.ok).toBe(true);
+    expect(ok.message).toMatch(/and authenticated/);
     const bad = await checkConnection(base(withAuth.smtpPort, { tlsMode: "STARTTLS", ca: pki.caPem, auth: { user: "mailer", pass: "wrong-pass-42" } }));
     expect(bad).toMatchObject({ ok: false, reason: "AuthFailed" });
     expect(bad.message).not.toContain("wrong-pass-42");
