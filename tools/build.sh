@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the real components used by tests and the dev stack from Go modules:
-# kube-apiserver, etcd and kubectl (this module) and Mailpit (./mailpit, kept apart so its
-# dependency versions cannot move the control plane's). Output goes to tools/bin (git-ignored).
+# kube-apiserver, etcd and kubectl (this module), Mailpit (./mailpit) and Helm (./helm), the last two
+# kept apart so their dependency versions cannot move the control plane's. Output goes to tools/bin
+# (git-ignored).
 # A stamp of the inputs makes later runs a no-op until go.mod/go.sum or this script change.
 set -euo pipefail
 
@@ -13,11 +14,12 @@ k8s_version=v1.36.3
 export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS="-mod=readonly -buildvcs=false"
 
 inputs_hash() {
-  cat "$here/build.sh" "$here/go.mod" "$here/go.sum" "$here/mailpit/go.mod" "$here/mailpit/go.sum" |
+  cat "$here/build.sh" "$here/go.mod" "$here/go.sum" "$here/mailpit/go.mod" "$here/mailpit/go.sum" \
+    "$here/helm/go.mod" "$here/helm/go.sum" |
     sha256sum | cut -d' ' -f1
 }
 
-binaries=(etcd kube-apiserver kubectl mailpit)
+binaries=(etcd kube-apiserver kubectl mailpit helm)
 want=$(inputs_hash)
 up_to_date=1
 [[ -f $stamp && $(cat "$stamp") == "$want" ]] || up_to_date=0
@@ -62,6 +64,7 @@ build "$here" go.etcd.io/etcd/server/v3 etcd
 build "$here" k8s.io/kubernetes/cmd/kube-apiserver kube-apiserver "$version_flags"
 build "$here" k8s.io/kubernetes/cmd/kubectl kubectl "$version_flags"
 build "$here/mailpit" github.com/axllent/mailpit mailpit "-X github.com/axllent/mailpit/config.Version=v1.33.1"
+build "$here/helm" helm.sh/helm/v3/cmd/helm helm "-X helm.sh/helm/v3/internal/version.version=v3.22.0 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=37 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=37"
 
 echo "$want" >"$stamp"
 echo "tools: built ${binaries[*]} in $((SECONDS - started))s; $(du -sh "$bin" | cut -f1) in $bin"
