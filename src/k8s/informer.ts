@@ -1,0 +1,284 @@
+// A list-watch cache of one collection that never gives up, after client-go's reflector, on
+// client-node's Watch (see list-watch.ts). One loop owns everything, so exactly one request is
+// in flight at any time:
+//   LIST → WATCH from its resourceVersion (bookmarks on, server timeout 300–600 s) → the watch
+//   ends cleanly → WATCH again from the last resourceVersion seen (events and bookmarks alike);
+//   410 Expired/Gone → LIST again, handlers get the difference as add/update/delete;
+//   any other failure → wait (jittered 1 s doubling to 30 s) and retry; the wait resets after a
+//   successful LIST or the first event of a watch;
+//   nothing at all for longer than the idle limit → abort and WATCH again (half-open sockets).
+// A periodic resync hands every cached key to the resync handlers, to catch drift that no
+// event reports. client-node's own informer stops for good on most errors (§B.3); this does not.
+import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { Backoff, jittered } from "../runtime/backoff.ts";
+import { systemClock } from "../runtime/clock.ts";
+import type { Cancel, Clock } from "../runtime/clock.ts";
+import { sleep } from "../runtime/sleep.ts";
+import { normalizeError } from "./errors.ts";
+import { EventHandlers } from "./event-handlers.ts";
+import type { AddHandler, DeleteHandler, ResyncHandler, UpdateHandler } from "./event-handlers.ts";
+import { createListWatch } from "./list-watch.ts";
+import type { ListWatch, ListWatchOptions, WatchEvent } from "./list-watch.ts";
+import { resourceName } from "./resource.ts";
+import type { ResourceRef } from "./resource.ts";
+import { keyOf, Store } from "./store.ts";
+import { Watchdog } from "./watchdog.ts";
+
+/** Why a new LIST or WATCH was started: the server closed the watch, 410, a failure, or silence. */
+export type RestartReason = "closed" | "expired" | "error" | "idle";
+
+/** Implemented with prom-client elsewhere; kept abstract so the informer stays testable. */
+export interface InformerMetrics {
+  onWatchRestart(informer: string, reason: RestartReason): void;
+  /** An event or bookmark arrived (the last-event timestamp gauge). */
+  onEvent(informer: string, at: Date): void;
+}
+
+export interface InformerOptions<T> {
+  /** Names the informer in logs and metrics. */
+  name: string;
+  listWatch: ListWatch<T>;
+  log: Logger;
+  clock?: Clock;
+  metrics?: InformerMetrics;
+  /**
+   * Silence after which a watch is presumed dead (default 6 min). The API server sends bookmarks
+   * roughly every minute, but only once its watch cache has seen progress, so a quiet custom
+   * collection can go minutes without one. Either way a watch never stays silent past its own
+   * server-side timeout, so the limit used is at most that timeout plus 30 s.
+   */
+  idleLimitMs?: number;
+  /** Period of the resync handlers (default 10 min); 0 turns resync off. */
+  resyncPeriodMs?: number;
+  /** Delays between failed attempts (default 1 s doubling to 30 s, 10 % jitter). */
+  backoff?: Backoff;
+  /** Server-side watch timeout (default random 300–600 s, as client-go). */
+  watchTimeoutSeconds?: () => number;
+}
+
+export const DEFAULT_IDLE_LIMIT_MS = 360_000;
+const IDLE_GRACE_MS = 30_000;
+const NO_METRICS: InformerMetrics = { onWatchRestart: () => {}, onEvent: () => {} };
+
+type SyncWaiter = (synced: boolean) => void;
+
+export class Informer<T extends KubernetesObject> {
+  readonly name: string;
+  readonly #lw: ListWatch<T>;
+  readonly #log: Logger;
+  readonly #clock: Clock;
+  readonly #metrics: InformerMetrics;
+  readonly #idleLimitMs: number;
+  readonly #resyncPeriodMs: number;
+  readonly #backoff: Backoff;
+  readonly #watchTimeoutSeconds: () => number;
+  readonly #store = new Store<T>();
+  readonly #handlers: EventHandlers<T>;
+  readonly #stop = new AbortController();
+  #run: Promise<void> | undefined;
+  #resourceVersion = "";
+  #eventsSinceList = 0;
+  #synced = false;
+  #syncWaiters: SyncWaiter[] = [];
+  #cancelResync: Cancel | undefined;
+
+  constructor(options: InformerOptions<T>) {
+    this.name = options.name;
+    this.#lw = options.listWatch;
+    this.#log = options.log.child({ informer: options.name });
+    this.#clock = options.clock ?? systemClock;
+    this.#metrics = options.metrics ?? NO_METRICS;
+    this.#idleLimitMs = options.idleLimitMs ?? DEFAULT_IDLE_LIMIT_MS;
+    this.#resyncPeriodMs = options.resyncPeriodMs ?? 600_000;
+    if (!(this.#resyncPeriodMs >= 0)) throw new RangeError("resyncPeriodMs must be 0 or positive");
+    this.#backoff = options.backoff ?? new Backoff({ initialMs: 1000, maxMs: 30_000, jitter: 0.1 });
+    this.#watchTimeoutSeconds = options.watchTimeoutSeconds ?? (() => Math.floor(jittered(300, 1)));
+    this.#handlers = new EventHandlers(this.#log);
+  }
+
+  onAdd(h: AddHandler<T>): this {
+    this.#handlers.onAdd(h);
+    return this;
+  }
+
+  onUpdate(h: UpdateHandler<T>): this {
+    this.#handlers.onUpdate(h);
+    return this;
+  }
+
+  onDelete(h: DeleteHandler<T>): this {
+    this.#handlers.onDelete(h);
+    return this;
+  }
+
+  onResync(h: ResyncHandler<T>): this {
+    this.#handlers.onResync(h);
+    return this;
+  }
+
+  start(): void {
+    if (this.#stop.signal.aborted) throw new Error(`informer ${this.name} was stopped and cannot start again`);
+    if (this.#run) throw new Error(`informer ${this.name} was already started`);
+    this.#run = this.#loop();
+  }
+
+  /** Aborts the request in flight and resolves once it is over and nothing else will start. */
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    this.#cancelResync?.();
+    this.#settleWaiters(false);
+    await this.#run;
+  }
+
+  /** True once the first LIST has been applied to the cache (and stays true). */
+  hasSynced(): boolean {
+    return this.#synced;
+  }
+
+  /** Resolves true once synced, or false if the informer is stopped first. */
+  waitForSync(): Promise<boolean> {
+    if (this.#synced) return Promise.resolve(true);
+    if (this.#stop.signal.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => this.#syncWaiters.push(resolve));
+  }
+
+  get(namespace: string | undefined, name: string): T | undefined {
+    return this.#store.get(namespace, name);
+  }
+
+  list(namespace?: string): T[] {
+    return this.#store.list(namespace);
+  }
+
+  /** The resourceVersion the next WATCH would start from. */
+  get resourceVersion(): string {
+    return this.#resourceVersion;
+  }
+
+  async #loop(): Promise<void> {
+    const signal = this.#stop.signal;
+    let relist = true;
+    while (!signal.aborted) {
+      let reason: RestartReason;
+      let delayMs = 0;
+      try {
+        if (relist) {
+          await this.#list(signal);
+          relist = false;
+        }
+        const outcome = await this.#watch(signal);
+        reason = outcome.idle ? "idle" : "closed";
+        // A watch the server ends before sending anything is a failure in disguise; without
+        // the wait, a server that keeps doing that would be hammered.
+        if (!outcome.idle && outcome.events === 0) delayMs = this.#backoff.next();
+      } catch (err) {
+        if (signal.aborted) break;
+        const error = normalizeError(err);
+        if (error.status === 410) {
+          relist = true;
+          reason = "expired";
+          // Relist at once if the watch got anywhere; a LIST whose own resourceVersion is
+          // already too old would otherwise loop without pause.
+          if (this.#eventsSinceList === 0) delayMs = this.#backoff.next();
+          this.#log.info({ resourceVersion: this.#resourceVersion, message: error.message }, "resourceVersion expired; listing again");
+        } else {
+          reason = "error";
+          delayMs = Math.max(this.#backoff.next(), (error.retryAfterSeconds ?? 0) * 1000);
+          const level = error.retryable ? "warn" : "error";
+          this.#log[level]({ err: error, relist, retryInMs: Math.round(delayMs) }, relist ? "list failed" : "watch failed");
+        }
+      }
+      this.#metrics.onWatchRestart(this.name, reason);
+      if (delayMs > 0) await sleep(this.#clock, delayMs, signal);
+    }
+  }
+
+  async #list(signal: AbortSignal): Promise<void> {
+    const { items, resourceVersion } = await this.#lw.list(signal);
+    if (signal.aborted) return;
+    const deltas = this.#store.replace(items);
+    this.#resourceVersion = resourceVersion;
+    this.#eventsSinceList = 0;
+    this.#backoff.reset();
+    this.#log.debug({ items: items.length, changes: deltas.length, resourceVersion }, "listed");
+    for (const delta of deltas) this.#handlers.dispatch(delta);
+    if (!this.#synced) {
+      this.#synced = true;
+      this.#settleWaiters(true);
+      this.#scheduleResync();
+    }
+  }
+
+  async #watch(signal: AbortSignal): Promise<{ idle: boolean; events: number }> {
+    const attempt = new AbortController();
+    let idle = false;
+    let events = 0;
+    const timeoutSeconds = this.#watchTimeoutSeconds();
+    const limitMs = Math.min(this.#idleLimitMs, timeoutSeconds * 1000 + IDLE_GRACE_MS);
+    const watchdog = new Watchdog(this.#clock, limitMs, () => {
+      idle = true;
+      this.#log.warn({ idleLimitMs: limitMs, resourceVersion: this.#resourceVersion }, "watch silent for too long; restarting it");
+      attempt.abort();
+    });
+    watchdog.arm();
+    try {
+      await this.#lw.watch({ resourceVersion: this.#resourceVersion, timeoutSeconds, signal: AbortSignal.any([signal, attempt.signal]) }, (event) => {
+        watchdog.touch();
+        if (++events === 1) this.#backoff.reset();
+        this.#eventsSinceList++;
+        this.#metrics.onEvent(this.name, this.#clock.now());
+        this.#apply(event);
+      });
+      return { idle: false, events };
+    } catch (err) {
+      if (idle && !signal.aborted) return { idle: true, events };
+      throw err;
+    } finally {
+      watchdog.disarm();
+    }
+  }
+
+  #apply(event: WatchEvent<T>): void {
+    const { object } = event;
+    const rv = object.metadata?.resourceVersion;
+    if (event.type === "DELETED") {
+      this.#store.remove(object);
+      this.#handlers.dispatch({ type: "delete", object });
+    } else if (event.type !== "BOOKMARK") {
+      const old = this.#store.upsert(object);
+      this.#handlers.dispatch(old ? { type: "update", old, object } : { type: "add", object });
+    }
+    if (rv) this.#resourceVersion = rv;
+  }
+
+  #scheduleResync(): void {
+    if (this.#resyncPeriodMs === 0 || this.#stop.signal.aborted) return;
+    this.#cancelResync = this.#clock.after(this.#resyncPeriodMs, () => {
+      for (const obj of this.#store.list()) {
+        this.#handlers.resync(keyOf(obj), obj);
+      }
+      this.#scheduleResync();
+    });
+  }
+
+  #settleWaiters(synced: boolean): void {
+    const waiters = this.#syncWaiters;
+    this.#syncWaiters = [];
+    for (const w of waiters) w(synced);
+  }
+}
+
+export interface CreateInformerOptions<T> extends Omit<InformerOptions<T>, "listWatch" | "name">, Omit<ListWatchOptions, "requestTimeoutMs"> {
+  name?: string;
+}
+
+/** An informer for `ref` through `kc`, with client-node's own watch timer set just past the idle limit. */
+export function createInformer<T extends KubernetesObject>(kc: KubeConfig, ref: ResourceRef, options: CreateInformerOptions<T>): Informer<T> {
+  const idleLimitMs = options.idleLimitMs ?? DEFAULT_IDLE_LIMIT_MS;
+  const { labelSelector, fieldSelector, pageSize } = options;
+  // The watchdog on the injected clock should win; client-node's timer is the backstop that
+  // also bounds a connect that never completes (it cannot be aborted any other way).
+  const listWatch = createListWatch<T>(kc, ref, { labelSelector, fieldSelector, pageSize, requestTimeoutMs: idleLimitMs + IDLE_GRACE_MS });
+  return new Informer<T>({ ...options, name: options.name ?? resourceName(ref), listWatch });
+}
