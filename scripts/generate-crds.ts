@@ -1,8 +1,10 @@
-// Writes crds/<plural>.yaml from src/api (the single source of truth for the schemas).
+// Writes crds/<plural>.yaml and the chart's CRD templates from src/api (the single source of
+// truth for the schemas).
 import { writeFileSync } from "node:fs";
 import { crdFiles } from "../src/api/crd-files.ts";
+import { chartCrdFiles } from "./chart-crd-files.ts";
 
-for (const { path, text } of crdFiles()) {
+for (const { path, text } of [...crdFiles(), ...chartCrdFiles()]) {
   writeFileSync(new URL(`../${path}`, import.meta.url), text);
   console.log(`wrote ${path}`);
 }
