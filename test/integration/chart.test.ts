@@ -127,8 +127,9 @@ describe("the rendered chart on a real API server", () => {
     expect(admitted.stdout).toContain("created (server dry run)");
 
     // The same pod without its security contexts is refused: the check above is a real one.
-    const containers = (deployment.spec.template.spec.containers as Record<string, unknown>[]).map(({ securityContext: _, ...c }) => c);
-    const { securityContext: _, ...bare } = deployment.spec.template.spec;
+    const withoutSecurityContext = ({ securityContext: _, ...rest }: Record<string, unknown>) => rest;
+    const bare = withoutSecurityContext(deployment.spec.template.spec);
+    const containers = (deployment.spec.template.spec.containers as Record<string, unknown>[]).map(withoutSecurityContext);
     const refused = kubectl(["create", "--dry-run=server"], [pod({ ...bare, containers })]);
     expect(refused.status).not.toBe(0);
     expect(refused.stderr).toContain('violates PodSecurity "restricted:latest"');
