@@ -12,7 +12,7 @@ import { dump } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GROUP } from "../../src/api/v1alpha1/common.ts";
 import { controlPlane, createTestNamespace } from "../harness/context.ts";
-import { render, type RenderedObject } from "../harness/helm.ts";
+import { chartDir, helm, render, type RenderedObject } from "../harness/helm.ts";
 import { tool } from "../harness/paths.ts";
 
 const plane = controlPlane();
@@ -133,6 +133,29 @@ describe("the rendered chart on a real API server", () => {
     const refused = kubectl(["create", "--dry-run=server"], [pod({ ...bare, containers })]);
     expect(refused.status).not.toBe(0);
     expect(refused.stderr).toContain('violates PodSecurity "restricted:latest"');
+  });
+
+  it("installs through Helm's own install path (server-side dry run), NOTES included", () => {
+    const result = helm([
+      "install",
+      `${release}-helm`,
+      chartDir,
+      "--namespace",
+      releaseNs,
+      "--kubeconfig",
+      plane.info.adminKubeconfig,
+      "--dry-run=server",
+      // The shared control plane's CRDs belong to no release; Helm would refuse to adopt them.
+      "--set",
+      "crds.enabled=false",
+      "--set-json",
+      `watchNamespaces=${JSON.stringify(watched)}`,
+    ]);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("STATUS: pending-install");
+    expect(result.stdout).toContain(`Watched namespaces: ${watched.join(", ")}.`);
+    expect(result.stdout).toContain("CRDs: not managed by this release");
   });
 
   describe("grants the operator's ServiceAccount", () => {
