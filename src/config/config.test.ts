@@ -23,7 +23,7 @@ describe("parseConfig defaults", () => {
       globalSettings: {
         namespace: "email-authenticator-system",
         configMapName: "email-authenticator-global-settings",
-        credentialsSecretName: "email-authenticator-global-credentials",
+        credentialsSecretName: "",
       },
       httpPort: 8080,
       healthPort: 8081,

@@ -87,7 +87,7 @@ export function parseConfig(
     globalSettings: {
       namespace: values["global-settings-namespace"] ?? operatorNamespace,
       configMapName: values["global-settings-configmap"] ?? "email-authenticator-global-settings",
-      credentialsSecretName: values["global-credentials-secret"] ?? "email-authenticator-global-credentials",
+      credentialsSecretName: values["global-credentials-secret"] ?? "",
     },
     httpPort: values["http-port"] ?? 8080,
     healthPort: values["health-port"] ?? 8081,

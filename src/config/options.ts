@@ -66,8 +66,9 @@ export const OPTIONS = {
     help: "ConfigMap with global SMTP settings (default: email-authenticator-global-settings)",
   },
   "global-credentials-secret": {
-    schema: objectName,
-    help: "Secret with global SMTP credentials (default: email-authenticator-global-credentials)",
+    // Empty means the global relay takes no AUTH; a named Secret must then exist.
+    schema: z.union([z.literal(""), objectName]),
+    help: "Secret with global SMTP credentials, e.g. email-authenticator-global-credentials (default: none, no AUTH)",
   },
   "http-port": { schema: port, help: "port of the HTTP API (default: 8080)" },
   "health-port": { schema: port, help: "port of /healthz, /readyz and /metrics (default: 8081)" },

@@ -26,7 +26,7 @@ export function eventRecorder(kc: KubeConfig, options: { component: string; inst
           namespace: target.namespace,
           body: {
             metadata: { name: `${target.name}.${randomBytes(8).toString("hex")}`, namespace: target.namespace },
-            eventTime: options.clock.now(),
+            eventTime: microTime(options.clock.now()),
             reportingController: options.component,
             reportingInstance: options.instance,
             action,
@@ -41,4 +41,12 @@ export function eventRecorder(kc: KubeConfig, options: { component: string; inst
       }
     },
   };
+}
+
+/**
+ * metav1.MicroTime wants exactly six fractional digits; the client would send a Date with
+ * three and the API server refuses it, so the string goes through as is.
+ */
+export function microTime(t: Date): Date {
+  return t.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z") as unknown as Date;
 }

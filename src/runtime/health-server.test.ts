@@ -27,7 +27,7 @@ describe("health server", () => {
     metrics.onReconcile("stage", "success", 12);
     metrics.onReconcile("stage", "error", 3);
     metrics.onQueueDepth("stage", 4);
-    metrics.onWatchRestart("secrets");
+    metrics.onWatchRestart("secrets", "idle");
     metrics.onEvent("secrets", new Date(7_000));
     metrics.leader.set(1);
     const s = await startHealthServer({ port: 0, host: "127.0.0.1", registry: metrics.registry, checks: () => [] });
@@ -36,7 +36,7 @@ describe("health server", () => {
     expect(text).toMatch(/emailauth_reconcile_total\{controller="stage",result="success"\} 1/);
     expect(text).toMatch(/emailauth_reconcile_errors_total\{controller="stage"\} 1/);
     expect(text).toMatch(/emailauth_workqueue_depth\{controller="stage"\} 4/);
-    expect(text).toMatch(/emailauth_watch_restarts_total\{resource="secrets"\} 1/);
+    expect(text).toMatch(/emailauth_watch_restarts_total\{resource="secrets",reason="idle"\} 1/);
     expect(text).toMatch(/emailauth_watch_last_event_age_seconds\{resource="secrets"\} 3/);
     expect(text).toMatch(/emailauth_leader 1/);
     now = 20_000;

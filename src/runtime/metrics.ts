@@ -2,12 +2,8 @@
 // controller-runtime's: reconcile totals and durations, queue depth, watch restarts and the
 // age of the last event each informer saw, and whether this replica leads.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { InformerMetrics, RestartReason } from "../k8s/informer.ts";
 import type { ControllerMetrics, ReconcileOutcome } from "./controller.ts";
-
-export interface InformerMetrics {
-  onWatchRestart(resource: string): void;
-  onEvent(resource: string, at: Date): void;
-}
 
 export class OperatorMetrics implements ControllerMetrics, InformerMetrics {
   readonly registry = new Registry();
@@ -15,7 +11,7 @@ export class OperatorMetrics implements ControllerMetrics, InformerMetrics {
   readonly #reconcileErrors: Counter<"controller">;
   readonly #duration: Histogram<"controller">;
   readonly #depth: Gauge<"controller">;
-  readonly #watchRestarts: Counter<"resource">;
+  readonly #watchRestarts: Counter<"resource" | "reason">;
   readonly #lastEvent = new Map<string, number>();
   readonly leader: Gauge;
 
@@ -32,7 +28,7 @@ export class OperatorMetrics implements ControllerMetrics, InformerMetrics {
       registers,
     });
     this.#depth = new Gauge({ name: "emailauth_workqueue_depth", help: "Keys waiting in the work queue", labelNames: ["controller"], registers });
-    this.#watchRestarts = new Counter({ name: "emailauth_watch_restarts_total", help: "Watches restarted after an error, a timeout or idleness", labelNames: ["resource"], registers });
+    this.#watchRestarts = new Counter({ name: "emailauth_watch_restarts_total", help: "Watches restarted after an error, a timeout or idleness", labelNames: ["resource", "reason"], registers });
     const lastEvent = this.#lastEvent;
     new Gauge({
       name: "emailauth_watch_last_event_age_seconds",
@@ -56,8 +52,8 @@ export class OperatorMetrics implements ControllerMetrics, InformerMetrics {
     this.#depth.set({ controller }, depth);
   }
 
-  onWatchRestart(resource: string): void {
-    this.#watchRestarts.inc({ resource });
+  onWatchRestart(resource: string, reason: RestartReason): void {
+    this.#watchRestarts.inc({ resource, reason });
   }
 
   onEvent(resource: string, at: Date): void {

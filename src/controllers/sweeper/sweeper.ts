@@ -1,0 +1,71 @@
+// Leader-only: deletes expired execution Secrets in bounded batches. Verification checks expiry
+// itself; this only keeps the API server from filling up with abandoned executions.
+import type { CoreV1Api } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { executionSelector } from "../../api/labels.ts";
+import { deleteSecrets } from "../../k8s/execution-secrets.ts";
+import { normalizeError } from "../../k8s/errors.ts";
+import type { Cancel, Clock } from "../../runtime/clock.ts";
+import { expiredExecutions } from "./expired.ts";
+
+export interface SweeperOptions {
+  core: CoreV1Api;
+  /** Where executions can live: the watched namespaces, or those that have stages. */
+  namespaces: () => string[];
+  clock: Clock;
+  log: Logger;
+  intervalMs?: number;
+  /** Deletes per namespace per round. */
+  batchSize?: number;
+}
+
+export class Sweeper {
+  readonly #o: SweeperOptions;
+  #cancel: Cancel | undefined;
+  #running: Promise<void> | undefined;
+  #stopped = true;
+
+  constructor(options: SweeperOptions) {
+    this.#o = options;
+  }
+
+  start(): void {
+    this.#stopped = false;
+    this.#schedule();
+  }
+
+  /** One round over every namespace; returns how many Secrets it deleted. */
+  async sweep(): Promise<number> {
+    const { core, clock, log } = this.#o;
+    let total = 0;
+    for (const namespace of this.#o.namespaces()) {
+      try {
+        const now = clock.now();
+        const deleted = await deleteSecrets(core, {
+          namespace,
+          labelSelector: executionSelector(),
+          select: (page) => expiredExecutions(page, now, Number.POSITIVE_INFINITY),
+          maxDeletes: this.#o.batchSize ?? 100,
+        });
+        if (deleted) log.info({ namespace, deleted }, "deleted expired executions");
+        total += deleted;
+      } catch (e) {
+        log.warn({ namespace, err: normalizeError(e) }, "sweeping expired executions failed; will retry next round");
+      }
+    }
+    return total;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#cancel?.();
+    await this.#running;
+  }
+
+  #schedule(): void {
+    if (this.#stopped) return;
+    this.#cancel = this.#o.clock.after(this.#o.intervalMs ?? 60_000, () => {
+      this.#running = this.sweep().then(() => this.#schedule());
+    });
+  }
+}

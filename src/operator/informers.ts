@@ -1,0 +1,48 @@
+// The informers the operator runs: one per kind, cluster-wide or one per watched namespace,
+// joined into one cache per kind; and the factory of single-object watches for references.
+import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { createInformer, type Informer, type InformerMetrics } from "../k8s/informer.ts";
+import type { CustomResource } from "../k8s/resources.ts";
+import type { Clock } from "../runtime/clock.ts";
+import { joinCaches, type ObjectCache } from "../runtime/object-cache.ts";
+import type { ObjectRef, SingleObjectWatch, WatchFactory } from "../runtime/references.ts";
+
+export interface InformerDeps {
+  kc: KubeConfig;
+  log: Logger;
+  clock: Clock;
+  metrics: InformerMetrics;
+}
+
+export interface KindInformers<T extends KubernetesObject> {
+  informers: Informer<T>[];
+  cache: ObjectCache<T>;
+}
+
+/** `namespaces` empty: one cluster-wide informer. */
+export function kindInformers<T extends KubernetesObject>(deps: InformerDeps, resource: CustomResource, namespaces: readonly string[]): KindInformers<T> {
+  const make = (namespace?: string) =>
+    createInformer<T>(deps.kc, { group: resource.group, version: resource.version, plural: resource.plural, ...(namespace ? { namespace } : {}) }, { log: deps.log, clock: deps.clock, metrics: deps.metrics });
+  if (namespaces.length === 0) {
+    const informer = make();
+    return { informers: [informer], cache: { get: (ns, name) => informer.get(ns, name), list: (ns) => informer.list(ns) } };
+  }
+  const byNamespace = new Map(namespaces.map((ns) => [ns, make(ns)] as const));
+  return { informers: [...byNamespace.values()], cache: joinCaches(byNamespace) };
+}
+
+/** A watch on one Secret or ConfigMap, selected by name: what RBAC and memory can afford. */
+export function singleObjectWatches(deps: InformerDeps): WatchFactory<KubernetesObject> {
+  return (ref: ObjectRef, onChange: () => void): SingleObjectWatch<KubernetesObject> => {
+    const plural = ref.kind === "Secret" ? "secrets" : "configmaps";
+    const informer = createInformer<KubernetesObject>(
+      deps.kc,
+      { group: "", version: "v1", plural, namespace: ref.namespace },
+      { log: deps.log, clock: deps.clock, metrics: deps.metrics, fieldSelector: `metadata.name=${ref.name}`, resyncPeriodMs: 0 },
+    );
+    informer.onAdd(onChange).onUpdate(onChange).onDelete(onChange);
+    informer.start();
+    return { hasSynced: () => informer.hasSynced(), get: () => informer.get(ref.namespace, ref.name) ?? null, stop: () => informer.stop() };
+  };
+}

@@ -1,0 +1,136 @@
+// The operator's lifecycle, like controller-runtime's manager: informers and the health server
+// run on every replica; controllers, the reference watches and the sweeper only while this
+// replica leads. Shutdown is ordered: controllers drain, the lease is released, then the rest.
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import type { OperatorConfig } from "../config/config.ts";
+import { EmailDeviceReconciler } from "../controllers/emaildevice/reconciler.ts";
+import { FlowBindingReconciler, type FlowBindingObject } from "../controllers/flowbinding/reconciler.ts";
+import { ConnectionChecks } from "../controllers/stage/connection-checks.ts";
+import { StageReconciler, type StageObject } from "../controllers/stage/reconciler.ts";
+import { Sweeper } from "../controllers/sweeper/sweeper.ts";
+import { checkConnection } from "../email/transport.ts";
+import { eventRecorder } from "../k8s/events.ts";
+import type { Informer } from "../k8s/informer.ts";
+import { EMAIL_DEVICES, FLOW_BINDINGS, STAGES, type CustomObject } from "../k8s/resources.ts";
+import { type Clock, systemClock } from "../runtime/clock.ts";
+import { Controller } from "../runtime/controller.ts";
+import { startHealthServer } from "../runtime/health-server.ts";
+import { OperatorMetrics } from "../runtime/metrics.ts";
+import type { ObjectCache } from "../runtime/object-cache.ts";
+import { ReferenceTracker } from "../runtime/references.ts";
+import { kindInformers, singleObjectWatches } from "./informers.ts";
+import { type Enqueuers, type Obj, wireInformers } from "./wiring.ts";
+
+export interface OperatorOptions {
+  config: OperatorConfig;
+  kc: KubeConfig;
+  log: Logger;
+  clock?: Clock;
+}
+
+/** What runs only on the leader; built anew each time leadership is acquired. */
+interface LeaderWork {
+  controllers: Controller[];
+  enqueue: Enqueuers;
+  refs: ReferenceTracker<KubernetesObject>;
+  sweeper: Sweeper;
+}
+
+export class Operator {
+  readonly metrics = new OperatorMetrics();
+  readonly #o: OperatorOptions;
+  readonly #clock: Clock;
+  readonly #informers: { stages: Informer<Obj>[]; bindings: Informer<Obj>[]; devices: Informer<Obj>[] };
+  readonly #caches: { stages: ObjectCache<StageObject>; bindings: ObjectCache<FlowBindingObject>; devices: ObjectCache<Obj> };
+  #leader: LeaderWork | undefined;
+  #health: { port: number; close: () => Promise<void> } | undefined;
+
+  constructor(options: OperatorOptions) {
+    this.#o = options;
+    this.#clock = options.clock ?? systemClock;
+    const deps = { kc: options.kc, log: options.log, clock: this.#clock, metrics: this.metrics };
+    const ns = options.config.namespaces;
+    const stages = kindInformers<Obj>(deps, STAGES, ns);
+    const bindings = kindInformers<Obj>(deps, FLOW_BINDINGS, ns);
+    const devices = kindInformers<Obj>(deps, EMAIL_DEVICES, ns);
+    this.#informers = { stages: stages.informers, bindings: bindings.informers, devices: devices.informers };
+    this.#caches = { stages: stages.cache as ObjectCache<StageObject>, bindings: bindings.cache as ObjectCache<FlowBindingObject>, devices: devices.cache };
+    wireInformers(this.#informers, { bindings: bindings.cache, devices: devices.cache }, () => this.#leader?.enqueue);
+  }
+
+  get healthPort(): number | undefined {
+    return this.#health?.port;
+  }
+
+  allInformers(): Informer<Obj>[] {
+    return [...this.#informers.stages, ...this.#informers.bindings, ...this.#informers.devices];
+  }
+
+  /** Starts the informers and the health server; resolves once the caches have synced. */
+  async start(): Promise<void> {
+    const informers = this.allInformers();
+    for (const i of informers) i.start();
+    this.#health = await startHealthServer({
+      port: this.#o.config.healthPort,
+      registry: this.metrics.registry,
+      checks: () => informers.map((i) => ({ name: `informer ${i.name}`, ready: () => i.hasSynced() })),
+    });
+    await Promise.all(informers.map((i) => i.waitForSync()));
+    this.#o.log.info({ healthPort: this.#health.port, namespaces: this.#o.config.namespaces.length ? this.#o.config.namespaces : "all" }, "caches synced");
+  }
+
+  /** Called when this replica becomes the leader (or at once without leader election). */
+  startLeading(): void {
+    if (this.#leader) return;
+    const { kc, log, config } = this.#o;
+    const clock = this.#clock;
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    const core = kc.makeApiClient(CoreV1Api);
+    const events = eventRecorder(kc, { component: "emailauth.dev/operator", instance: config.leaderElection.identity, clock, log });
+    const global = { namespace: config.globalSettings.namespace, configMap: config.globalSettings.configMapName, secret: config.globalSettings.credentialsSecretName };
+    const controller = (name: string, reconciler: ConstructorParameters<typeof Controller>[0]["reconciler"]) =>
+      new Controller({ name, reconciler, log, clock, metrics: this.metrics, workers: 2 });
+    const refs = new ReferenceTracker<KubernetesObject>(singleObjectWatches({ kc, log, clock, metrics: this.metrics }), (owners) => {
+      for (const key of owners) {
+        const slash = key.indexOf("/");
+        stages.enqueue({ namespace: key.slice(0, slash), name: key.slice(slash + 1) });
+      }
+    });
+    const c = this.#caches;
+    const stages = controller("emailauthenticatorstage", new StageReconciler({ stages: c.stages, bindings: c.bindings as ObjectCache<CustomObject<never>>, devices: c.devices as ObjectCache<CustomObject<never>>, refs, custom, core, events, checks: new ConnectionChecks(checkConnection, clock), clock, global }));
+    const bindings = controller("flowbinding", new FlowBindingReconciler({ bindings: c.bindings, stages: c.stages, custom, clock }));
+    const devices = controller("emaildevice", new EmailDeviceReconciler({ devices: c.devices as never, stages: c.stages, custom, clock }));
+    const sweeper = new Sweeper({ core, clock, log, namespaces: () => (config.namespaces.length ? config.namespaces : [...new Set(c.stages.list().map((s) => s.metadata?.namespace ?? ""))]) });
+    const enqueue: Enqueuers = { stage: (r) => stages.enqueue(r), binding: (r) => bindings.enqueue(r), device: (r) => devices.enqueue(r) };
+    this.#leader = { controllers: [stages, bindings, devices], enqueue, refs, sweeper };
+    for (const ctrl of this.#leader.controllers) ctrl.start();
+    sweeper.start();
+    // Everything the informers delivered while this replica followed.
+    for (const o of c.stages.list()) enqueue.stage(key(o));
+    for (const o of c.bindings.list()) enqueue.binding(key(o));
+    for (const o of c.devices.list()) enqueue.device(key(o));
+    this.metrics.leader.set(1);
+    log.info("leading: controllers started");
+  }
+
+  /** Stops the leader-only work; reconciles in flight get `shutdownTimeoutMs` to finish. */
+  async stopLeading(): Promise<void> {
+    const work = this.#leader;
+    if (!work) return;
+    this.#leader = undefined;
+    await work.sweeper.stop();
+    await Promise.all(work.controllers.map((c) => c.stop(this.#o.config.shutdownTimeoutMs)));
+    await work.refs.stop();
+    this.metrics.leader.set(0);
+    this.#o.log.info("stopped leading: controllers stopped");
+  }
+
+  async stop(): Promise<void> {
+    await this.stopLeading();
+    await Promise.all(this.allInformers().map((i) => i.stop()));
+    await this.#health?.close();
+  }
+}
+
+const key = (o: CustomObject) => ({ namespace: o.metadata?.namespace ?? "", name: o.metadata?.name ?? "" });
