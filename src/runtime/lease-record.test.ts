@@ -14,7 +14,7 @@ const held = (holderIdentity: string, leaseDurationSeconds = 15): LeaderRecord =
 
 describe("reading and writing the Lease spec", () => {
   it("reads times whether client-node hands back strings (as it does) or Dates", () => {
-    const r = recordFromLease({ holderIdentity: "a", leaseDurationSeconds: 15, acquireTime: "2026-01-01T00:00:00.123456Z" as unknown as V1MicroTime, renewTime: t(5) as V1MicroTime, leaseTransitions: 3 });
+    const r = recordFromLease({ holderIdentity: "a", leaseDurationSeconds: 15, acquireTime: "2026-01-01T00:00:00.123456Z" as unknown as V1MicroTime, renewTime: t(5), leaseTransitions: 3 });
     expect(r).toEqual({ holderIdentity: "a", leaseDurationSeconds: 15, acquireTime: new Date("2026-01-01T00:00:00.123Z"), renewTime: t(5), leaseTransitions: 3 });
   });
 
