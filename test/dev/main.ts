@@ -5,6 +5,8 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ControlPlane, OPERATOR_NAMESPACE } from "../harness/controlplane.ts";
+import { grantOperatorNamespace } from "../harness/context.ts";
+import { startOperator } from "../harness/operator-process.ts";
 import { Mailpit } from "../harness/mailpit.ts";
 import { createAll, readManifests } from "../harness/manifests.ts";
 import { onTerminationSignals } from "../harness/processes.ts";
@@ -54,17 +56,29 @@ async function main(): Promise<void> {
     for (const file of readdirSync(examples).sort()) await createAll(admin, readManifests(join(examples, file)));
     log(`applied the CRDs and manifests/examples`);
 
+    // The examples live in "default"; the operator watches it with its least-privilege identity.
+    await grantOperatorNamespace(admin, "default");
+    const operator = await startOperator({
+      kubeconfig: plane.info.operatorKubeconfig,
+      args: ["--namespaces=default"],
+      logFile: join(devDir, "operator.log"),
+    });
+    started.push(operator);
+    log(`operator: running as ServiceAccount ${OPERATOR_NAMESPACE}/email-authenticator-operator, logs in ${join(devDir, "operator.log")}`);
+
     const env = [
       `export KUBECONFIG=${plane.info.adminKubeconfig}`,
       `export MAILPIT_URL=${mailpit.httpUrl}`,
       `export SMTP_ADDRESS=127.0.0.1:${mailpit.smtpPort}`,
+      `export OPERATOR_URL=http://127.0.0.1:${operator.httpPort}`,
+      `export OPERATOR_HEALTH_URL=${operator.healthUrl}`,
       `export PATH=${join(repoRoot, "tools", "bin")}:$PATH`,
     ];
     writeFileSync(join(devDir, "env"), `${env.join("\n")}\n`);
     console.log(`
   kube-apiserver  ${plane.info.server}   (etcd and logs in ${plane.info.dir})
   Mailpit         ${mailpit.httpUrl}   (SMTP 127.0.0.1:${mailpit.smtpPort})
-  operator        joins the dev stack with the reconciler
+  operator        ${operator.healthUrl}/metrics   (HTTP API http://127.0.0.1:${operator.httpPort})
 
   In another shell:
     source ${join(devDir, "env")}

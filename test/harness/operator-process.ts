@@ -24,11 +24,13 @@ export interface OperatorProcessOptions {
   env?: NodeJS.ProcessEnv;
   /** Wait for /readyz (caches synced); default true. */
   waitReady?: boolean;
+  /** Default: a fresh temp dir. */
+  logFile?: string;
 }
 
 export async function startOperator(o: OperatorProcessOptions): Promise<OperatorProcess> {
   const [healthPort, httpPort] = [await freePort(), await freePort()];
-  const logFile = join(mkdtempSync(join(tmpdir(), "eao-operator-")), "operator.log");
+  const logFile = o.logFile ?? join(mkdtempSync(join(tmpdir(), "eao-operator-")), "operator.log");
   const group = new ProcessGroup();
   const process_ = group.start(
     "operator",

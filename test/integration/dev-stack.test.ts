@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { toolProcesses } from "../harness/leftovers.ts";
+import { processes } from "../harness/leftovers.ts";
 import { repoRoot, tool } from "../harness/paths.ts";
 import { isRunning } from "../harness/processes.ts";
 import { waitFor } from "../harness/wait.ts";
@@ -43,14 +43,27 @@ describe("npm run dev", () => {
     });
 
     const env = readEnv(envFile);
-    expect(Object.keys(env)).toEqual(expect.arrayContaining(["KUBECONFIG", "MAILPIT_URL", "SMTP_ADDRESS"]));
+    expect(Object.keys(env)).toEqual(expect.arrayContaining(["KUBECONFIG", "MAILPIT_URL", "SMTP_ADDRESS", "OPERATOR_URL", "OPERATOR_HEALTH_URL"]));
     const stages = execFileSync(tool("kubectl"), ["get", "eas", "-A"], { env: { ...process.env, KUBECONFIG: env.KUBECONFIG }, encoding: "utf8" });
     expect(stages).toMatch(/default\s+email-setup\s/);
     expect((await fetch(`${env.MAILPIT_URL}/api/v1/info`)).ok).toBe(true);
+    expect((await fetch(`${env.OPERATOR_HEALTH_URL}/readyz`)).ok).toBe(true);
+    // The operator reconciles the examples: the stage on the global settings (Mailpit) is Ready.
+    await waitFor(
+      () => {
+        const out = execFileSync(tool("kubectl"), ["get", "eas", "email-setup", "-n", "default", "-o", "jsonpath={.status.conditions[?(@.type=='Ready')].status}"], {
+          env: { ...process.env, KUBECONFIG: env.KUBECONFIG },
+          encoding: "utf8",
+        });
+        return out === "True" ? true : undefined;
+      },
+      { what: "the example stage to be Ready", timeoutMs: 30_000, intervalMs: 250 },
+    );
     expect(output).toMatch(/Mailpit\s+http:\/\/127\.0\.0\.1:\d+/);
 
-    const children = toolProcesses().filter((p) => p.ppid === dev?.pid);
-    expect(children.map((p) => basename(p.exe)).sort()).toEqual(["etcd", "kube-apiserver", "mailpit"]);
+    const children = processes().filter((p) => p.ppid === dev?.pid);
+    const names = children.map((p) => (p.cmdline.includes("src/main.ts") ? "operator" : basename(p.exe)));
+    expect(names.sort()).toEqual(["etcd", "kube-apiserver", "mailpit", "operator"]);
 
     dev.kill("SIGINT");
     expect(await exited).toBe(130);

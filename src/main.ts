@@ -1,0 +1,61 @@
+// The operator process: configuration, logging, the Kubernetes client, then the Operator.
+// Leader election decides when the controllers run; every replica serves health and the API.
+import { KubeConfig } from "@kubernetes/client-node";
+import { ConfigError, parseConfig, unknownEnvironment } from "./config/config.ts";
+import { usage } from "./config/options.ts";
+import { createLogger } from "./log/logger.ts";
+import { Operator } from "./operator/operator.ts";
+import { startLeaderElection } from "./operator/leadership.ts";
+
+async function main(): Promise<number> {
+  let config;
+  try {
+    config = parseConfig(process.argv.slice(2), process.env);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    process.stderr.write(`${e.message}\n\nOptions:\n${usage()}\n`);
+    return 2;
+  }
+  const log = createLogger({ level: config.logLevel });
+  const unknown = unknownEnvironment(process.env);
+  if (unknown.length) log.warn({ variables: unknown }, "ignoring unknown EAO_* environment variables");
+
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  const operator = new Operator({ config, kc, log });
+
+  let exitCode = 0;
+  let leadershipLost: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => {
+    const stop = (reason: string, code: number) => {
+      exitCode = code;
+      log.info({ reason }, "shutting down");
+      resolve();
+    };
+    process.once("SIGTERM", () => stop("SIGTERM", 0));
+    process.once("SIGINT", () => stop("SIGINT", 0));
+    leadershipLost = () => stop("lost leadership", 1);
+  });
+
+  await operator.start();
+  const leadership = config.leaderElection.enabled
+    ? startLeaderElection({ kc, config: config.leaderElection, log, operator, onLost: () => leadershipLost() })
+    : undefined;
+  if (!leadership) operator.startLeading();
+
+  await stopped;
+  // Order matters: controllers drain first, then the lease goes so a successor starts at once.
+  await operator.stopLeading();
+  await leadership?.release();
+  await operator.stop();
+  log.info("stopped");
+  return exitCode;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`fatal: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  },
+);

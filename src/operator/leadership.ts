@@ -1,0 +1,45 @@
+// Ties the Lease elector to the operator: leading starts the controllers; losing the lease
+// (not stepping down) stops them and ends the process, as controller-runtime does, so a
+// replica that may have missed events starts over from a clean cache.
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import type { OperatorConfig } from "../config/config.ts";
+import { LeaderElector } from "../runtime/leader.ts";
+import type { Operator } from "./operator.ts";
+
+export interface LeadershipOptions {
+  kc: KubeConfig;
+  config: OperatorConfig["leaderElection"];
+  log: Logger;
+  operator: Operator;
+  onLost: () => void;
+}
+
+export function startLeaderElection(o: LeadershipOptions): { release: () => Promise<void> } {
+  let steppingDown = false;
+  const elector = new LeaderElector({
+    kc: o.kc,
+    namespace: o.config.leaseNamespace,
+    name: o.config.leaseName,
+    identity: o.config.identity,
+    log: o.log,
+    leaseDurationMs: o.config.leaseDurationMs,
+    renewDeadlineMs: o.config.renewDeadlineMs,
+    retryPeriodMs: o.config.retryPeriodMs,
+    callbacks: {
+      onStartedLeading: () => o.operator.startLeading(),
+      onStoppedLeading: async () => {
+        await o.operator.stopLeading();
+        if (!steppingDown) o.onLost();
+      },
+      onNewLeader: (identity) => o.log.info({ leader: identity }, "leader observed"),
+    },
+  });
+  elector.start();
+  return {
+    release: async () => {
+      steppingDown = true;
+      await elector.stop({ release: true });
+    },
+  };
+}
