@@ -18,47 +18,18 @@ import { sleep } from "../runtime/sleep.ts";
 import { normalizeError } from "./errors.ts";
 import { EventHandlers } from "./event-handlers.ts";
 import type { AddHandler, DeleteHandler, ResyncHandler, UpdateHandler } from "./event-handlers.ts";
+import { guardedWatch, IDLE_GRACE_MS } from "./guarded-watch.ts";
+import type { GuardedWatchOutcome } from "./guarded-watch.ts";
 import { createListWatch } from "./list-watch.ts";
 import type { ListWatch, ListWatchOptions, WatchEvent } from "./list-watch.ts";
 import { resourceName } from "./resource.ts";
 import type { ResourceRef } from "./resource.ts";
+import type { InformerMetrics, InformerOptions, RestartReason } from "./informer-options.ts";
 import { keyOf, Store } from "./store.ts";
-import { Watchdog } from "./watchdog.ts";
 
-/** Why a new LIST or WATCH was started: the server closed the watch, 410, a failure, or silence. */
-export type RestartReason = "closed" | "expired" | "error" | "idle";
-
-/** Implemented with prom-client elsewhere; kept abstract so the informer stays testable. */
-export interface InformerMetrics {
-  onWatchRestart(informer: string, reason: RestartReason): void;
-  /** An event or bookmark arrived (the last-event timestamp gauge). */
-  onEvent(informer: string, at: Date): void;
-}
-
-export interface InformerOptions<T> {
-  /** Names the informer in logs and metrics. */
-  name: string;
-  listWatch: ListWatch<T>;
-  log: Logger;
-  clock?: Clock;
-  metrics?: InformerMetrics;
-  /**
-   * Silence after which a watch is presumed dead (default 6 min). The API server sends bookmarks
-   * roughly every minute, but only once its watch cache has seen progress, so a quiet custom
-   * collection can go minutes without one. Either way a watch never stays silent past its own
-   * server-side timeout, so the limit used is at most that timeout plus 30 s.
-   */
-  idleLimitMs?: number;
-  /** Period of the resync handlers (default 10 min); 0 turns resync off. */
-  resyncPeriodMs?: number;
-  /** Delays between failed attempts (default 1 s doubling to 30 s, 10 % jitter). */
-  backoff?: Backoff;
-  /** Server-side watch timeout (default random 300–600 s, as client-go). */
-  watchTimeoutSeconds?: () => number;
-}
+export type { InformerMetrics, InformerOptions, RestartReason };
 
 export const DEFAULT_IDLE_LIMIT_MS = 360_000;
-const IDLE_GRACE_MS = 30_000;
 const NO_METRICS: InformerMetrics = { onWatchRestart: () => {}, onEvent: () => {} };
 
 type SyncWaiter = (synced: boolean) => void;
@@ -210,33 +181,22 @@ export class Informer<T extends KubernetesObject> {
     }
   }
 
-  async #watch(signal: AbortSignal): Promise<{ idle: boolean; events: number }> {
-    const attempt = new AbortController();
-    let idle = false;
+  #watch(signal: AbortSignal): Promise<GuardedWatchOutcome> {
+    const request = {
+      resourceVersion: this.#resourceVersion,
+      timeoutSeconds: this.#watchTimeoutSeconds(),
+      idleLimitMs: this.#idleLimitMs,
+      clock: this.#clock,
+      signal,
+      onIdle: (limitMs: number) => this.#log.warn({ idleLimitMs: limitMs, resourceVersion: this.#resourceVersion }, "watch silent for too long; restarting it"),
+    };
     let events = 0;
-    const timeoutSeconds = this.#watchTimeoutSeconds();
-    const limitMs = Math.min(this.#idleLimitMs, timeoutSeconds * 1000 + IDLE_GRACE_MS);
-    const watchdog = new Watchdog(this.#clock, limitMs, () => {
-      idle = true;
-      this.#log.warn({ idleLimitMs: limitMs, resourceVersion: this.#resourceVersion }, "watch silent for too long; restarting it");
-      attempt.abort();
+    return guardedWatch(this.#lw, request, (event) => {
+      if (++events === 1) this.#backoff.reset();
+      this.#eventsSinceList++;
+      this.#metrics.onEvent(this.name, this.#clock.now());
+      this.#apply(event);
     });
-    watchdog.arm();
-    try {
-      await this.#lw.watch({ resourceVersion: this.#resourceVersion, timeoutSeconds, signal: AbortSignal.any([signal, attempt.signal]) }, (event) => {
-        watchdog.touch();
-        if (++events === 1) this.#backoff.reset();
-        this.#eventsSinceList++;
-        this.#metrics.onEvent(this.name, this.#clock.now());
-        this.#apply(event);
-      });
-      return { idle: false, events };
-    } catch (err) {
-      if (idle && !signal.aborted) return { idle: true, events };
-      throw err;
-    } finally {
-      watchdog.disarm();
-    }
   }
 
   #apply(event: WatchEvent<T>): void {

@@ -130,11 +130,14 @@ export class LeaderElector {
   async #run(): Promise<void> {
     const signal = this.#stop.signal;
     this.#log.info("waiting to acquire the leader lease");
-    while (!signal.aborted && (await this.#tryAcquireOrRenew()) !== "acquired") {
-      await sleep(this.#clock, jittered(this.#retryPeriodMs, JITTER, this.#random), signal);
+    let acquired = false;
+    while (!signal.aborted && !acquired) {
+      acquired = (await this.#tryAcquireOrRenew()) === "acquired";
+      if (!acquired) await sleep(this.#clock, jittered(this.#retryPeriodMs, JITTER, this.#random), signal);
     }
-    if (signal.aborted) return;
+    if (!acquired) return;
     this.#holds = true;
+    if (signal.aborted) return; // acquired just as stop() began: never act, but do release it
     this.#armDeadline();
     this.#startTerm();
     while (!signal.aborted && this.#holds) {

@@ -1,0 +1,37 @@
+// The informer's options and its metrics hooks, apart from the loop that uses them.
+import type { Logger } from "pino";
+import type { Backoff } from "../runtime/backoff.ts";
+import type { Clock } from "../runtime/clock.ts";
+import type { ListWatch } from "./list-watch.ts";
+
+/** Why a new LIST or WATCH was started: the server closed the watch, 410, a failure, or silence. */
+export type RestartReason = "closed" | "expired" | "error" | "idle";
+
+/** Implemented with prom-client elsewhere; kept abstract so the informer stays testable. */
+export interface InformerMetrics {
+  onWatchRestart(informer: string, reason: RestartReason): void;
+  /** An event or bookmark arrived (the last-event timestamp gauge). */
+  onEvent(informer: string, at: Date): void;
+}
+
+export interface InformerOptions<T> {
+  /** Names the informer in logs and metrics. */
+  name: string;
+  listWatch: ListWatch<T>;
+  log: Logger;
+  clock?: Clock;
+  metrics?: InformerMetrics;
+  /**
+   * Silence after which a watch is presumed dead (default 6 min). The API server sends bookmarks
+   * roughly every minute, but only once its watch cache has seen progress, so a quiet custom
+   * collection can go minutes without one. Either way a watch never stays silent past its own
+   * server-side timeout, so the limit used is at most that timeout plus 30 s.
+   */
+  idleLimitMs?: number;
+  /** Period of the resync handlers (default 10 min); 0 turns resync off. */
+  resyncPeriodMs?: number;
+  /** Delays between failed attempts (default 1 s doubling to 30 s, 10 % jitter). */
+  backoff?: Backoff;
+  /** Server-side watch timeout (default random 300–600 s, as client-go). */
+  watchTimeoutSeconds?: () => number;
+}
