@@ -1,0 +1,70 @@
+// The records behind a flow execution, as stored in Secrets (see docs/design/executions.md).
+// zod validates what is read back, so a hand-edited or truncated Secret is an error, not a crash.
+import { z } from "zod";
+
+export const EXECUTION_STATES = ["email_required", "code_sent", "completed", "denied"] as const;
+export type ExecutionState = (typeof EXECUTION_STATES)[number];
+
+export const executionUser = z.strictObject({
+  id: z.string().min(1).max(256),
+  name: z.string().max(256).optional(),
+  /** Normalised (punycode domain), when the application knew it. */
+  email: z.string().max(254).optional(),
+});
+export type ExecutionUser = z.infer<typeof executionUser>;
+
+export const executionResult = z.strictObject({
+  user: z.string(),
+  stage: z.string(),
+  device: z.string(),
+  maskedEmail: z.string(),
+  verifiedAt: z.string(),
+});
+export type ExecutionResult = z.infer<typeof executionResult>;
+
+export const executionData = z.strictObject({
+  id: z.string().regex(/^[0-9a-f]{32}$/),
+  namespace: z.string(),
+  flow: z.string(),
+  /** Index into the flow's bindings, ordered by `order` then name. */
+  position: z.int().min(0),
+  binding: z.string(),
+  stage: z.string(),
+  /** Setup or Authenticate; Authenticate may turn into Setup when the user has no device. */
+  mode: z.enum(["Setup", "Authenticate"]),
+  user: executionUser,
+  /** The application (TokenReview username) that started the execution. */
+  client: z.string(),
+  tokenHash: z.string().regex(/^[0-9a-f]{64}$/),
+  state: z.enum(EXECUTION_STATES),
+  /** Where the current code went; normalised. */
+  address: z.string().max(254).optional(),
+  /** The address came from the application (or a device), so the user may not replace it. */
+  addressFixed: z.boolean().default(false),
+  sends: z.int().min(0).default(0),
+  lastSentAt: z.string().optional(),
+  denial: z.strictObject({ code: z.string(), detail: z.string() }).optional(),
+  result: executionResult.optional(),
+  createdAt: z.string(),
+  expiresAt: z.string(),
+});
+export type ExecutionData = z.infer<typeof executionData>;
+
+export const challengeData = z.strictObject({
+  executionId: z.string().regex(/^[0-9a-f]{32}$/),
+  stage: z.string(),
+  /** base64 HMAC-SHA-256; never the code. */
+  mac: z.string(),
+  issuedAt: z.string(),
+  expiresAt: z.string(),
+  attempts: z.int().min(0),
+});
+export type ChallengeData = z.infer<typeof challengeData>;
+
+/** A record with the Secret's identity, for preconditioned writes. */
+export interface Stored<T> {
+  data: T;
+  name: string;
+  uid: string;
+  resourceVersion: string;
+}
