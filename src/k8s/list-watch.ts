@@ -101,7 +101,7 @@ class KubeListWatch<T extends KubernetesObject> implements ListWatch<T> {
       }
       items.push(...withTypeMeta(page));
       resourceVersion = page.metadata?.resourceVersion ?? "";
-      cont = page.metadata?._continue || undefined;
+      cont = continueToken(page);
     } while (cont);
     return { items, resourceVersion };
   }
@@ -180,6 +180,13 @@ class KubeListWatch<T extends KubernetesObject> implements ListWatch<T> {
 function withTypeMeta<T extends KubernetesObject>(list: KubernetesListObject<T>): T[] {
   const kind = list.kind?.endsWith("List") ? list.kind.slice(0, -4) : undefined;
   return (list.items ?? []).map((item) => ({ ...item, kind: item.kind ?? kind, apiVersion: item.apiVersion ?? list.apiVersion }));
+}
+
+/** Raw JSON says `continue`; client-node's V1ListMeta model renames it `_continue`. */
+function continueToken(list: KubernetesListObject<KubernetesObject>): string | undefined {
+  const meta: Record<string, unknown> = { ...list.metadata };
+  const token = meta.continue ?? meta._continue;
+  return typeof token === "string" && token !== "" ? token : undefined;
 }
 
 function statusError(status: unknown): ApiException<unknown> {

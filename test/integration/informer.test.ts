@@ -6,12 +6,14 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { GROUP, VERSION } from "../../src/api/v1alpha1/common.ts";
 import { createInformer, Informer } from "../../src/k8s/informer.ts";
 import type { InformerMetrics, RestartReason } from "../../src/k8s/informer.ts";
+import { normalizeError } from "../../src/k8s/errors.ts";
 import { createListWatch } from "../../src/k8s/list-watch.ts";
 import type { ListWatch } from "../../src/k8s/list-watch.ts";
 import type { ResourceRef } from "../../src/k8s/resource.ts";
 import { createLogger } from "../../src/log/logger.ts";
+import { Backoff } from "../../src/runtime/backoff.ts";
 import { FakeClock } from "../../src/runtime/clock.ts";
-import { controlPlane, createTestNamespace } from "../harness/context.ts";
+import { controlPlane, createTestNamespace, grantOperatorNamespace } from "../harness/context.ts";
 import { waitFor } from "../harness/wait.ts";
 
 const plane = controlPlane();
@@ -112,6 +114,60 @@ describe("an informer on ConfigMaps of one namespace with a label selector", () 
     expect(seen).not.toContain("add after-stop");
     expect(await informer.waitForSync()).toBe(true);
     expect(() => informer.start()).toThrow(/stopped/);
+  });
+});
+
+describe("the list-watch", () => {
+  it("lists in pages with continue tokens and returns one consistent resourceVersion", async () => {
+    const app = { app: "informer-pages" };
+    for (const name of ["p1", "p2", "p3", "p4", "p5"]) await core.createNamespacedConfigMap({ namespace: ns, body: cm(name, app, "1") });
+    const paged = createListWatch<Obj>(admin, { ...configMaps, namespace: ns }, { labelSelector: "app=informer-pages", pageSize: 2 });
+    const whole = createListWatch<Obj>(admin, { ...configMaps, namespace: ns }, { labelSelector: "app=informer-pages", pageSize: 0 });
+    const a = await paged.list(AbortSignal.timeout(10_000));
+    const b = await whole.list(AbortSignal.timeout(10_000));
+    expect(a.items.map((o) => o.metadata?.name)).toEqual(["p1", "p2", "p3", "p4", "p5"]);
+    expect(b.items.map((o) => o.metadata?.name)).toEqual(["p1", "p2", "p3", "p4", "p5"]);
+    expect(Number(a.resourceVersion)).toBeGreaterThan(0);
+  });
+
+  it("turns the server's ERROR event for a too-old resourceVersion into a 410 rejection", async () => {
+    const lw = createListWatch<Obj>(operator, { group: GROUP, version: VERSION, plural: "emaildevices", namespace: ns });
+    const events: string[] = [];
+    const error = await lw.watch({ resourceVersion: "1", timeoutSeconds: 30, signal: AbortSignal.timeout(10_000) }, (e) => events.push(e.type)).then(
+      () => undefined,
+      (e: unknown) => normalizeError(e),
+    );
+    expect(error).toMatchObject({ kind: "api", status: 410, reason: "Expired" });
+    expect(events).toEqual([]);
+  });
+});
+
+describe("an informer refused by RBAC", () => {
+  it("keeps retrying with backoff, never gives up, and syncs once access is granted", async () => {
+    const denied = await createTestNamespace(admin, "informer-rbac");
+    const metrics = metricsRecorder();
+    const backoff = new Backoff({ initialMs: 100, maxMs: 400 });
+    const informer = createInformer<Obj>(operator, { ...configMaps, namespace: denied }, { log, metrics, backoff, resyncPeriodMs: 0 });
+    const seen = record(informer);
+    informer.start();
+    await until("several refused lists", () => metrics.restarts.length >= 4);
+    expect(new Set(metrics.restarts)).toEqual(new Set(["error"]));
+    expect(informer.hasSynced()).toBe(false);
+    await grantOperatorNamespace(admin, denied);
+    expect(await informer.waitForSync()).toBe(true);
+    await admin.makeApiClient(CoreV1Api).createNamespacedConfigMap({ namespace: denied, body: { metadata: { name: "now-visible" } } });
+    await until("add now-visible", () => seen.includes("add now-visible"));
+    await informer.stop();
+  });
+
+  it("answers waitForSync with false when stopped before it ever synced", async () => {
+    const informer = createInformer<Obj>(operator, { group: "", version: "v1", plural: "secrets" }, { log, resyncPeriodMs: 0 });
+    informer.start();
+    const synced = informer.waitForSync();
+    await pause(300);
+    await informer.stop();
+    expect(await synced).toBe(false);
+    expect(informer.list()).toEqual([]);
   });
 });
 
