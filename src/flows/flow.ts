@@ -1,0 +1,42 @@
+// A flow is the ordered set of FlowBindings that share a flow name in a namespace. An
+// execution may start only when every binding (and so its stage) is Ready.
+import { flowBindingSpec } from "../api/v1alpha1/flowbinding.ts";
+import type { CustomObject } from "../k8s/resources.ts";
+import type { Condition } from "../runtime/conditions.ts";
+
+export interface FlowStep {
+  binding: string;
+  stage: string;
+  order: number;
+  intent: "Setup" | "Authenticate";
+  whenNoDevice: "Deny" | "Setup";
+}
+
+export type FlowResolution = { ok: true; steps: FlowStep[] } | { ok: false; code: "not_found" | "stage_not_ready"; detail: string };
+
+type Binding = CustomObject<unknown, { observedGeneration?: number; conditions?: Condition[] }>;
+
+export function resolveFlow(namespace: string, flow: string, bindings: readonly Binding[]): FlowResolution {
+  const steps: (FlowStep & { ready?: Condition; current: boolean })[] = [];
+  for (const b of bindings) {
+    const parsed = flowBindingSpec.safeParse(b.spec);
+    if (!parsed.success || parsed.data.flow !== flow || b.metadata?.deletionTimestamp) continue;
+    const s = parsed.data;
+    steps.push({
+      binding: b.metadata?.name ?? "",
+      stage: s.stageRef.name,
+      order: s.order,
+      intent: s.intent,
+      whenNoDevice: s.whenNoDevice ?? "Deny",
+      current: b.status?.observedGeneration === b.metadata?.generation,
+      ...(b.status?.conditions?.find((c) => c.type === "Ready") ? { ready: b.status?.conditions?.find((c) => c.type === "Ready") } : {}),
+    });
+  }
+  if (!steps.length) return { ok: false, code: "not_found", detail: `flow ${namespace}/${flow} has no FlowBindings` };
+  steps.sort((a, b) => a.order - b.order || a.binding.localeCompare(b.binding));
+  const notReady = steps.find((s) => s.ready?.status !== "True" || !s.current);
+  if (notReady) {
+    return { ok: false, code: "stage_not_ready", detail: `FlowBinding ${notReady.binding} of flow ${flow} is not ready${notReady.ready?.message ? `: ${notReady.ready.message}` : ""}` };
+  }
+  return { ok: true, steps: steps.map(({ binding, stage, order, intent, whenNoDevice }) => ({ binding, stage, order, intent, whenNoDevice })) };
+}
