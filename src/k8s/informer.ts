@@ -236,9 +236,9 @@ export interface CreateInformerOptions<T> extends Omit<InformerOptions<T>, "list
 /** An informer for `ref` through `kc`, with client-node's own watch timer set just past the idle limit. */
 export function createInformer<T extends KubernetesObject>(kc: KubeConfig, ref: ResourceRef, options: CreateInformerOptions<T>): Informer<T> {
   const idleLimitMs = options.idleLimitMs ?? DEFAULT_IDLE_LIMIT_MS;
-  const { labelSelector, fieldSelector, pageSize } = options;
+  const { labelSelector, fieldSelector, pageSize, listTimeoutMs } = options;
   // The watchdog on the injected clock should win; client-node's timer is the backstop that
   // also bounds a connect that never completes (it cannot be aborted any other way).
-  const listWatch = createListWatch<T>(kc, ref, { labelSelector, fieldSelector, pageSize, requestTimeoutMs: idleLimitMs + IDLE_GRACE_MS });
+  const listWatch = createListWatch<T>(kc, ref, { labelSelector, fieldSelector, pageSize, listTimeoutMs, requestTimeoutMs: idleLimitMs + IDLE_GRACE_MS });
   return new Informer<T>({ ...options, name: options.name ?? resourceName(ref), listWatch });
 }

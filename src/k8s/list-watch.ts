@@ -53,6 +53,8 @@ export interface ListWatchOptions {
   pageSize?: number;
   /** client-node's connect/inactivity timer for watches (default 5 min). */
   requestTimeoutMs?: number;
+  /** Bound of each LIST page request, so a dead connection cannot hold a LIST forever (default 60 s). */
+  listTimeoutMs?: number;
 }
 
 const EVENT_TYPES = new Set<string>(["ADDED", "MODIFIED", "DELETED", "BOOKMARK"]);
@@ -66,6 +68,7 @@ class KubeListWatch<T extends KubernetesObject> implements ListWatch<T> {
   readonly #path: string;
   readonly #selectors: Record<string, string>;
   readonly #pageSize: number;
+  readonly #listTimeoutMs: number;
   readonly #watch: Watch;
   readonly #http = new IsomorphicFetchHttpLibrary();
 
@@ -77,6 +80,7 @@ class KubeListWatch<T extends KubernetesObject> implements ListWatch<T> {
       ...(options.fieldSelector ? { fieldSelector: options.fieldSelector } : {}),
     };
     this.#pageSize = options.pageSize ?? 500;
+    this.#listTimeoutMs = options.listTimeoutMs ?? 60_000;
     this.#watch = new Watch(kc);
     // Private in the typings, but it is the only knob for the timer described above.
     (this.#watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = options.requestTimeoutMs ?? 300_000;
@@ -115,7 +119,7 @@ class KubeListWatch<T extends KubernetesObject> implements ListWatch<T> {
     const ctx = new RequestContext(this.#url(query), HttpMethod.GET);
     ctx.setHeaderParam("Accept", "application/json");
     await this.#kc.applySecurityAuthentication(ctx);
-    ctx.setSignal(signal);
+    ctx.setSignal(AbortSignal.any([signal, AbortSignal.timeout(this.#listTimeoutMs)]));
     const res = await this.#http.send(ctx).toPromise();
     const text = await res.body.text();
     if (res.httpStatusCode < 200 || res.httpStatusCode > 299) {
