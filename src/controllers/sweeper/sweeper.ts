@@ -1,8 +1,9 @@
-// Leader-only: deletes expired execution Secrets in bounded batches. Verification checks expiry
-// itself; this only keeps the API server from filling up with abandoned executions.
+// Leader-only: deletes expired execution, challenge and throttle Secrets in bounded batches.
+// Verification checks expiry itself; this only keeps the API server from filling up with
+// abandoned executions, dead codes and stale counters.
 import type { CoreV1Api } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { executionSelector } from "../../api/labels.ts";
+import { expiringSelector } from "../../api/labels.ts";
 import { deleteSecrets } from "../../k8s/execution-secrets.ts";
 import { normalizeError } from "../../k8s/errors.ts";
 import type { Cancel, Clock } from "../../runtime/clock.ts";
@@ -43,14 +44,14 @@ export class Sweeper {
         const now = clock.now();
         const deleted = await deleteSecrets(core, {
           namespace,
-          labelSelector: executionSelector(),
+          labelSelector: expiringSelector(),
           select: (page) => expiredExecutions(page, now, Number.POSITIVE_INFINITY),
           maxDeletes: this.#o.batchSize ?? 100,
         });
-        if (deleted) log.info({ namespace, deleted }, "deleted expired executions");
+        if (deleted) log.info({ namespace, deleted }, "deleted expired execution, challenge and throttle Secrets");
         total += deleted;
       } catch (e) {
-        log.warn({ namespace, err: normalizeError(e) }, "sweeping expired executions failed; will retry next round");
+        log.warn({ namespace, err: normalizeError(e) }, "sweeping expired Secrets failed; will retry next round");
       }
     }
     return total;
