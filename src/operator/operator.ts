@@ -98,7 +98,7 @@ export class Operator {
       }
     });
     const c = this.#caches;
-    const stages = controller("emailauthenticatorstage", new StageReconciler({ stages: c.stages, bindings: c.bindings as ObjectCache<CustomObject<never>>, devices: c.devices as ObjectCache<CustomObject<never>>, refs, custom, core, events, checks: new ConnectionChecks(checkConnection, clock), clock, global }));
+    const stages = controller("emailauthenticatorstage", new StageReconciler({ stages: c.stages, bindings: c.bindings, devices: c.devices as ObjectCache<CustomObject<never>>, refs, custom, core, events, checks: new ConnectionChecks(checkConnection, clock), clock, global }));
     const bindings = controller("flowbinding", new FlowBindingReconciler({ bindings: c.bindings, stages: c.stages, custom, clock }));
     const devices = controller("emaildevice", new EmailDeviceReconciler({ devices: c.devices as never, stages: c.stages, custom, clock }));
     const sweeper = new Sweeper({ core, clock, log, namespaces: () => (config.namespaces.length ? config.namespaces : [...new Set(c.stages.list().map((s) => s.metadata?.namespace ?? ""))]) });

@@ -8,6 +8,7 @@ import { computeKStatus } from "../../src/runtime/kstatus.ts";
 import { controlPlane, createTestNamespace, grantOperatorNamespace } from "../harness/context.ts";
 import { condition, objects, readyIs, type TestObject } from "../harness/objects.ts";
 import { startOperator, type OperatorProcess } from "../harness/operator-process.ts";
+import { waitFor } from "../harness/wait.ts";
 
 const plane = controlPlane();
 const admin = plane.admin();
@@ -17,7 +18,7 @@ let ns = "";
 let k: ReturnType<typeof objects>;
 let operator: OperatorProcess;
 
-const kstatus = (o: TestObject) => computeKStatus(o as never).status;
+const kstatus = (o: TestObject) => computeKStatus(o).status;
 const secret = (name: string, data: Record<string, string>) => core.createNamespacedSecret({ namespace: ns, body: { metadata: { name }, stringData: data } });
 
 beforeAll(async () => {
@@ -76,10 +77,17 @@ describe("EmailAuthenticatorStage", () => {
   });
 
   it("records Events on transitions, without secrets", async () => {
-    const events = await admin.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: ns });
-    const forRelay = events.items.filter((e) => e.regarding?.name === "relay");
-    expect(forRelay.map((e) => e.reason)).toEqual(expect.arrayContaining(["Ready", "SecretNotFound"]));
-    expect(JSON.stringify(events.items)).not.toContain(PASSWORD);
+    const api = admin.makeApiClient(EventsV1Api);
+    // Events are written after the status they describe, so they may trail it a little.
+    const reasons = await waitFor(
+      async () => {
+        const found = (await api.listNamespacedEvent({ namespace: ns })).items.filter((e) => e.regarding?.name === "relay").map((e) => e.reason ?? "");
+        return ["Ready", "SecretNotFound", "MissingSecretKey"].every((r) => found.includes(r)) ? found : undefined;
+      },
+      { what: "Events for the relay stage", timeoutMs: 10_000 },
+    );
+    expect(reasons).toContain("SecretNotFound");
+    expect(JSON.stringify((await api.listNamespacedEvent({ namespace: ns })).items)).not.toContain(PASSWORD);
   });
 });
 

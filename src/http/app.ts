@@ -1,0 +1,110 @@
+// The embedded Express server, served by every replica. It parses and validates requests,
+// works out who is calling, and leaves what an execution does to the ExecutionApi.
+import express, { type NextFunction, type Request, type Response } from "express";
+import type { Logger } from "pino";
+import type { z } from "zod";
+import type { AccessReviewer, Caller } from "./auth.ts";
+import { openApiDocument } from "./openapi.ts";
+import { Problem, PROBLEM_CONTENT_TYPE } from "./problems.ts";
+import { type ExecutionView, startExecutionRequest, submitRequest } from "./schemas.ts";
+
+/** Who a request acts for: an application (Kubernetes identity) or the holder of an execution token. */
+export type Principal = { kind: "caller"; caller: Caller } | { kind: "token"; token: string };
+
+export interface ExecutionApi {
+  start(caller: Caller, namespace: string, flow: string, body: z.infer<typeof startExecutionRequest>): Promise<ExecutionView>;
+  get(id: string, principal: Principal): Promise<ExecutionView>;
+  submit(id: string, principal: Principal, body: z.infer<typeof submitRequest>): Promise<ExecutionView>;
+}
+
+export interface AppOptions {
+  executions: ExecutionApi;
+  access: AccessReviewer;
+  log: Logger;
+  /** Request body limit; the largest legitimate body is well under 1 KiB. */
+  bodyLimit?: string;
+}
+
+const EXECUTION_TOKEN_PREFIX = "eaox_";
+const ID = /^[0-9a-f]{32}$/;
+const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export function createApp(o: AppOptions): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", false);
+  app.set("json spaces", 0);
+  app.use((req, res, next) => {
+    res.set("Cache-Control", "no-store");
+    if (req.method === "POST" && !req.is("application/json")) return next(new Problem("unsupported_media_type", "send a JSON body with Content-Type: application/json"));
+    next();
+  });
+  app.use(express.json({ limit: o.bodyLimit ?? "8kb", strict: true }));
+
+  app.get("/openapi.json", (_req, res) => res.json(openApiDocument()));
+
+  app.post("/api/v1/namespaces/:namespace/flows/:flow/executions", async (req: Request<{ namespace: string; flow: string }>, res) => {
+    const { namespace, flow } = req.params;
+    if (!NAME.test(namespace) || !NAME.test(flow) || namespace.length > 63 || flow.length > 63) throw new Problem("not_found", "no such flow");
+    const principal = await principalOf(req, o.access);
+    if (principal.kind !== "caller") throw new Problem("unauthorized", "starting an execution needs the application's Kubernetes credentials");
+    if (!(await o.access.mayExecute(principal.caller, namespace, flow))) {
+      throw new Problem("forbidden", `${principal.caller.username} may not execute flow ${flow} in namespace ${namespace} (needs verb execute on flows.emailauth.dev)`);
+    }
+    const body = parse(startExecutionRequest, req.body);
+    res.status(201).json(await o.executions.start(principal.caller, namespace, flow, body));
+  });
+
+  app.get("/api/v1/executions/:id", async (req: Request<{ id: string }>, res) => {
+    const id = executionId(req.params.id);
+    res.json(await o.executions.get(id, await principalOf(req, o.access)));
+  });
+
+  app.post("/api/v1/executions/:id", async (req: Request<{ id: string }>, res) => {
+    const id = executionId(req.params.id);
+    const principal = await principalOf(req, o.access);
+    res.json(await o.executions.submit(id, principal, parse(submitRequest, req.body)));
+  });
+
+  app.use((_req, _res, next) => next(new Problem("not_found", "no such resource")));
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const problem = toProblem(err);
+    if (problem.status >= 500 && problem.code === "internal_error") o.log.error({ err, path: req.path }, "request failed");
+    if (problem.retryAfter !== undefined) res.set("Retry-After", String(problem.retryAfter));
+    res.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem.body(req.path)));
+  });
+  return app;
+}
+
+async function principalOf(req: Request, access: AccessReviewer): Promise<Principal> {
+  const header = req.get("authorization") ?? "";
+  const match = /^Bearer ([!-~]{1,4096})$/.exec(header);
+  if (!match?.[1]) throw new Problem("unauthorized", "send Authorization: Bearer <token>");
+  const token = match[1];
+  if (token.startsWith(EXECUTION_TOKEN_PREFIX)) return { kind: "token", token };
+  const caller = await access.authenticate(token);
+  if (!caller) throw new Problem("unauthorized", "the bearer token was not accepted");
+  return { kind: "caller", caller };
+}
+
+function executionId(id: string): string {
+  // Malformed and unknown ids look the same from outside.
+  if (!ID.test(id)) throw new Problem("not_found", "no such execution");
+  return id;
+}
+
+function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const errors = result.error.issues.map((i) => ({ path: i.path.join(".") || "(body)", message: i.message }));
+  throw new Problem("invalid_request", errors.map((e) => `${e.path}: ${e.message}`).join("; "), { errors });
+}
+
+function toProblem(err: unknown): Problem {
+  if (err instanceof Problem) return err;
+  const type = (err as { type?: string }).type;
+  if (type === "entity.too.large") return new Problem("payload_too_large", "the request body is too large");
+  if (type === "entity.parse.failed") return new Problem("invalid_request", "the body is not valid JSON");
+  if (type === "encoding.unsupported" || type === "charset.unsupported") return new Problem("unsupported_media_type", "send UTF-8 JSON");
+  return new Problem("internal_error", "the request could not be completed");
+}
