@@ -32,7 +32,9 @@ describe("parseAddress accepts", () => {
     const at254 = `a@${domain(254)}`;
     expect(at254).toHaveLength(254);
     expect(parseAddress(at254).ok).toBe(true);
-    expect(parseAddress(`ab@${domain(254)}`)).toEqual({ ok: false, reason: expect.stringMatching(/longer than 254/) });
+    const over = parseAddress(`ab@${domain(254)}`);
+    expect(over.ok).toBe(false);
+    if (!over.ok) expect(over.reason).toMatch(/longer than 254/);
   });
 });
 
