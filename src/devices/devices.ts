@@ -1,0 +1,70 @@
+// Saved addresses: find a user's confirmed device for a stage, and create or confirm one when
+// a code was verified. One device per user and stage; its name is derived from both, so two
+// replicas completing at once converge on one object (the second create gets AlreadyExists).
+import { createHash } from "node:crypto";
+import { type CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { API_VERSION } from "../api/v1alpha1/common.ts";
+import type { EmailDeviceSpec, EmailDeviceStatus } from "../api/v1alpha1/emaildevice.ts";
+import { MANAGED_BY, STAGE_LABEL } from "../api/labels.ts";
+import { isAlreadyExists } from "../k8s/errors.ts";
+import { type CustomObject, EMAIL_DEVICES } from "../k8s/resources.ts";
+import type { ObjectCache } from "../runtime/object-cache.ts";
+
+export type DeviceObject = CustomObject<EmailDeviceSpec, EmailDeviceStatus>;
+
+/** `<stage>-<hash>`: no user id or address in the name. */
+export function deviceName(stage: string, userId: string): string {
+  const hash = createHash("sha256").update(`${stage}\0${userId}`).digest("hex").slice(0, 20);
+  return `${stage.slice(0, 200).replace(/[.-]+$/, "")}-${hash}`;
+}
+
+export function findConfirmedDevice(devices: ObjectCache<DeviceObject>, namespace: string, stage: string, userId: string): DeviceObject | undefined {
+  return devices.list(namespace).find((d) => d.spec?.stageRef.name === stage && d.spec.user.id === userId && d.spec.confirmed && !d.metadata?.deletionTimestamp);
+}
+
+export interface ConfirmInput {
+  namespace: string;
+  stage: string;
+  user: { id: string; name?: string };
+  address: string;
+  now: Date;
+}
+
+/** Creates the device confirmed, or confirms the user's existing one for this address. Returns its name. */
+export async function confirmDevice(api: CustomObjectsApi, input: ConfirmInput): Promise<string> {
+  const name = deviceName(input.stage, input.user.id);
+  const at = { group: EMAIL_DEVICES.group, version: EMAIL_DEVICES.version, plural: EMAIL_DEVICES.plural, namespace: input.namespace };
+  const spec: EmailDeviceSpec = {
+    stageRef: { name: input.stage },
+    user: { id: input.user.id, ...(input.user.name ? { name: input.user.name } : {}) },
+    email: input.address,
+    confirmed: true,
+  };
+  try {
+    await api.createNamespacedCustomObject({
+      ...at,
+      body: { apiVersion: API_VERSION, kind: EMAIL_DEVICES.kind, metadata: { name, labels: { ...MANAGED_BY, [STAGE_LABEL]: input.stage } }, spec },
+      fieldValidation: "Strict",
+    });
+  } catch (e) {
+    if (!isAlreadyExists(e)) throw e;
+    // A pending device of this user (declared, or from an earlier attempt) for the same address.
+    const existing = (await api.getNamespacedCustomObject({ ...at, name })) as DeviceObject;
+    if (existing.spec?.email !== input.address) throw e;
+    if (!existing.spec.confirmed) {
+      await api.patchNamespacedCustomObject({ ...at, name, body: { spec: { confirmed: true } } }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
+    }
+  }
+  await markUsed(api, input.namespace, name, input.now, true);
+  return name;
+}
+
+/** Records when the device was last used (and first confirmed) in its status. */
+export async function markUsed(api: CustomObjectsApi, namespace: string, name: string, now: Date, confirmed = false): Promise<void> {
+  const at = now.toISOString().replace(/\.\d{3}Z$/, "Z");
+  const status: Partial<EmailDeviceStatus> = { lastUsedAt: at, ...(confirmed ? { confirmedAt: at } : {}) };
+  await api.patchNamespacedCustomObjectStatus(
+    { group: EMAIL_DEVICES.group, version: EMAIL_DEVICES.version, plural: EMAIL_DEVICES.plural, namespace, name, body: { status } },
+    setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+  );
+}
