@@ -64,7 +64,10 @@ export type ChallengeData = z.infer<typeof challengeData>;
 /** A record with the Secret's identity, for preconditioned writes. */
 export interface Stored<T> {
   data: T;
+  namespace: string;
   name: string;
   uid: string;
   resourceVersion: string;
+  /** The owning stage's uid: a replace must carry the owner reference along. */
+  stageUid: string;
 }

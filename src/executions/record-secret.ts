@@ -1,0 +1,112 @@
+// How an execution or challenge record sits in a Secret: JSON under data.record, labels that say
+// what and which stage (never who or which address), an expiry annotation for the sweeper, and
+// an owner reference to the stage. Reading back validates everything, so a hand-edited,
+// truncated or foreign Secret is a clear error instead of a half-understood record.
+import type { V1OwnerReference, V1Secret } from "@kubernetes/client-node";
+import type { z } from "zod";
+import {
+  CHALLENGE_COMPONENT, CHALLENGE_SECRET_TYPE, COMPONENT_LABEL, EXECUTION_COMPONENT, EXECUTION_SECRET_TYPE,
+  EXPIRES_AT_ANNOTATION, MANAGED_BY, STAGE_LABEL,
+} from "../api/labels.ts";
+import { API_VERSION } from "../api/v1alpha1/common.ts";
+import { challengeData, executionData, type ChallengeData, type ExecutionData, type Stored } from "./types.ts";
+
+export const RECORD_KEY = "record";
+export const STAGE_KIND = "EmailAuthenticatorStage";
+/** Execution ids are 128 bits of hex; anything else cannot name one of our Secrets. */
+export const EXECUTION_ID = /^[0-9a-f]{32}$/;
+
+export interface RecordKind<T> {
+  readonly what: string;
+  readonly component: string;
+  readonly type: string;
+  readonly prefix: string;
+  readonly schema: z.ZodType<T>;
+  /** The execution id a record belongs to (it names the Secret). */
+  readonly idOf: (record: T) => string;
+}
+
+export const EXECUTION_RECORD: RecordKind<ExecutionData> = {
+  what: "execution",
+  component: EXECUTION_COMPONENT,
+  type: EXECUTION_SECRET_TYPE,
+  prefix: "eao-x-",
+  schema: executionData,
+  idOf: (r) => r.id,
+};
+
+export const CHALLENGE_RECORD: RecordKind<ChallengeData> = {
+  what: "challenge",
+  component: CHALLENGE_COMPONENT,
+  type: CHALLENGE_SECRET_TYPE,
+  prefix: "eao-c-",
+  schema: challengeData,
+  idOf: (r) => r.executionId,
+};
+
+/** Unreadable record Secret. The message names the Secret and the failing fields, never values. */
+export class MalformedRecordError extends Error {
+  override name = "MalformedRecordError";
+}
+
+export interface StageRecord {
+  stage: string;
+  expiresAt: string;
+}
+
+export function recordName<T>(kind: RecordKind<T>, executionId: string): string {
+  return `${kind.prefix}${executionId}`;
+}
+
+export function stageOwner(stage: string, uid: string): V1OwnerReference {
+  return { apiVersion: API_VERSION, kind: STAGE_KIND, name: stage, uid, controller: false, blockOwnerDeletion: false };
+}
+
+/** The whole Secret (a replace sends everything); `resourceVersion` makes the write conditional. */
+export function encodeRecord<T extends StageRecord>(kind: RecordKind<T>, namespace: string, record: T, stageUid: string, resourceVersion?: string): V1Secret {
+  const parsed = kind.schema.parse(record);
+  const expires = Date.parse(parsed.expiresAt);
+  if (Number.isNaN(expires)) throw new RangeError(`${kind.what} expiresAt is not a timestamp`);
+  if (!stageUid) throw new RangeError(`${kind.what} needs its stage's uid for the owner reference`);
+  return {
+    metadata: {
+      name: recordName(kind, kind.idOf(parsed)),
+      namespace,
+      labels: { ...MANAGED_BY, [COMPONENT_LABEL]: kind.component, [STAGE_LABEL]: parsed.stage },
+      annotations: { [EXPIRES_AT_ANNOTATION]: new Date(expires).toISOString() },
+      ownerReferences: [stageOwner(parsed.stage, stageUid)],
+      ...(resourceVersion ? { resourceVersion } : {}),
+    },
+    type: kind.type,
+    data: { [RECORD_KEY]: Buffer.from(JSON.stringify(parsed), "utf8").toString("base64") },
+  };
+}
+
+/** Validates a Secret read back from the API server and returns the record with its identity. */
+export function decodeRecord<T extends StageRecord>(kind: RecordKind<T>, secret: V1Secret, namespace: string, executionId: string): Stored<T> {
+  const name = recordName(kind, executionId);
+  const bad = (why: string) => new MalformedRecordError(`${kind.what} Secret ${namespace}/${name} is malformed: ${why}`);
+  const { uid, resourceVersion } = secret.metadata ?? {};
+  if (!uid || !resourceVersion) throw bad("no uid or resourceVersion");
+  if (secret.type !== kind.type) throw bad(`type is ${JSON.stringify(secret.type ?? "")}, not ${kind.type}`);
+  const raw = secret.data?.[RECORD_KEY];
+  if (!raw) throw bad(`no data.${RECORD_KEY}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(raw, "base64").toString("utf8"));
+  } catch {
+    throw bad(`data.${RECORD_KEY} is not JSON`);
+  }
+  const result = kind.schema.safeParse(json);
+  if (!result.success) {
+    // Paths and zod's messages only: the values may be addresses or hashes.
+    const fields = result.error.issues.map((i) => `${i.path.join(".") || "(record)"}: ${i.message}`).join("; ");
+    throw bad(fields);
+  }
+  const data = result.data;
+  if (kind.idOf(data) !== executionId) throw bad("its record belongs to another execution");
+  if ("namespace" in data && data.namespace !== namespace) throw bad("its record belongs to another namespace");
+  const owner = secret.metadata?.ownerReferences?.find((o) => o.kind === STAGE_KIND && o.name === data.stage);
+  if (!owner?.uid) throw bad(`no owner reference to stage ${data.stage}`);
+  return { data, namespace, name, uid, resourceVersion, stageUid: owner.uid };
+}
