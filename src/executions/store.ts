@@ -48,7 +48,10 @@ export class ExecutionStore {
     return this.#get(EXECUTION_RECORD, namespace, id);
   }
 
-  /** Replaces the record if nobody changed it since `stored` was read; else a ConflictError. */
+  /**
+   * Replaces the record if nobody changed it since `stored` was read; else a ConflictError, or
+   * the API server's NotFound if it was deleted meanwhile.
+   */
   async updateExecution(stored: Stored<ExecutionData>, next: ExecutionData): Promise<Stored<ExecutionData>> {
     if (next.id !== stored.data.id || next.namespace !== stored.namespace || next.stage !== stored.data.stage) {
       throw new RangeError("an execution keeps its id, namespace and stage");
@@ -86,7 +89,10 @@ export class ExecutionStore {
     return this.#get(CHALLENGE_RECORD, namespace, executionId);
   }
 
-  /** Counts an attempt before the code is compared; a 409 means someone else counted first. */
+  /**
+   * Counts an attempt before the code is compared: a ConflictError means someone else counted
+   * (or a resend replaced the challenge) first, a NotFound error that it was consumed meanwhile.
+   */
   incrementAttempts(stored: Stored<ChallengeData>): Promise<Stored<ChallengeData>> {
     return this.#replace(CHALLENGE_RECORD, stored, { ...stored.data, attempts: stored.data.attempts + 1 });
   }

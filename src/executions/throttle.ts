@@ -18,8 +18,12 @@ export const SEND_WINDOW_MS = HOUR_MS;
 export const RETENTION_MS = 24 * HOUR_MS;
 /** Far above any sane limit; bounds the Secret even if a caller records without checking. */
 export const MAX_ENTRIES = 200;
-/** Read-modify-write rounds before a 409 is given up on and thrown. */
-const WRITE_ROUNDS = 10;
+/**
+ * Read-modify-write rounds before a 409 is given up on and thrown. Every round has a winner, so
+ * N writers racing on one counter all land within N rounds; verify admits at most attemptsPerCode
+ * concurrent failures per challenge, far fewer than this.
+ */
+const WRITE_ROUNDS = 32;
 const RECORD_KEY = "record";
 const timestamps = z.array(z.iso.datetime()).max(10_000);
 

@@ -7,7 +7,7 @@ import { FakeClock } from "../runtime/clock.ts";
 import { codeMac } from "./codes.ts";
 import { ConflictError } from "./store.ts";
 import type { ChallengeData, Stored } from "./types.ts";
-import { MAX_CONFLICT_ROUNDS, verifyCode, type VerifyInput } from "./verify.ts";
+import { conflictRounds, verifyCode, type VerifyInput } from "./verify.ts";
 
 const key = Buffer.alloc(32, 1);
 const executionId = "a".repeat(32);
@@ -41,7 +41,9 @@ function setup(opts: { attempts?: number; expiresInMs?: number; failures?: numbe
     incrementAttempts: (s) => {
       log.push("increment");
       beforeWrite();
-      if (!current || s.resourceVersion !== current.resourceVersion) return Promise.reject(conflict());
+      // As the API server answers: 404 for a deleted object, 409 for a stale resourceVersion.
+      if (!current) return Promise.reject(new ApiException(404, "NotFound", JSON.stringify({ kind: "Status", code: 404, reason: "NotFound" }), {}));
+      if (s.resourceVersion !== current.resourceVersion) return Promise.reject(conflict());
       current = { ...current, resourceVersion: String(++rv), data: { ...current.data, attempts: current.data.attempts + 1 } };
       return Promise.resolve({ ...current });
     },
@@ -62,6 +64,7 @@ function setup(opts: { attempts?: number; expiresInMs?: number; failures?: numbe
     current: () => current,
     replace: (mac: string) => current && (current = { ...current, resourceVersion: String(++rv), data: { ...current.data, mac, attempts: 0 } }),
     interleave: (fn: () => void) => (beforeWrite = fn),
+    consumed: () => (current = undefined),
   };
 }
 
@@ -125,11 +128,18 @@ describe("verifyCode", () => {
     expect(t.log.slice(0, 4)).toEqual(["get", "increment", "get", "increment"]);
   });
 
+  it("a challenge consumed between the read and the count is an invalid code, uncharged", async () => {
+    const t = setup();
+    t.interleave(() => t.consumed());
+    expect(await t.verify("123456")).toEqual({ ok: false, code: "invalid_code", attemptsLeft: 0 });
+    expect(t.log).toEqual(["get", "increment", "get"]);
+  });
+
   it("gives up after a bounded number of conflicts", async () => {
     const t = setup();
     t.interleave(() => t.replace(codeMac(key, { ...base, code: "111111" })));
     await expect(t.verify("123456")).rejects.toBeInstanceOf(ConflictError);
-    expect(t.log.filter((l) => l === "increment")).toHaveLength(MAX_CONFLICT_ROUNDS);
+    expect(t.log.filter((l) => l === "increment")).toHaveLength(conflictRounds(5));
   });
 
   it("a right code that loses the DELETE is not a failure", async () => {

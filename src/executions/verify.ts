@@ -2,7 +2,7 @@
 // The attempt is counted with a resourceVersion-guarded write BEFORE the comparison, so parallel
 // guesses cannot share one attempt; success is a DELETE preconditioned on the uid and
 // resourceVersion of that write, so of any number of requests with the right code one wins.
-import { isConflict } from "../k8s/errors.ts";
+import { isConflict, isNotFound } from "../k8s/errors.ts";
 import type { Clock } from "../runtime/clock.ts";
 import { codeMatches } from "./codes.ts";
 import type { ExecutionStore } from "./store.ts";
@@ -39,10 +39,11 @@ export interface VerifyInput {
 
 /**
  * Rounds of "read, count the attempt, 409" before giving up. Each 409 means another request's
- * attempt was counted, and at most attemptsPerCode can be, so this bound is not reached unless
- * resends keep replacing the challenge; then the conflict is thrown (the caller answers "retry").
+ * attempt was counted (or a resend replaced the challenge), and at most attemptsPerCode attempts
+ * can be counted, so attemptsPerCode + 1 rounds always settle without resends; the margin
+ * absorbs a few resends. Past it the conflict is thrown (the caller answers "try again").
  */
-export const MAX_CONFLICT_ROUNDS = 10;
+export const conflictRounds = (attemptsPerCode: number): number => attemptsPerCode + 3;
 
 export async function verifyCode(input: VerifyInput): Promise<VerifyResult> {
   const { store, throttles, key, clock, limits, namespace, executionId, stage, userId, addressKey, code } = input;
@@ -51,6 +52,7 @@ export async function verifyCode(input: VerifyInput): Promise<VerifyResult> {
     throw new RangeError("attemptsPerCode and failuresPerDay must be whole numbers of at least 1");
   }
   const who = { namespace, stage, userId };
+  const rounds = conflictRounds(attemptsPerCode);
 
   for (let round = 1; ; round++) {
     // 1. Fresh read: no cache may stand between two replicas.
@@ -73,7 +75,10 @@ export async function verifyCode(input: VerifyInput): Promise<VerifyResult> {
     try {
       counted = await store.incrementAttempts(read);
     } catch (e) {
-      if (isConflict(e) && round < MAX_CONFLICT_ROUNDS) continue;
+      // 409: another attempt or a resend got there first. 404: the challenge was consumed or
+      // deleted meanwhile (the API server answers a stale PUT on a deleted object with 404, not
+      // 409). Either way the next read decides.
+      if ((isConflict(e) || isNotFound(e)) && round < rounds) continue;
       throw e;
     }
 
