@@ -6,6 +6,8 @@ import { usage } from "./config/options.ts";
 import { createLogger } from "./log/logger.ts";
 import { Operator } from "./operator/operator.ts";
 import { startLeaderElection } from "./operator/leadership.ts";
+import { startApiServer } from "./operator/api-server.ts";
+import { systemClock } from "./runtime/clock.ts";
 
 async function main(): Promise<number> {
   let config;
@@ -38,6 +40,7 @@ async function main(): Promise<number> {
   });
 
   await operator.start();
+  const api = await startApiServer({ kc, config, log, clock: systemClock, metrics: operator.metrics, caches: operator.caches });
   const leadership = config.leaderElection.enabled
     ? startLeaderElection({ kc, config: config.leaderElection, log, operator, onLost: () => leadershipLost() })
     : undefined;
@@ -47,6 +50,7 @@ async function main(): Promise<number> {
   // Order matters: controllers drain first, then the lease goes so a successor starts at once.
   await operator.stopLeading();
   await leadership?.release();
+  await api.close();
   await operator.stop();
   log.info("stopped");
   return exitCode;

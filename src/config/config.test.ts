@@ -143,8 +143,8 @@ describe("parseConfig errors", () => {
       'unexpected argument "serve"',
       "--log-level needs a value",
       '--namespaces="ok,Not_OK": "Not_OK" is not a namespace name (lowercase letters, digits and \'-\', at most 63)',
-      '--http-port="http": must be a port number from 1 to 65535',
-      'EAO_HEALTH_PORT="70000": must be a port number from 1 to 65535',
+      '--http-port="http": must be a port number from 0 (any free port) to 65535',
+      'EAO_HEALTH_PORT="70000": must be a port number from 0 (any free port) to 65535',
       'EAO_LEADER_ELECT="yes": must be true or false',
       'EAO_LEADER_ELECT_RETRY_PERIOD="2": must be a positive duration such as "500ms", "15s" or "1m30s"',
     ]);
@@ -159,8 +159,8 @@ describe("parseConfig errors", () => {
   });
 
   it("puts all problems in the error message", () => {
-    expect(() => parse(["--http-port=0", "--log-level=loud"])).toThrow(
-      /invalid configuration:\n {2}- --http-port="0": must be a port number from 1 to 65535\n {2}- --log-level="loud": must be one of fatal, error, warn, info, debug, trace, silent/,
+    expect(() => parse(["--http-port=65536", "--log-level=loud"])).toThrow(
+      /invalid configuration:\n {2}- --http-port="65536": must be a port number from 0 \(any free port\) to 65535\n {2}- --log-level="loud": must be one of fatal, error, warn, info, debug, trace, silent/,
     );
   });
 

@@ -106,7 +106,7 @@ export function parseConfig(
     shutdownTimeoutMs: values["shutdown-timeout"] ?? 30_000,
   };
 
-  if (config.httpPort === config.healthPort) {
+  if (config.httpPort === config.healthPort && config.httpPort !== 0) {
     problems.push(`${name("http-port")} and ${name("health-port")} must differ (both are ${config.httpPort})`);
   }
   const le = config.leaderElection;

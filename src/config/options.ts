@@ -20,12 +20,13 @@ const namespaceList = z.string().transform((s, ctx) => {
   }
   return items;
 });
-const PORT_MESSAGE = "must be a port number from 1 to 65535";
+const PORT_MESSAGE = "must be a port number from 0 (any free port) to 65535";
 const port = z
   .string()
   .regex(/^\d{1,5}$/, PORT_MESSAGE)
   .transform(Number)
-  .refine((n) => n >= 1 && n <= 65535, PORT_MESSAGE);
+  // 0 asks the kernel for a free port (tests, local runs); the chosen one is logged.
+  .refine((n) => n >= 0 && n <= 65535, PORT_MESSAGE);
 const bool = z.enum(["true", "false", "1", "0"], { error: "must be true or false" }).transform((v) => v === "true" || v === "1");
 const duration = z.string().transform((s, ctx) => {
   const ms = parseDuration(s);

@@ -2,7 +2,8 @@
 // zod validates what is read back, so a hand-edited or truncated Secret is an error, not a crash.
 import { z } from "zod";
 
-export const EXECUTION_STATES = ["email_required", "code_sent", "completed", "denied"] as const;
+/** send_failed: an address is known but the last mail did not go out; a resend may work. */
+export const EXECUTION_STATES = ["email_required", "code_sent", "send_failed", "completed", "denied"] as const;
 export type ExecutionState = (typeof EXECUTION_STATES)[number];
 
 export const executionUser = z.strictObject({
@@ -43,6 +44,8 @@ export const executionData = z.strictObject({
   addressFixed: z.boolean().default(false),
   sends: z.int().min(0).default(0),
   lastSentAt: z.string().optional(),
+  /** When the current code stops working (also in the challenge, which the API does not read for views). */
+  codeExpiresAt: z.string().optional(),
   denial: z.strictObject({ code: z.string(), detail: z.string() }).optional(),
   result: executionResult.optional(),
   createdAt: z.string(),

@@ -14,9 +14,9 @@ export interface FlowStep {
 
 export type FlowResolution = { ok: true; steps: FlowStep[] } | { ok: false; code: "not_found" | "stage_not_ready"; detail: string };
 
-type Binding = CustomObject<unknown, { observedGeneration?: number; conditions?: Condition[] }>;
+export type BindingObject = CustomObject<unknown, { observedGeneration?: number; conditions?: Condition[] }>;
 
-export function resolveFlow(namespace: string, flow: string, bindings: readonly Binding[]): FlowResolution {
+export function resolveFlow(namespace: string, flow: string, bindings: readonly BindingObject[]): FlowResolution {
   const steps: (FlowStep & { ready?: Condition; current: boolean })[] = [];
   for (const b of bindings) {
     const parsed = flowBindingSpec.safeParse(b.spec);

@@ -4,6 +4,7 @@ import express, { type NextFunction, type Request, type Response } from "express
 import type { Logger } from "pino";
 import type { z } from "zod";
 import type { AccessReviewer, Caller } from "./auth.ts";
+import { PUBLIC_ID } from "../executions/view.ts";
 import { openApiDocument } from "./openapi.ts";
 import { Problem, PROBLEM_CONTENT_TYPE } from "./problems.ts";
 import { type ExecutionView, startExecutionRequest, submitRequest } from "./schemas.ts";
@@ -26,7 +27,6 @@ export interface AppOptions {
 }
 
 const EXECUTION_TOKEN_PREFIX = "eaox_";
-const ID = /^[0-9a-f]{32}$/;
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export function createApp(o: AppOptions): express.Express {
@@ -89,7 +89,7 @@ async function principalOf(req: Request, access: AccessReviewer): Promise<Princi
 
 function executionId(id: string): string {
   // Malformed and unknown ids look the same from outside.
-  if (!ID.test(id)) throw new Problem("not_found", "no such execution");
+  if (!PUBLIC_ID.test(id)) throw new Problem("not_found", "no such execution");
   return id;
 }
 

@@ -1,5 +1,6 @@
 // /openapi.json, generated from the zod schemas that validate the requests.
 import { z } from "zod";
+import { PUBLIC_ID } from "../executions/view.ts";
 import { execution, problem, startExecutionRequest, submitRequest } from "./schemas.ts";
 
 const json = (schema: z.ZodType) => ({ "application/json": { schema: z.toJSONSchema(schema, { target: "openapi-3.0", io: "input" }) } });
@@ -8,7 +9,7 @@ const problems = (...statuses: number[]) =>
 
 export function openApiDocument(): Record<string, unknown> {
   const executionOut = { description: "The execution", content: json(execution) };
-  const id = { name: "id", in: "path", required: true, schema: { type: "string", pattern: "^[0-9a-f]{32}$" } };
+  const id = { name: "id", in: "path", required: true, schema: { type: "string", pattern: PUBLIC_ID.source }, description: "`<namespace>.<32 hex>`, as returned when the execution was created" };
   return {
     openapi: "3.0.3",
     info: {

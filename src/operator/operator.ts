@@ -19,6 +19,7 @@ import { startHealthServer } from "../runtime/health-server.ts";
 import { OperatorMetrics } from "../runtime/metrics.ts";
 import type { ObjectCache } from "../runtime/object-cache.ts";
 import { ReferenceTracker } from "../runtime/references.ts";
+import type { DeviceObject } from "../devices/devices.ts";
 import { kindInformers, singleObjectWatches } from "./informers.ts";
 import { type Enqueuers, type Obj, wireInformers } from "./wiring.ts";
 
@@ -42,7 +43,7 @@ export class Operator {
   readonly #o: OperatorOptions;
   readonly #clock: Clock;
   readonly #informers: { stages: Informer<Obj>[]; bindings: Informer<Obj>[]; devices: Informer<Obj>[] };
-  readonly #caches: { stages: ObjectCache<StageObject>; bindings: ObjectCache<FlowBindingObject>; devices: ObjectCache<Obj> };
+  readonly #caches: { stages: ObjectCache<StageObject>; bindings: ObjectCache<FlowBindingObject>; devices: ObjectCache<DeviceObject> };
   #leader: LeaderWork | undefined;
   #health: { port: number; close: () => Promise<void> } | undefined;
 
@@ -55,8 +56,14 @@ export class Operator {
     const bindings = kindInformers<Obj>(deps, FLOW_BINDINGS, ns);
     const devices = kindInformers<Obj>(deps, EMAIL_DEVICES, ns);
     this.#informers = { stages: stages.informers, bindings: bindings.informers, devices: devices.informers };
-    this.#caches = { stages: stages.cache as ObjectCache<StageObject>, bindings: bindings.cache as ObjectCache<FlowBindingObject>, devices: devices.cache };
+    // The API server checked every object against the CRD schema; the typed views start here.
+    this.#caches = { stages: stages.cache as ObjectCache<StageObject>, bindings: bindings.cache as ObjectCache<FlowBindingObject>, devices: devices.cache as ObjectCache<DeviceObject> };
     wireInformers(this.#informers, { bindings: bindings.cache, devices: devices.cache }, () => this.#leader?.enqueue);
+  }
+
+  /** Read access for the HTTP API, which every replica serves. */
+  get caches() {
+    return this.#caches;
   }
 
   get healthPort(): number | undefined {
@@ -98,9 +105,9 @@ export class Operator {
       }
     });
     const c = this.#caches;
-    const stages = controller("emailauthenticatorstage", new StageReconciler({ stages: c.stages, bindings: c.bindings, devices: c.devices as ObjectCache<CustomObject<never>>, refs, custom, core, events, checks: new ConnectionChecks(checkConnection, clock), clock, global }));
+    const stages = controller("emailauthenticatorstage", new StageReconciler({ stages: c.stages, bindings: c.bindings, devices: c.devices, refs, custom, core, events, checks: new ConnectionChecks(checkConnection, clock), clock, global }));
     const bindings = controller("flowbinding", new FlowBindingReconciler({ bindings: c.bindings, stages: c.stages, custom, clock }));
-    const devices = controller("emaildevice", new EmailDeviceReconciler({ devices: c.devices as never, stages: c.stages, custom, clock }));
+    const devices = controller("emaildevice", new EmailDeviceReconciler({ devices: c.devices, stages: c.stages, custom, clock }));
     const sweeper = new Sweeper({ core, clock, log, namespaces: () => (config.namespaces.length ? config.namespaces : [...new Set(c.stages.list().map((s) => s.metadata?.namespace ?? ""))]) });
     const enqueue: Enqueuers = { stage: (r) => stages.enqueue(r), binding: (r) => bindings.enqueue(r), device: (r) => devices.enqueue(r) };
     this.#leader = { controllers: [stages, bindings, devices], enqueue, refs, sweeper };

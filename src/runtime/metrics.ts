@@ -3,9 +3,10 @@
 // age of the last event each informer saw, and whether this replica leads.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { InformerMetrics, RestartReason } from "../k8s/informer.ts";
+import type { SendMetrics } from "../executions/sender.ts";
 import type { ControllerMetrics, ReconcileOutcome } from "./controller.ts";
 
-export class OperatorMetrics implements ControllerMetrics, InformerMetrics {
+export class OperatorMetrics implements ControllerMetrics, InformerMetrics, SendMetrics {
   readonly registry = new Registry();
   readonly #reconciles: Counter<"controller" | "result">;
   readonly #reconcileErrors: Counter<"controller">;
@@ -14,6 +15,8 @@ export class OperatorMetrics implements ControllerMetrics, InformerMetrics {
   readonly #watchRestarts: Counter<"resource" | "reason">;
   readonly #lastEvent = new Map<string, number>();
   readonly leader: Gauge;
+  readonly #sent: Counter<"namespace" | "stage">;
+  readonly #sendFailures: Counter<"namespace" | "stage" | "reason">;
 
   constructor(now: () => number = Date.now) {
     const registers = [this.registry];
@@ -40,6 +43,8 @@ export class OperatorMetrics implements ControllerMetrics, InformerMetrics {
       },
     });
     this.leader = new Gauge({ name: "emailauth_leader", help: "1 while this replica holds the leader lease", registers });
+    this.#sent = new Counter({ name: "emailauth_emails_sent_total", help: "Code emails handed to the relay", labelNames: ["namespace", "stage"], registers });
+    this.#sendFailures = new Counter({ name: "emailauth_email_send_failures_total", help: "Code emails the relay did not take", labelNames: ["namespace", "stage", "reason"], registers });
   }
 
   onReconcile(controller: string, outcome: ReconcileOutcome, durationMs: number): void {
@@ -50,6 +55,14 @@ export class OperatorMetrics implements ControllerMetrics, InformerMetrics {
 
   onQueueDepth(controller: string, depth: number): void {
     this.#depth.set({ controller }, depth);
+  }
+
+  onEmailSent(namespace: string, stage: string): void {
+    this.#sent.inc({ namespace, stage });
+  }
+
+  onEmailSendFailure(namespace: string, stage: string, reason: string): void {
+    this.#sendFailures.inc({ namespace, stage, reason });
   }
 
   onWatchRestart(resource: string, reason: RestartReason): void {

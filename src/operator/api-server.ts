@@ -1,0 +1,71 @@
+// The embedded HTTP API on every replica: the execution service over the informer caches and
+// the Secret store, behind Express. Started once the caches have synced.
+import { createServer } from "node:http";
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import type { OperatorConfig } from "../config/config.ts";
+import type { DeviceObject } from "../devices/devices.ts";
+import { Mailer } from "../email/mailer.ts";
+import { CodeKey } from "../executions/hmac-key.ts";
+import { ExecutionService } from "../executions/service.ts";
+import { ExecutionStore } from "../executions/store.ts";
+import { Throttles } from "../executions/throttle.ts";
+import type { BindingObject } from "../flows/flow.ts";
+import { createApp } from "../http/app.ts";
+import { kubernetesAccessReviewer } from "../http/auth.ts";
+import { eventRecorder } from "../k8s/events.ts";
+import type { CustomObject } from "../k8s/resources.ts";
+import type { Clock } from "../runtime/clock.ts";
+import type { OperatorMetrics } from "../runtime/metrics.ts";
+import type { ObjectCache } from "../runtime/object-cache.ts";
+
+export interface ApiServerOptions {
+  kc: KubeConfig;
+  config: OperatorConfig;
+  log: Logger;
+  clock: Clock;
+  metrics: OperatorMetrics;
+  caches: { stages: ObjectCache<CustomObject>; bindings: ObjectCache<BindingObject>; devices: ObjectCache<DeviceObject> };
+}
+
+export async function startApiServer(o: ApiServerOptions): Promise<{ port: number; close: () => Promise<void> }> {
+  const { kc, config, log, clock } = o;
+  const core = kc.makeApiClient(CoreV1Api);
+  const codeKey = new CodeKey(core, config.operatorNamespace);
+  // Loaded (or created) before the first request, so a missing grant fails at start, loudly.
+  const key = await codeKey.get();
+  const mailer = new Mailer();
+  const service = new ExecutionService({
+    core,
+    custom: kc.makeApiClient(CustomObjectsApi),
+    access: kubernetesAccessReviewer(kc, clock),
+    ...o.caches,
+    global: { namespace: config.globalSettings.namespace, configMap: config.globalSettings.configMapName, secret: config.globalSettings.credentialsSecretName },
+    store: new ExecutionStore(core, clock),
+    throttles: new Throttles(core, clock, key),
+    key: () => codeKey.get(),
+    mailer,
+    events: eventRecorder(kc, { component: "emailauth.dev/operator", instance: config.leaderElection.identity, clock, log }),
+    metrics: o.metrics,
+    clock,
+    log: log.child({ component: "api" }),
+  });
+  const app = createApp({ executions: service, access: kubernetesAccessReviewer(kc, clock), log });
+  const server = createServer(app);
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.httpPort, resolve);
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : config.httpPort;
+  log.info({ port }, "HTTP API listening");
+  return {
+    port,
+    close: async () => {
+      await new Promise<void>((r) => server.close(() => r()));
+      mailer.close();
+    },
+  };
+}
