@@ -58,6 +58,7 @@ export function customResourceDefinition(def: KindDefinition): JsonSchema {
               type: "object",
               description: def.description,
               required: ["spec"],
+              ...(def.objectRules ? { "x-kubernetes-validations": def.objectRules } : {}),
               properties: {
                 apiVersion: { type: "string" },
                 kind: { type: "string" },

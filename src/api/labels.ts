@@ -24,6 +24,10 @@ export const STAGE_FINALIZER = `${GROUP}/executions`;
 export const executionSelector = (stage?: string): string =>
   `${COMPONENT_LABEL}=${EXECUTION_COMPONENT}${stage ? `,${STAGE_LABEL}=${stage}` : ""}`;
 
+/** A stage's pending executions and their challenges: what its finalizer removes. */
+export const stageExecutionsSelector = (stage: string): string =>
+  `${COMPONENT_LABEL} in (${EXECUTION_COMPONENT},${CHALLENGE_COMPONENT}),${STAGE_LABEL}=${stage}`;
+
 /** Every short-lived Secret that carries an expires-at annotation, for the sweeper. */
 export const expiringSelector = (): string =>
   `${COMPONENT_LABEL} in (${EXECUTION_COMPONENT},${CHALLENGE_COMPONENT},${THROTTLE_COMPONENT})`;

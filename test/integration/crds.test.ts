@@ -136,6 +136,11 @@ describe("invalid EmailAuthenticatorStages", () => {
     expect(await exists("EmailAuthenticatorStage", name)).toBe(false);
   });
 
+  it("refuses a stage name too long to label its executions", async () => {
+    const { message } = await rejection(create("EmailAuthenticatorStage", "s".repeat(64), {}));
+    expect(message).toMatch(/a stage name is at most 63 characters/);
+  });
+
   it("refuses an object without spec", async () => {
     const { message } = await rejection(
       api.createNamespacedCustomObject({

@@ -3,7 +3,7 @@
 // follow their stage, status reads right for kstatus, deletion clears pending executions.
 import { CoreV1Api, EventsV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EXECUTION_SECRET_TYPE, executionSelector, EXPIRES_AT_ANNOTATION, STAGE_FINALIZER, STAGE_LABEL, COMPONENT_LABEL, EXECUTION_COMPONENT } from "../../src/api/labels.ts";
+import { CHALLENGE_COMPONENT, EXECUTION_SECRET_TYPE, expiringSelector, EXPIRES_AT_ANNOTATION, STAGE_FINALIZER, STAGE_LABEL, COMPONENT_LABEL, EXECUTION_COMPONENT } from "../../src/api/labels.ts";
 import { computeKStatus } from "../../src/runtime/kstatus.ts";
 import { controlPlane, createTestNamespace, grantOperatorNamespace } from "../harness/context.ts";
 import { condition, objects, readyIs, type TestObject } from "../harness/objects.ts";
@@ -116,7 +116,7 @@ describe("FlowBinding", () => {
 });
 
 describe("deletion", () => {
-  it("clears a stage's pending executions, keeps its devices and shows the stage is gone", async () => {
+  it("clears a stage's pending executions and challenges, keeps its devices and shows the stage is gone", async () => {
     await k.create("emailauthenticatorstages", "doomed", {});
     await k.waitFor("emailauthenticatorstages", "doomed", readyIs("True"), "Ready");
     await k.create("emaildevices", "alice-doomed", { stageRef: { name: "doomed" }, user: { id: "alice" }, email: "alice@example.com", confirmed: true });
@@ -125,12 +125,13 @@ describe("deletion", () => {
     const labels = { [COMPONENT_LABEL]: EXECUTION_COMPONENT, [STAGE_LABEL]: "doomed" };
     const expires = new Date(Date.now() + 600_000).toISOString();
     await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: "exec-1", labels, annotations: { [EXPIRES_AT_ANNOTATION]: expires } }, type: EXECUTION_SECRET_TYPE, data: {} } });
+    await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: "challenge-1", labels: { ...labels, [COMPONENT_LABEL]: CHALLENGE_COMPONENT }, annotations: { [EXPIRES_AT_ANNOTATION]: expires } }, type: EXECUTION_SECRET_TYPE, data: {} } });
     // Another stage's execution must survive.
     await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: "exec-other", labels: { ...labels, [STAGE_LABEL]: "relay" }, annotations: { [EXPIRES_AT_ANNOTATION]: expires } }, type: EXECUTION_SECRET_TYPE, data: {} } });
 
     await k.delete("emailauthenticatorstages", "doomed");
     await k.waitFor("emailauthenticatorstages", "doomed", (o) => o === undefined, "the stage is gone (finalizer removed)");
-    const left = await core.listNamespacedSecret({ namespace: ns, labelSelector: executionSelector() });
+    const left = await core.listNamespacedSecret({ namespace: ns, labelSelector: expiringSelector() });
     expect(left.items.map((s) => s.metadata?.name)).toEqual(["exec-other"]);
     const device = await k.waitFor("emaildevices", "alice-doomed", readyIs("False", "StageNotFound"), "device shows the stage is gone");
     expect(condition(device)?.message).toContain("the device is kept");

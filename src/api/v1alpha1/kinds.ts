@@ -22,6 +22,8 @@ export interface KindDefinition {
   spec: z.ZodType;
   status: z.ZodType;
   printerColumns: PrinterColumn[];
+  /** CEL rules on the whole object (they may read metadata.name). */
+  objectRules?: { rule: string; message: string }[];
 }
 
 export const CATEGORY = "emailauth";
@@ -43,6 +45,8 @@ export const stageKind: KindDefinition = {
   description: "Sends one-time codes by email and saves the verified address as an EmailDevice.",
   spec: stageSpec,
   status: stageStatus,
+  // Executions carry the stage's name as a label value, which Kubernetes caps at 63 characters.
+  objectRules: [{ rule: "self.metadata.name.size() <= 63", message: "a stage name is at most 63 characters (it labels the stage's executions)" }],
   printerColumns: [
     ...ready,
     { name: "Endpoint", type: "string", jsonPath: ".status.connection.endpoint" },

@@ -1,7 +1,7 @@
 // EmailAuthenticatorStage: gather (caches and the reference tracker), plan (policy.ts, pure),
 // write once and only on change. Owns the finalizer that clears pending executions on delete.
 import type { CoreV1Api, CustomObjectsApi, KubernetesObject, V1ConfigMap, V1Secret } from "@kubernetes/client-node";
-import { executionSelector, STAGE_FINALIZER } from "../../api/labels.ts";
+import { STAGE_FINALIZER, stageExecutionsSelector } from "../../api/labels.ts";
 import type { EmailDeviceSpec } from "../../api/v1alpha1/emaildevice.ts";
 import type { FlowBindingSpec } from "../../api/v1alpha1/flowbinding.ts";
 import { stageSpec, type StageStatus } from "../../api/v1alpha1/stage.ts";
@@ -109,7 +109,7 @@ export class StageReconciler implements Reconciler {
     const namespace = stage.metadata?.namespace ?? "";
     const name = stage.metadata?.name ?? "";
     if (stage.metadata?.finalizers?.includes(STAGE_FINALIZER)) {
-      const deleted = await deleteSecrets(d.core, { namespace, labelSelector: executionSelector(name) });
+      const deleted = await deleteSecrets(d.core, { namespace, labelSelector: stageExecutionsSelector(name) });
       if (deleted) await d.events.record(this.#target(stage), "Normal", "ExecutionsDeleted", `deleted ${deleted} pending execution(s) of the deleted stage`, "Delete");
       ctx.log.info({ deleted }, "stage deleted; removed its pending executions, kept its devices");
       await setFinalizer(d.custom, STAGES, stage, STAGE_FINALIZER, false);
