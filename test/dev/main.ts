@@ -2,7 +2,7 @@
 // Mailpit, points the global SMTP settings at Mailpit, applies the CRDs and the examples,
 // writes a sourceable env file and keeps running until Ctrl-C, then stops everything.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ControlPlane, OPERATOR_NAMESPACE } from "../harness/controlplane.ts";
 import { grantOperatorNamespace } from "../harness/context.ts";
@@ -84,7 +84,10 @@ async function main(): Promise<void> {
     source ${join(devDir, "env")}
     kubectl get emailauth -A          # stages, bindings and devices (category "emailauth")
     kubectl get eas -o wide
+    bash test/dev/walkthrough.sh      # a whole flow with curl: start, read the code from Mailpit, verify
 
+  The walk-through, step by step:
+${readFileSync(join(repoRoot, "test", "dev", "walkthrough.sh"), "utf8").split("\n").slice(3).map((l) => `    ${l}`).join("\n")}
   Ctrl-C stops everything.
 `);
     execFileSync(tool("kubectl"), ["--kubeconfig", plane.info.adminKubeconfig, "get", "emailauth", "-A"], { stdio: "inherit" });

@@ -61,6 +61,12 @@ describe("npm run dev", () => {
     );
     expect(output).toMatch(/Mailpit\s+http:\/\/127\.0\.0\.1:\d+/);
 
+    // The printed walk-through runs a whole flow: start, code from Mailpit, verify, device.
+    const walk = execFileSync("bash", [join(repoRoot, "test", "dev", "walkthrough.sh")], { env: { ...process.env, ...env, PATH: `${env.PATH?.split(":")[0] ?? ""}:${process.env.PATH ?? ""}` }, encoding: "utf8" });
+    expect(walk).toMatch(/verified: .*"state":"completed"/);
+    expect(walk).toMatch(/walkthrough-\d+-[0-9a-f]+|email-setup-[0-9a-f]{20}/);
+    expect(output).toContain("bash test/dev/walkthrough.sh");
+
     const children = processes().filter((p) => p.ppid === dev?.pid);
     const names = children.map((p) => (p.cmdline.includes("src/main.ts") ? "operator" : basename(p.exe)));
     expect(names.sort()).toEqual(["etcd", "kube-apiserver", "mailpit", "operator"]);
