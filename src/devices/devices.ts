@@ -7,7 +7,7 @@ import { API_VERSION } from "../api/v1alpha1/common.ts";
 import type { EmailDeviceSpec, EmailDeviceStatus } from "../api/v1alpha1/emaildevice.ts";
 import { MANAGED_BY, STAGE_LABEL } from "../api/labels.ts";
 import { isAlreadyExists } from "../k8s/errors.ts";
-import { type CustomObject, EMAIL_DEVICES } from "../k8s/resources.ts";
+import { type CustomObject, EMAIL_DEVICES } from "../k8s/custom-objects.ts";
 import type { ObjectCache } from "../runtime/object-cache.ts";
 
 export type DeviceObject = CustomObject<EmailDeviceSpec, EmailDeviceStatus>;

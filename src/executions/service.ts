@@ -12,7 +12,7 @@ import type { ExecutionApi, Principal } from "../http/app.ts";
 import type { AccessReviewer, Caller } from "../http/auth.ts";
 import { Problem } from "../http/problems.ts";
 import type { ExecutionView } from "../http/schemas.ts";
-import type { CustomObject } from "../k8s/resources.ts";
+import type { CustomObject } from "../k8s/custom-objects.ts";
 import type { ObjectCache } from "../runtime/object-cache.ts";
 import { newExecutionId, newExecutionToken, tokenHash, tokenMatches } from "./codes.ts";
 import { sendCode, type SenderDeps } from "./sender.ts";

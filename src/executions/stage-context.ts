@@ -5,7 +5,7 @@ import type { CoreV1Api, V1ConfigMap, V1Secret } from "@kubernetes/client-node";
 import { stageSpec, type StageSpec } from "../api/v1alpha1/stage.ts";
 import { resolveSmtpSettings, type GlobalSettingsRef, type SmtpSettings } from "../email/settings.ts";
 import { isNotFound } from "../k8s/errors.ts";
-import type { CustomObject } from "../k8s/resources.ts";
+import type { CustomObject } from "../k8s/custom-objects.ts";
 import type { ObjectCache } from "../runtime/object-cache.ts";
 import { refList, stageReferences } from "../controllers/stage/references.ts";
 import type { ObjectRef } from "../runtime/references.ts";

@@ -14,7 +14,7 @@ import type { BindingObject } from "../flows/flow.ts";
 import { createApp } from "../http/app.ts";
 import { kubernetesAccessReviewer } from "../http/auth.ts";
 import { eventRecorder } from "../k8s/events.ts";
-import type { CustomObject } from "../k8s/resources.ts";
+import type { CustomObject } from "../k8s/custom-objects.ts";
 import type { Clock } from "../runtime/clock.ts";
 import type { OperatorMetrics } from "../runtime/metrics.ts";
 import type { ObjectCache } from "../runtime/object-cache.ts";

@@ -3,7 +3,7 @@
 import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { createInformer, type Informer, type InformerMetrics } from "../k8s/informer.ts";
-import type { CustomResource } from "../k8s/resources.ts";
+import type { CustomResource } from "../k8s/custom-objects.ts";
 import type { Clock } from "../runtime/clock.ts";
 import { joinCaches, type ObjectCache } from "../runtime/object-cache.ts";
 import type { ObjectRef, SingleObjectWatch, WatchFactory } from "../runtime/references.ts";

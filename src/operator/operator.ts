@@ -12,7 +12,7 @@ import { Sweeper } from "../controllers/sweeper/sweeper.ts";
 import { checkConnection } from "../email/transport.ts";
 import { eventRecorder } from "../k8s/events.ts";
 import type { Informer } from "../k8s/informer.ts";
-import { EMAIL_DEVICES, FLOW_BINDINGS, STAGES, type CustomObject } from "../k8s/resources.ts";
+import { EMAIL_DEVICES, FLOW_BINDINGS, STAGES, type CustomObject } from "../k8s/custom-objects.ts";
 import { type Clock, systemClock } from "../runtime/clock.ts";
 import { Controller } from "../runtime/controller.ts";
 import { startHealthServer } from "../runtime/health-server.ts";

@@ -3,7 +3,7 @@
 // the stage; a stage's status counts its bindings and devices; bindings of a flow see each other).
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { Informer } from "../k8s/informer.ts";
-import type { CustomObject } from "../k8s/resources.ts";
+import type { CustomObject } from "../k8s/custom-objects.ts";
 import type { ObjectCache } from "../runtime/object-cache.ts";
 import type { Request } from "../runtime/reconcile-result.ts";
 

@@ -46,6 +46,10 @@ export interface ApiFixture {
   /** Creates a ServiceAccount and returns its token (no grants). */
   serviceAccount(name: string): Promise<string>;
   k: ReturnType<typeof objects>;
+  /** Base URL of the HTTP API, for requests `call` cannot shape (no Content-Type, raw bytes). */
+  url?: string;
+  /** The in-process operator's metrics in the Prometheus text format (its own registry). */
+  metrics?: () => Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -109,6 +113,8 @@ export async function startApiFixture(prefix: string): Promise<ApiFixture> {
     call,
     serviceAccount,
     k: objects(admin, ns),
+    url: `http://127.0.0.1:${api.port}`,
+    metrics: () => operator.metrics.registry.metrics(),
     async stop() {
       await api.close();
       await operator.stop();

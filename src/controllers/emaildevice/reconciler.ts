@@ -1,7 +1,7 @@
 // EmailDevice: reports whether its stage exists and the address is confirmed.
 import type { CustomObjectsApi } from "@kubernetes/client-node";
 import { emailDeviceSpec, type EmailDeviceSpec, type EmailDeviceStatus } from "../../api/v1alpha1/emaildevice.ts";
-import { type CustomObject, EMAIL_DEVICES } from "../../k8s/resources.ts";
+import { type CustomObject, EMAIL_DEVICES } from "../../k8s/custom-objects.ts";
 import { writeStatus } from "../../k8s/status-writer.ts";
 import type { Clock } from "../../runtime/clock.ts";
 import type { ObjectCache } from "../../runtime/object-cache.ts";

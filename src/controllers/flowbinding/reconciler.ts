@@ -2,7 +2,7 @@
 import type { CustomObjectsApi } from "@kubernetes/client-node";
 import { flowBindingSpec, type FlowBindingSpec, type FlowBindingStatus } from "../../api/v1alpha1/flowbinding.ts";
 import type { StageStatus } from "../../api/v1alpha1/stage.ts";
-import { type CustomObject, FLOW_BINDINGS } from "../../k8s/resources.ts";
+import { type CustomObject, FLOW_BINDINGS } from "../../k8s/custom-objects.ts";
 import { writeStatus } from "../../k8s/status-writer.ts";
 import type { Clock } from "../../runtime/clock.ts";
 import type { ObjectCache } from "../../runtime/object-cache.ts";

@@ -9,7 +9,7 @@ import type { GlobalSettingsRef } from "../../email/settings.ts";
 import type { EventRecorder } from "../../k8s/events.ts";
 import { deleteSecrets } from "../../k8s/execution-secrets.ts";
 import { setFinalizer } from "../../k8s/finalizers.ts";
-import { type CustomObject, STAGES } from "../../k8s/resources.ts";
+import { type CustomObject, STAGES } from "../../k8s/custom-objects.ts";
 import { writeStatus } from "../../k8s/status-writer.ts";
 import type { Clock } from "../../runtime/clock.ts";
 import { readinessConditions } from "../../runtime/conditions.ts";
