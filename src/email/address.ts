@@ -58,7 +58,7 @@ export function parseAddress(input: string): ParsedAddress {
   // The checks above give a precise reason; this guarantees the CRDs accept what we store.
   if (!STORED_ADDRESS.test(address)) return fail("the address is not a plain user@domain address");
   // The local part is ASCII, so lower-casing the whole address is a complete case fold.
-  return { ok: true, address, key: address.toLowerCase() };
+  return { ok: true, address, key: addressKey(address) };
 }
 
 function checkLocal(local: string): string | undefined {
@@ -100,6 +100,11 @@ function toAsciiDomain(domain: string): AsciiDomain {
  * character and the rest becomes `*` (all of it at two characters or fewer); the TLD stays.
  * Something that is not user@domain.tld reveals nothing.
  */
+/** The comparison key of a normalised address: what codes are bound to and sends counted by. */
+export function addressKey(address: string): string {
+  return address.toLowerCase();
+}
+
 export function maskAddress(address: string): string {
   const at = address.indexOf("@");
   if (at <= 0 || at !== address.lastIndexOf("@")) return "***";

@@ -3,7 +3,7 @@
 // and is recorded in a metric and an Event on the stage.
 import type { Logger } from "pino";
 import { composeCodeMessage } from "../email/compose.ts";
-import { maskAddress } from "../email/address.ts";
+import { addressKey, maskAddress } from "../email/address.ts";
 import type { Mailer } from "../email/mailer.ts";
 import { SmtpSendError } from "../email/mailer.ts";
 import type { EventRecorder } from "../k8s/events.ts";
@@ -35,17 +35,17 @@ export interface SenderDeps {
 export async function sendCode(d: SenderDeps, stored: Stored<ExecutionData>, stage: StageContext, address: string, addressFixed: boolean): Promise<Stored<ExecutionData>> {
   const e = stored.data;
   const now = d.clock.now();
-  const addressKey = address.toLowerCase();
+  const key = addressKey(address);
   const perHour = stage.spec.limits.sendsPerAddressPerHour;
-  if ((await d.throttles.sends({ namespace: e.namespace, addressKey })) >= perHour) {
-    const retryAt = await d.throttles.sendRetryAt({ namespace: e.namespace, addressKey }, perHour);
+  if ((await d.throttles.sends({ namespace: e.namespace, addressKey: key })) >= perHour) {
+    const retryAt = await d.throttles.sendRetryAt({ namespace: e.namespace, addressKey: key }, perHour);
     const retryAfter = retryAt ? Math.max(1, Math.ceil((retryAt.getTime() - now.getTime()) / 1000)) : 3600;
     throw new Problem("send_limit", `at most ${perHour} codes per hour go to one address`, retryAt ? { retryAt: retryAt.toISOString() } : {}, retryAfter);
   }
 
   const code = generateCode(stage.spec.codeLength);
   const expiresAt = new Date(now.getTime() + stage.spec.tokenExpiry * 60_000);
-  const mac = codeMac(await d.key(), { executionId: e.id, stage: stage.name, addressKey, code });
+  const mac = codeMac(await d.key(), { executionId: e.id, stage: stage.name, addressKey: key, code });
   await d.store.putChallenge(e.namespace, { executionId: e.id, stage: stage.name, mac, issuedAt: now.toISOString(), expiresAt: expiresAt.toISOString(), attempts: 0 }, stage.uid);
 
   const message = composeCodeMessage({
@@ -67,7 +67,7 @@ export async function sendCode(d: SenderDeps, stored: Stored<ExecutionData>, sta
     await d.events.record({ apiVersion: "emailauth.dev/v1alpha1", kind: "EmailAuthenticatorStage", namespace: e.namespace, name: stage.name, uid: stage.uid }, "Warning", "EmailSendFailed", `${reason}: ${detail}`, "SendCode");
     throw Object.assign(new Problem("smtp_unavailable", `the code could not be sent (${reason}); ask for a resend later`, {}, 30), { execution: failed });
   }
-  await d.throttles.recordSend({ namespace: e.namespace, addressKey });
+  await d.throttles.recordSend({ namespace: e.namespace, addressKey: key });
   d.metrics.onEmailSent(e.namespace, stage.name);
   return d.store.updateExecution(stored, { ...e, state: "code_sent", address, addressFixed, sends: e.sends + 1, lastSentAt: now.toISOString(), codeExpiresAt: expiresAt.toISOString() });
 }

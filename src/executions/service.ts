@@ -5,7 +5,7 @@ import type { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { stageSpec } from "../api/v1alpha1/stage.ts";
 import { confirmDevice, type DeviceObject, findConfirmedDevice, markUsed } from "../devices/devices.ts";
-import { maskAddress, parseAddress } from "../email/address.ts";
+import { addressKey, maskAddress, parseAddress } from "../email/address.ts";
 import type { GlobalSettingsRef } from "../email/settings.ts";
 import { type BindingObject, resolveFlow, type FlowStep } from "../flows/flow.ts";
 import type { ExecutionApi, Principal } from "../http/app.ts";
@@ -125,7 +125,7 @@ export class ExecutionService implements ExecutionApi {
       executionId: e.id,
       stage: e.stage,
       userId: e.user.id,
-      addressKey: e.address.toLowerCase(),
+      addressKey: addressKey(e.address),
       code,
     });
     if (!result.ok) {
