@@ -12,6 +12,11 @@ import type { ObjectCache } from "../runtime/object-cache.ts";
 
 export type DeviceObject = CustomObject<EmailDeviceSpec, EmailDeviceStatus>;
 
+/** Raced with another enrolment of the same user and stage for a different address. */
+export class DeviceExistsError extends Error {
+  override readonly name = "DeviceExistsError";
+}
+
 /** `<stage>-<hash>`: no user id or address in the name. */
 export function deviceName(stage: string, userId: string): string {
   const hash = createHash("sha256").update(`${stage}\0${userId}`).digest("hex").slice(0, 20);
@@ -40,19 +45,28 @@ export async function confirmDevice(api: CustomObjectsApi, input: ConfirmInput):
     email: input.address,
     confirmed: true,
   };
-  try {
-    await api.createNamespacedCustomObject({
+  const create = () =>
+    api.createNamespacedCustomObject({
       ...at,
       body: { apiVersion: API_VERSION, kind: EMAIL_DEVICES.kind, metadata: { name, labels: { ...MANAGED_BY, [STAGE_LABEL]: input.stage } }, spec },
       fieldValidation: "Strict",
     });
+  try {
+    await create();
   } catch (e) {
     if (!isAlreadyExists(e)) throw e;
-    // A pending device of this user (declared, or from an earlier attempt) for the same address.
     const existing = (await api.getNamespacedCustomObject({ ...at, name })) as DeviceObject;
-    if (existing.spec?.email !== input.address) throw e;
-    if (!existing.spec.confirmed) {
-      await api.patchNamespacedCustomObject({ ...at, name, body: { spec: { confirmed: true } } }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
+    if (existing.spec?.email === input.address) {
+      // A pending device (declared, or from an earlier attempt) for the address just proven.
+      if (!existing.spec.confirmed) {
+        await api.patchNamespacedCustomObject({ ...at, name, body: { metadata: { resourceVersion: existing.metadata?.resourceVersion }, spec: { confirmed: true } } }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
+      }
+    } else if (!existing.spec?.confirmed) {
+      // A pending device for another address: the proven one replaces it (addresses are immutable).
+      await api.deleteNamespacedCustomObject({ ...at, name, body: { preconditions: { uid: existing.metadata?.uid, resourceVersion: existing.metadata?.resourceVersion } } });
+      await create();
+    } else {
+      throw new DeviceExistsError(`the user already has a confirmed email device for stage ${input.stage}`);
     }
   }
   await markUsed(api, input.namespace, name, input.now, true);

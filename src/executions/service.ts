@@ -4,7 +4,7 @@
 import type { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { stageSpec } from "../api/v1alpha1/stage.ts";
-import { confirmDevice, type DeviceObject, findConfirmedDevice, markUsed } from "../devices/devices.ts";
+import { confirmDevice, DeviceExistsError, type DeviceObject, findConfirmedDevice, markUsed } from "../devices/devices.ts";
 import { addressKey, maskAddress, parseAddress } from "../email/address.ts";
 import type { GlobalSettingsRef } from "../email/settings.ts";
 import { type BindingObject, resolveFlow, type FlowStep } from "../flows/flow.ts";
@@ -143,10 +143,16 @@ export class ExecutionService implements ExecutionApi {
     const e = stored.data;
     const now = d.clock.now();
     const address = e.address ?? "";
-    const device =
-      e.mode === "Setup"
-        ? await confirmDevice(d.custom, { namespace: e.namespace, stage: e.stage, user: e.user, address, now })
-        : (findConfirmedDevice(d.devices, e.namespace, e.stage, e.user.id)?.metadata?.name ?? "");
+    let device: string;
+    try {
+      device =
+        e.mode === "Setup"
+          ? await confirmDevice(d.custom, { namespace: e.namespace, stage: e.stage, user: e.user, address, now })
+          : (findConfirmedDevice(d.devices, e.namespace, e.stage, e.user.id)?.metadata?.name ?? "");
+    } catch (err) {
+      if (!(err instanceof DeviceExistsError)) throw err;
+      return d.store.updateExecution(stored, { ...e, state: "denied", codeExpiresAt: undefined, denial: { code: "device_exists", detail: err.message } });
+    }
     if (e.mode === "Authenticate" && device) await markUsed(d.custom, e.namespace, device, now);
     d.log.info({ namespace: e.namespace, execution: e.id, stage: e.stage, mode: e.mode }, "code verified");
     const steps = this.#steps(e.namespace, e.flow);

@@ -61,6 +61,18 @@ describe("setup flow", () => {
     expect(done.body).toMatchObject({ state: "completed", result: { user: "bob" } });
   });
 
+  it("confirms a pending device declared for the proven address, and replaces one for another address", async () => {
+    const { deviceName } = await import("../../src/devices/devices.ts");
+    for (const [user, declared] of [["frank", "frank@example.com"], ["grace", "old-grace@example.com"]] as const) {
+      await f.k.create("emaildevices", deviceName("email", user), { stageRef: { name: "email" }, user: { id: user }, email: declared, confirmed: false });
+      const started = await start("enroll", { id: user, email: `${user}@example.com` });
+      const code = codeIn(await f.mailpit.waitForMessageTo(`${user}@example.com`));
+      expect((await submit(started.body.id, { code }, started.body.token)).body).toMatchObject({ state: "completed" });
+      const device = await f.k.get("emaildevices", deviceName("email", user));
+      expect(device?.spec).toMatchObject({ email: `${user}@example.com`, confirmed: true });
+    }
+  });
+
   it("refuses a second device for the same user and stage", async () => {
     const again = await start("enroll", { id: "alice", email: "other@example.com" });
     expect(again.body).toMatchObject({ state: "denied", denial: { code: "device_exists" } });
