@@ -9,6 +9,8 @@ import { controlPlane, createTestNamespace, grantOperatorNamespace } from "../ha
 import { condition, objects, readyIs, type TestObject } from "../harness/objects.ts";
 import { startOperator, type OperatorProcess } from "../harness/operator-process.ts";
 import { waitFor } from "../harness/wait.ts";
+import { Mailpit } from "../harness/mailpit.ts";
+import { freePort } from "../harness/ports.ts";
 
 const plane = controlPlane();
 const admin = plane.admin();
@@ -88,6 +90,25 @@ describe("EmailAuthenticatorStage", () => {
     );
     expect(reasons).toContain("SecretNotFound");
     expect(JSON.stringify((await api.listNamespacedEvent({ namespace: ns })).items)).not.toContain(PASSWORD);
+  });
+});
+
+describe("connection check", () => {
+  it("reports a reachable relay as verified and a closed port as failed, as its own condition", async () => {
+    const mailpit = await Mailpit.start();
+    try {
+      await k.create("emailauthenticatorstages", "checked", { connection: { host: "127.0.0.1", port: mailpit.smtpPort }, connectionCheck: { enabled: true } });
+      const ok = await k.waitFor("emailauthenticatorstages", "checked", (o) => condition(o, "ConnectionVerified")?.status === "True", "verified");
+      expect(condition(ok, "ConnectionVerified")?.message).toMatch(new RegExp(`connected to 127\\.0\\.0\\.1:${mailpit.smtpPort} without TLS`));
+      await k.create("emailauthenticatorstages", "unreachable", { connection: { host: "127.0.0.1", port: await freePort(), timeout: 2 }, connectionCheck: { enabled: true } });
+      const failed = await k.waitFor("emailauthenticatorstages", "unreachable", (o) => condition(o, "ConnectionVerified")?.status === "False", "check failed");
+      expect(condition(failed, "ConnectionVerified")?.reason).toBe("ConnectionFailed");
+      // An unreachable relay is not a configuration error: still Ready, and Current for kstatus.
+      expect(condition(failed)?.status).toBe("True");
+      expect(kstatus(failed)).toBe("Current");
+    } finally {
+      await mailpit.stop();
+    }
   });
 });
 
