@@ -76,7 +76,14 @@ export class ExecutionService implements ExecutionApi {
     };
     const stored = await d.store.createExecution(data, stageUid);
     d.log.info({ namespace, flow, execution: data.id, client: caller.username }, "execution started");
-    return this.#view(await this.#withView(this.#enter(stored, steps, 0), token), token);
+    try {
+      return this.#view(await this.#withView(this.#enter(stored, steps, 0), token), token);
+    } catch (err) {
+      // Nothing half-written: unless the problem hands the execution back (a failed send that a
+      // resend can repair), the caller never learns its id, so it must not stay behind.
+      if (!(err instanceof Problem && err.extensions.execution)) await d.store.deleteExecution(stored);
+      throw err;
+    }
   }
 
   async get(id: string, principal: Principal): Promise<ExecutionView> {
@@ -172,10 +179,12 @@ export class ExecutionService implements ExecutionApi {
     const e = stored.data;
     const found = findConfirmedDevice(d.devices, e.namespace, step.stage, e.user.id);
     const entry = enterStep(step, e.user, found?.spec ? { name: found.metadata?.name ?? "", email: found.spec.email } : undefined);
+    const stageUid = d.stages.get(e.namespace, step.stage)?.metadata?.uid;
+    if (!stageUid) throw new Problem("stage_not_ready", `EmailAuthenticatorStage ${e.namespace}/${step.stage} does not exist`);
     const at = { ...e, position, binding: step.binding, stage: step.stage, mode: step.intent, address: undefined, addressFixed: false, codeExpiresAt: undefined };
-    if (entry.kind === "deny") return d.store.updateExecution(stored, { ...at, state: "denied", denial: { code: entry.code, detail: entry.detail } });
-    if (entry.kind === "ask_email") return d.store.updateExecution(stored, { ...at, mode: "Setup", state: "email_required" });
-    const moved = position === e.position ? stored : await d.store.updateExecution(stored, { ...at, mode: entry.mode, state: "email_required" });
+    if (entry.kind === "deny") return d.store.updateExecution(stored, { ...at, state: "denied", denial: { code: entry.code, detail: entry.detail } }, stageUid);
+    if (entry.kind === "ask_email") return d.store.updateExecution(stored, { ...at, mode: "Setup", state: "email_required" }, stageUid);
+    const moved = position === e.position ? stored : await d.store.updateExecution(stored, { ...at, mode: entry.mode, state: "email_required" }, stageUid);
     return sendCode(d, { ...moved, data: { ...moved.data, mode: entry.mode } }, await this.#stage(e.namespace, step.stage), entry.address, true);
   }
 

@@ -52,11 +52,20 @@ export class ExecutionStore {
    * Replaces the record if nobody changed it since `stored` was read; else a ConflictError, or
    * the API server's NotFound if it was deleted meanwhile.
    */
-  async updateExecution(stored: Stored<ExecutionData>, next: ExecutionData): Promise<Stored<ExecutionData>> {
-    if (next.id !== stored.data.id || next.namespace !== stored.namespace || next.stage !== stored.data.stage) {
-      throw new RangeError("an execution keeps its id, namespace and stage");
+  async updateExecution(stored: Stored<ExecutionData>, next: ExecutionData, stageUid = stored.stageUid): Promise<Stored<ExecutionData>> {
+    if (next.id !== stored.data.id || next.namespace !== stored.namespace) throw new RangeError("an execution keeps its id and namespace");
+    // The stage label and owner reference follow the stage, so moving on needs the next stage's uid.
+    if (next.stage !== stored.data.stage && stageUid === stored.stageUid) throw new RangeError("moving an execution to another stage needs that stage's uid");
+    return this.#replace(EXECUTION_RECORD, { ...stored, stageUid }, next);
+  }
+
+  /** Removes an execution that never became usable (its start failed); absent is fine. */
+  async deleteExecution(stored: Stored<ExecutionData>): Promise<void> {
+    try {
+      await this.#core.deleteNamespacedSecret({ namespace: stored.namespace, name: stored.name, body: { preconditions: { uid: stored.uid } } });
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
     }
-    return this.#replace(EXECUTION_RECORD, stored, next);
   }
 
   /**

@@ -183,8 +183,13 @@ describe("sending codes", () => {
     expect(retryAfter(capped)).toBeLessThanOrEqual(expected);
     expect(Math.abs(secondsUntil(body.retryAt) - expected)).toBeLessThan(5);
 
-    // Another user's execution cannot mail the same address either (the cap is per address).
+    // Another user's execution cannot mail the same address either (the cap is per address),
+    // and the refused start leaves no execution behind.
+    const core = f.admin.makeApiClient(CoreV1Api);
+    const executions = async () => (await core.listNamespacedSecret({ namespace: f.ns, labelSelector: "emailauth.dev/component=execution" })).items.length;
+    const before = await executions();
     expectProblem(await startFor("sends", "u-sends-2", "Sends@example.com"), 429, "send_limit");
+    expect(await executions()).toBe(before);
     const mails = (await f.mailpit.messages()).filter((m) => m.To.some((t) => t.Address.toLowerCase() === address));
     expect(mails).toHaveLength(LIMITS.sendsPerAddressPerHour);
   });
