@@ -3,7 +3,7 @@
 // after the first carries the resourceVersion it read, so concurrent requests cannot both win.
 // Nothing here logs; records hold a code's MAC and a token's hash, never the code or token.
 import type { CoreV1Api, V1Secret } from "@kubernetes/client-node";
-import { isAlreadyExists, isConflict, isNotFound, normalizeError, type KubeError } from "../k8s/errors.ts";
+import { isAlreadyExists, isConflict, isNotFound, normalizeError, type KubeError, isForbidden } from "../k8s/errors.ts";
 import type { Clock } from "../runtime/clock.ts";
 import {
   CHALLENGE_RECORD, decodeRecord, encodeRecord, EXECUTION_ID, EXECUTION_RECORD, recordName, type RecordKind, type StageRecord,
@@ -140,7 +140,8 @@ export class ExecutionStore {
     try {
       secret = await this.#core.readNamespacedSecret({ namespace, name: recordName(kind, id) });
     } catch (e) {
-      if (isNotFound(e)) return undefined;
+      // Forbidden: a namespace the operator does not serve, so nothing of ours can be there.
+      if (isNotFound(e) || isForbidden(e)) return undefined;
       throw e;
     }
     return decodeRecord(kind, secret, namespace, id);

@@ -24,14 +24,15 @@ export function toView(e: ExecutionData, ctx: ViewContext): ExecutionView {
   const view: ExecutionView = { id: publicId(e.namespace, e.id), namespace: e.namespace, flow: e.flow, state: e.state, expiresAt: e.expiresAt };
   if (e.state === "email_required") view.challenge = { type: "email", stage: e.stage };
   if ((e.state === "code_sent" || e.state === "send_failed") && e.address) {
-    const last = e.lastSentAt ? Date.parse(e.lastSentAt) : 0;
+    // A failed send starts no cooldown: without a send on record a resend is possible at once.
+    const resendAvailableAt = e.lastSentAt ? new Date(Date.parse(e.lastSentAt) + ctx.resendCooldownSeconds * 1000).toISOString() : e.createdAt;
     view.challenge = {
       type: "code",
       stage: e.stage,
       maskedEmail: maskAddress(e.address),
-      expiresAt: e.codeExpiresAt ?? e.expiresAt,
+      ...(e.state === "code_sent" && e.codeExpiresAt ? { expiresAt: e.codeExpiresAt } : {}),
       codeLength: ctx.codeLength,
-      resendAvailableAt: new Date(last + ctx.resendCooldownSeconds * 1000).toISOString(),
+      resendAvailableAt,
     };
   }
   if (e.denial) view.denial = e.denial;

@@ -9,7 +9,8 @@ export const startExecutionRequest = z
   .strictObject({
     user: z.strictObject({
       id: displayText(256).min(1).meta({ description: "The user's id in the calling application." }),
-      email: z.string().max(320).optional().meta({ description: "The user's address, when the application knows it; checked by the strict allow-list." }),
+      // No length cap here: parseAddress answers invalid_email for any bad address, long ones included.
+      email: z.string().optional().meta({ description: "The user's address, when the application knows it; checked by the strict allow-list." }),
       name: displayText(256).optional().meta({ description: "Display name for the email greeting." }),
     }),
   })
@@ -17,7 +18,7 @@ export const startExecutionRequest = z
 
 export const submitRequest = z
   .strictObject({
-    email: z.string().max(320).optional().meta({ description: "The address to send a code to, when the execution asks for one." }),
+    email: z.string().optional().meta({ description: "The address to send a code to, when the execution asks for one." }),
     code: z
       .string()
       .regex(/^[0-9]{1,16}$/, "a code is a string of digits")
@@ -34,7 +35,7 @@ export const challenge = z
       type: z.literal("code"),
       stage: z.string(),
       maskedEmail: z.string(),
-      expiresAt: z.string(),
+      expiresAt: z.string().optional().meta({ description: "When the pending code stops working; absent while no code is pending (state send_failed)." }),
       codeLength: z.int(),
       resendAvailableAt: z.string(),
     }),

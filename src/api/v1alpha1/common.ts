@@ -44,13 +44,13 @@ export const dataKey = z
   .max(253)
   .regex(/^[-._a-zA-Z0-9]+$/);
 
-/** Free text shown to people: no control characters, so no header or log injection. */
+/** Free text shown to people: no C0 or C1 control characters, so no header, log or terminal injection. */
 export const displayText = (max: number) =>
   z
     .string()
     .max(max)
     // eslint-disable-next-line no-control-regex -- the point is to refuse control characters
-    .regex(/^[^\x00-\x1f\x7f]*$/);
+    .regex(/^[^\x00-\x1f\x7f-\x9f]*$/);
 
 /**
  * The strict address allow-list: an ASCII dot-atom local part (no quotes, comments, spaces
