@@ -35,10 +35,12 @@ export async function startApiServer(o: ApiServerOptions): Promise<{ port: numbe
   // Loaded (or created) before the first request, so a missing grant fails at start, loudly.
   const key = await codeKey.get();
   const mailer = new Mailer();
+  // One reviewer, so the app and the service share its short-lived cache of answers.
+  const access = kubernetesAccessReviewer(kc, clock);
   const service = new ExecutionService({
     core,
     custom: kc.makeApiClient(CustomObjectsApi),
-    access: kubernetesAccessReviewer(kc, clock),
+    access,
     ...o.caches,
     global: { namespace: config.globalSettings.namespace, configMap: config.globalSettings.configMapName, secret: config.globalSettings.credentialsSecretName },
     store: new ExecutionStore(core, clock),
@@ -50,7 +52,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<{ port: numbe
     clock,
     log: log.child({ component: "api" }),
   });
-  const app = createApp({ executions: service, access: kubernetesAccessReviewer(kc, clock), log });
+  const app = createApp({ executions: service, access, log });
   const server = createServer(app);
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
