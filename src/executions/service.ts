@@ -162,11 +162,15 @@ export class ExecutionService implements ExecutionApi {
     }
     if (e.mode === "Authenticate" && device) await markUsed(d.custom, e.namespace, device, now);
     d.log.info({ namespace: e.namespace, execution: e.id, stage: e.stage, mode: e.mode }, "code verified");
+    // This request won the code; a resend racing it may still have rewritten the record (and put
+    // a new challenge), so continue from the current record and drop any such challenge.
+    const current = (await d.store.getExecution(e.namespace, e.id)) ?? stored;
+    await d.store.deleteChallenge(e.namespace, e.id);
     const steps = this.#steps(e.namespace, e.flow);
     const next = e.position + 1;
-    if (next < steps.length) return this.#enter(stored, steps, next);
-    return d.store.updateExecution(stored, {
-      ...e,
+    if (next < steps.length) return this.#enter(current, steps, next);
+    return d.store.updateExecution(current, {
+      ...current.data,
       state: "completed",
       codeExpiresAt: undefined,
       result: { user: e.user.id, stage: e.stage, device, maskedEmail: maskAddress(address), verifiedAt: now.toISOString() },
