@@ -1,0 +1,39 @@
+// The leader-only sweeper against the real API server: expired executions, challenges and
+// throttles go; live ones, Secrets of other components and unlabelled Secrets stay.
+import { CoreV1Api } from "@kubernetes/client-node";
+import { describe, expect, it } from "vitest";
+import { CHALLENGE_COMPONENT, COMPONENT_LABEL, EXECUTION_COMPONENT, EXPIRES_AT_ANNOTATION, THROTTLE_COMPONENT } from "../../src/api/labels.ts";
+import { Sweeper } from "../../src/controllers/sweeper/sweeper.ts";
+import { createLogger } from "../../src/log/logger.ts";
+import { FakeClock } from "../../src/runtime/clock.ts";
+import { controlPlane, createTestNamespace, grantOperatorNamespace } from "../harness/context.ts";
+
+describe("Sweeper", () => {
+  it("deletes expired short-lived Secrets in bounded batches, as the operator", async () => {
+    const plane = controlPlane();
+    const ns = await createTestNamespace(plane.admin(), "sweep");
+    await grantOperatorNamespace(plane.admin(), ns);
+    const admin = plane.admin().makeApiClient(CoreV1Api);
+    const now = new Date("2026-06-01T12:00:00Z");
+    const secret = (name: string, component: string | undefined, expiresAt: string) =>
+      admin.createNamespacedSecret({
+        namespace: ns,
+        body: { metadata: { name, ...(component ? { labels: { [COMPONENT_LABEL]: component } } : {}), annotations: { [EXPIRES_AT_ANNOTATION]: expiresAt } } },
+      });
+    const past = "2026-06-01T11:00:00Z";
+    const future = "2026-06-01T13:00:00Z";
+    for (let i = 0; i < 3; i++) await secret(`old-exec-${i}`, EXECUTION_COMPONENT, past);
+    await secret("old-challenge", CHALLENGE_COMPONENT, past);
+    await secret("old-throttle", THROTTLE_COMPONENT, past);
+    await secret("live-exec", EXECUTION_COMPONENT, future);
+    await secret("not-ours", undefined, past);
+
+    const sweeper = new Sweeper({ core: plane.operator().makeApiClient(CoreV1Api), namespaces: () => [ns], clock: new FakeClock(now), log: createLogger({ level: "silent" }), batchSize: 2 });
+    expect(await sweeper.sweep()).toBe(2);
+    expect(await sweeper.sweep()).toBe(2);
+    expect(await sweeper.sweep()).toBe(1);
+    expect(await sweeper.sweep()).toBe(0);
+    const left = (await admin.listNamespacedSecret({ namespace: ns })).items.map((s) => s.metadata?.name).sort();
+    expect(left).toEqual(["live-exec", "not-ours"]);
+  });
+});
