@@ -9,6 +9,7 @@ import { grantOperatorNamespace } from "../harness/context.ts";
 import { startOperator } from "../harness/operator-process.ts";
 import { Mailpit } from "../harness/mailpit.ts";
 import { createAll, readManifests } from "../harness/manifests.ts";
+import { reapOrphans } from "../harness/leftovers.ts";
 import { onTerminationSignals } from "../harness/processes.ts";
 import { repoRoot, tool } from "../harness/paths.ts";
 import { globalSettingsData } from "../../src/api/global-settings.ts";
@@ -20,6 +21,7 @@ const log = (message: string): void => console.log(`dev: ${message}`);
 
 async function main(): Promise<void> {
   execFileSync("bash", [join(repoRoot, "tools", "build.sh")], { stdio: "inherit" });
+  reapOrphans(log);
   rmSync(devDir, { recursive: true, force: true });
   mkdirSync(join(devDir, "controlplane"), { recursive: true });
   mkdirSync(join(devDir, "mailpit"), { recursive: true });

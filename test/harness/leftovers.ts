@@ -29,3 +29,21 @@ export function processes(): ProcessInfo[] {
 
 /** Processes started from tools/bin: etcd, kube-apiserver, kubectl, mailpit. */
 export const toolProcesses = (): ProcessInfo[] => processes().filter((p) => p.exe.startsWith(`${toolsBin}/`));
+
+/**
+ * A run killed with SIGKILL cannot stop its children; they are re-parented to init. The next
+ * run ends them, so they never pile up. Children of a live parent (another run, the dev stack)
+ * are left alone.
+ */
+export function reapOrphans(log: (message: string) => void): number {
+  const orphans = toolProcesses().filter((p) => p.ppid === 1);
+  for (const p of orphans) {
+    try {
+      process.kill(p.pid, "SIGKILL");
+      log(`ended ${p.cmdline.split(" ")[0]} (pid ${p.pid}), left behind by an earlier run that was killed`);
+    } catch {
+      // already gone
+    }
+  }
+  return orphans.length;
+}
