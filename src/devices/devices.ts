@@ -8,6 +8,7 @@ import type { EmailDeviceSpec, EmailDeviceStatus } from "../api/v1alpha1/emailde
 import { MANAGED_BY, STAGE_LABEL } from "../api/labels.ts";
 import { isAlreadyExists } from "../k8s/errors.ts";
 import { type CustomObject, EMAIL_DEVICES } from "../k8s/custom-objects.ts";
+import { formatTime } from "../runtime/conditions.ts";
 import type { ObjectCache } from "../runtime/object-cache.ts";
 
 export type DeviceObject = CustomObject<EmailDeviceSpec, EmailDeviceStatus>;
@@ -75,7 +76,7 @@ export async function confirmDevice(api: CustomObjectsApi, input: ConfirmInput):
 
 /** Records when the device was last used (and first confirmed) in its status. */
 export async function markUsed(api: CustomObjectsApi, namespace: string, name: string, now: Date, confirmed = false): Promise<void> {
-  const at = now.toISOString().replace(/\.\d{3}Z$/, "Z");
+  const at = formatTime(now);
   const status: Partial<EmailDeviceStatus> = { lastUsedAt: at, ...(confirmed ? { confirmedAt: at } : {}) };
   await api.patchNamespacedCustomObjectStatus(
     { group: EMAIL_DEVICES.group, version: EMAIL_DEVICES.version, plural: EMAIL_DEVICES.plural, namespace, name, body: { status } },
