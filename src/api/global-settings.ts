@@ -2,7 +2,7 @@
 // (credentials), both named in the operator's configuration and the Helm values.
 import { z } from "zod";
 import { emailAddress } from "./v1alpha1/common.ts";
-import { tlsMode } from "./v1alpha1/stage.ts";
+import { smtpHost, tlsMode } from "./v1alpha1/stage.ts";
 
 /** ConfigMap data is all strings; numbers are parsed here with the same bounds as the CRD. */
 const intString = (min: number, max: number) =>
@@ -13,12 +13,7 @@ const intString = (min: number, max: number) =>
     .pipe(z.int().min(min).max(max));
 
 export const globalSettingsData = z.strictObject({
-  host: z
-    .string()
-    .min(1)
-    .max(253)
-    .regex(/^[A-Za-z0-9:]([A-Za-z0-9.:-]*[A-Za-z0-9])?$/)
-    .default("localhost"),
+  host: smtpHost.default("localhost"),
   port: intString(1, 65535).default(25),
   tlsMode: tlsMode.default("None"),
   timeout: intString(1, 300).default(10),

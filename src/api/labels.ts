@@ -21,9 +21,6 @@ export const CODE_KEY_SECRET_TYPE = `${GROUP}/code-key`;
 /** Removed only after the stage's pending executions are gone. */
 export const STAGE_FINALIZER = `${GROUP}/executions`;
 
-export const executionSelector = (stage?: string): string =>
-  `${COMPONENT_LABEL}=${EXECUTION_COMPONENT}${stage ? `,${STAGE_LABEL}=${stage}` : ""}`;
-
 /** A stage's pending executions and their challenges: what its finalizer removes. */
 export const stageExecutionsSelector = (stage: string): string =>
   `${COMPONENT_LABEL} in (${EXECUTION_COMPONENT},${CHALLENGE_COMPONENT}),${STAGE_LABEL}=${stage}`;

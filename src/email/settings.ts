@@ -3,7 +3,7 @@
 // every problem comes back as a reason and a message a human can act on, never as an exception.
 import { X509Certificate } from "node:crypto";
 import type { V1ConfigMap, V1Secret } from "@kubernetes/client-node";
-import { globalSettingsData } from "../api/global-settings.ts";
+import { GLOBAL_CREDENTIAL_KEYS, globalSettingsData } from "../api/global-settings.ts";
 import type { StageSpec, TlsMode } from "../api/v1alpha1/stage.ts";
 
 export interface SmtpSettings {
@@ -56,7 +56,7 @@ function resolveGlobal({ global, globalConfigMap, globalSecret }: SettingsInput)
   let auth: SmtpSettings["auth"];
   if (global.secret) {
     if (!globalSecret) return fail("SecretNotFound", `the global credentials Secret ${global.namespace}/${global.secret} does not exist`);
-    const credentials = readCredentials(globalSecret, "username", "password");
+    const credentials = readCredentials(globalSecret, GLOBAL_CREDENTIAL_KEYS.username, GLOBAL_CREDENTIAL_KEYS.password);
     if (!credentials.ok) return credentials;
     auth = credentials.auth;
   }

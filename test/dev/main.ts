@@ -14,7 +14,7 @@ import { onTerminationSignals } from "../harness/processes.ts";
 import { repoRoot, tool } from "../harness/paths.ts";
 import { globalSettingsData } from "../../src/api/global-settings.ts";
 
-export const GLOBAL_SETTINGS_CONFIGMAP = "email-authenticator-global-settings";
+const GLOBAL_SETTINGS_CONFIGMAP = "email-authenticator-global-settings";
 
 const devDir = resolve(process.env.EAO_DEV_DIR ?? join(repoRoot, ".dev"));
 const log = (message: string): void => console.log(`dev: ${message}`);

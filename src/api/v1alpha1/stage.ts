@@ -4,7 +4,7 @@ import { z } from "zod";
 import { dataKey, displayText, dnsLabel, emailAddress, localObjectRef, objectName, statusBase } from "./common.ts";
 
 /** Hostname, IPv4 or IPv6 literal; nothing that could carry a scheme, path or whitespace. */
-const smtpHost = z
+export const smtpHost = z
   .string()
   .min(1)
   .max(253)
