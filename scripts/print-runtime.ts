@@ -3,6 +3,8 @@
 const major = Number(process.versions.node.split(".")[0]);
 console.log(`runtime: Node.js ${process.version} (${process.execPath})`);
 if (major !== 24) {
-  console.error(`runtime: expected Node.js 24, the Dockerfile's base image major; run through npm so node_modules/.bin comes first`);
+  console.error(
+    `runtime: expected Node.js 24, the Dockerfile's base image major; run through npm so node_modules/.bin comes first`,
+  );
   process.exit(1);
 }

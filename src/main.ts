@@ -40,7 +40,14 @@ async function main(): Promise<number> {
   });
 
   await operator.start();
-  const api = await startApiServer({ kc, config, log, clock: systemClock, metrics: operator.metrics, caches: operator.caches });
+  const api = await startApiServer({
+    kc,
+    config,
+    log,
+    clock: systemClock,
+    metrics: operator.metrics,
+    caches: operator.caches,
+  });
   const leadership = config.leaderElection.enabled
     ? startLeaderElection({ kc, config: config.leaderElection, log, operator, onLost: () => leadershipLost() })
     : undefined;

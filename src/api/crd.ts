@@ -19,7 +19,10 @@ export function toStructural(node: unknown): unknown {
     if (key === "additionalProperties" && value === false) continue;
     // zod's safe-integer bounds add nothing the API server's int64 does not already enforce.
     if ((key === "minimum" || key === "maximum") && Math.abs(value as number) === Number.MAX_SAFE_INTEGER) continue;
-    out[key] = key === "x-kubernetes-validations" || key === "enum" || key === "required" || key === "default" ? value : toStructural(value);
+    out[key] =
+      key === "x-kubernetes-validations" || key === "enum" || key === "required" || key === "default"
+        ? value
+        : toStructural(value);
   }
   // RFC 3339 is enforced by `format`; zod's own pattern for it uses syntax RE2 lacks.
   if (out.format === "date-time") delete out.pattern;

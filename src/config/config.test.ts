@@ -66,7 +66,8 @@ describe("parseConfig sources", () => {
   it("reads every option from flags, in both --flag=value and --flag value forms", () => {
     const config = parse([
       "--namespaces=team-a, team-b,,team-a",
-      "--operator-namespace", "ops",
+      "--operator-namespace",
+      "ops",
       "--global-settings-namespace=mail",
       "--global-settings-configmap=smtp.settings",
       "--global-credentials-secret=smtp-creds",
@@ -151,10 +152,9 @@ describe("parseConfig errors", () => {
   });
 
   it("reports EAO_* variables that are not options, for a warning", () => {
-    expect(unknownEnvironment({ EAO_NAMESPACE: "typo", EAO_HTTP_PORT: "1", EAO_DEV_DIR: "/tmp", HOME: "/root" })).toEqual([
-      "EAO_DEV_DIR",
-      "EAO_NAMESPACE",
-    ]);
+    expect(
+      unknownEnvironment({ EAO_NAMESPACE: "typo", EAO_HTTP_PORT: "1", EAO_DEV_DIR: "/tmp", HOME: "/root" }),
+    ).toEqual(["EAO_DEV_DIR", "EAO_NAMESPACE"]);
     expect(parse([], { EAO_NAMESPACE: "typo" }).namespaces).toEqual([]);
   });
 
@@ -169,7 +169,9 @@ describe("parseConfig errors", () => {
   });
 
   it("rejects bad names and empty identities", () => {
-    expect(problems(["--operator-namespace=Ops", "--global-settings-configmap=-bad", "--leader-elect-identity=  "])).toEqual([
+    expect(
+      problems(["--operator-namespace=Ops", "--global-settings-configmap=-bad", "--leader-elect-identity=  "]),
+    ).toEqual([
       "--operator-namespace=\"Ops\": must be a namespace name (lowercase letters, digits and '-', at most 63)",
       "--global-settings-configmap=\"-bad\": must be a Kubernetes object name (lowercase letters, digits, '-' and '.')",
       '--leader-elect-identity="  ": must not be empty',
@@ -177,7 +179,9 @@ describe("parseConfig errors", () => {
   });
 
   it("requires distinct ports", () => {
-    expect(problems([], { EAO_HTTP_PORT: "8081" })).toEqual(["EAO_HTTP_PORT and --health-port must differ (both are 8081)"]);
+    expect(problems([], { EAO_HTTP_PORT: "8081" })).toEqual([
+      "EAO_HTTP_PORT and --health-port must differ (both are 8081)",
+    ]);
   });
 
   it("checks lease timings like client-go, only when leader election is on", () => {
@@ -187,6 +191,8 @@ describe("parseConfig errors", () => {
     expect(problems(["--leader-elect-renew-deadline=2s"])).toEqual([
       "--leader-elect-renew-deadline (2000ms) must be longer than 1.2 × --leader-elect-retry-period (2000ms)",
     ]);
-    expect(parse(["--leader-elect=false", "--leader-elect-lease-duration=1s"]).leaderElection.leaseDurationMs).toBe(1000);
+    expect(parse(["--leader-elect=false", "--leader-elect-lease-duration=1s"]).leaderElection.leaseDurationMs).toBe(
+      1000,
+    );
   });
 });

@@ -76,7 +76,8 @@ export function parseConfig(
     sources[flag] = found.source;
     const result = option.schema.safeParse(found.raw);
     if (result.success) (values as Record<Flag, unknown>)[flag] = result.data;
-    else for (const issue of result.error.issues) problems.push(`${found.source}=${quote(found.raw)}: ${issue.message}`);
+    else
+      for (const issue of result.error.issues) problems.push(`${found.source}=${quote(found.raw)}: ${issue.message}`);
   }
 
   const name = (flag: Flag) => sources[flag] ?? `--${flag}`;

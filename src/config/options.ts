@@ -14,7 +14,14 @@ const objectName = z
   .max(253, "must be at most 253 characters")
   .regex(DNS_SUBDOMAIN, "must be a Kubernetes object name (lowercase letters, digits, '-' and '.')");
 const namespaceList = z.string().transform((s, ctx) => {
-  const items = [...new Set(s.split(",").map((x) => x.trim()).filter(Boolean))];
+  const items = [
+    ...new Set(
+      s
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean),
+    ),
+  ];
   for (const item of items.filter((x) => !DNS_LABEL.test(x))) {
     ctx.issues.push({ code: "custom", input: s, message: `"${item}" is not a namespace name (${NAMESPACE_RULE})` });
   }
@@ -27,11 +34,17 @@ const port = z
   .transform(Number)
   // 0 asks the kernel for a free port (tests, local runs); the chosen one is logged.
   .refine((n) => n >= 0 && n <= 65535, PORT_MESSAGE);
-const bool = z.enum(["true", "false", "1", "0"], { error: "must be true or false" }).transform((v) => v === "true" || v === "1");
+const bool = z
+  .enum(["true", "false", "1", "0"], { error: "must be true or false" })
+  .transform((v) => v === "true" || v === "1");
 const duration = z.string().transform((s, ctx) => {
   const ms = parseDuration(s);
   if (ms === undefined || ms <= 0) {
-    ctx.issues.push({ code: "custom", input: s, message: 'must be a positive duration such as "500ms", "15s" or "1m30s"' });
+    ctx.issues.push({
+      code: "custom",
+      input: s,
+      message: 'must be a positive duration such as "500ms", "15s" or "1m30s"',
+    });
     return z.NEVER;
   }
   return ms;
@@ -49,7 +62,7 @@ export interface Option<T> {
 }
 
 export const OPTIONS = {
-  "namespaces": {
+  namespaces: {
     schema: namespaceList,
     help: "comma-separated namespaces to watch (default: the whole cluster)",
   },
@@ -120,7 +133,10 @@ export function envName(flag: string): string {
 /** One line per option, for --help output and docs. */
 export function usage(): string {
   return Object.entries(OPTIONS)
-    .map(([flag, o]: [string, Option<unknown>]) => `  --${flag}${o.boolean ? "[=false]" : "=…"} (${envName(flag)})\n      ${o.help}`)
+    .map(
+      ([flag, o]: [string, Option<unknown>]) =>
+        `  --${flag}${o.boolean ? "[=false]" : "=…"} (${envName(flag)})\n      ${o.help}`,
+    )
     .join("\n");
 }
 

@@ -24,8 +24,21 @@ export function deviceName(stage: string, userId: string): string {
   return `${stage.slice(0, 200).replace(/[.-]+$/, "")}-${hash}`;
 }
 
-export function findConfirmedDevice(devices: ObjectCache<DeviceObject>, namespace: string, stage: string, userId: string): DeviceObject | undefined {
-  return devices.list(namespace).find((d) => d.spec?.stageRef.name === stage && d.spec.user.id === userId && d.spec.confirmed && !d.metadata?.deletionTimestamp);
+export function findConfirmedDevice(
+  devices: ObjectCache<DeviceObject>,
+  namespace: string,
+  stage: string,
+  userId: string,
+): DeviceObject | undefined {
+  return devices
+    .list(namespace)
+    .find(
+      (d) =>
+        d.spec?.stageRef.name === stage &&
+        d.spec.user.id === userId &&
+        d.spec.confirmed &&
+        !d.metadata?.deletionTimestamp,
+    );
 }
 
 export interface ConfirmInput {
@@ -39,7 +52,12 @@ export interface ConfirmInput {
 /** Creates the device confirmed, or confirms the user's existing one for this address. Returns its name. */
 export async function confirmDevice(api: CustomObjectsApi, input: ConfirmInput): Promise<string> {
   const name = deviceName(input.stage, input.user.id);
-  const at = { group: EMAIL_DEVICES.group, version: EMAIL_DEVICES.version, plural: EMAIL_DEVICES.plural, namespace: input.namespace };
+  const at = {
+    group: EMAIL_DEVICES.group,
+    version: EMAIL_DEVICES.version,
+    plural: EMAIL_DEVICES.plural,
+    namespace: input.namespace,
+  };
   const spec: EmailDeviceSpec = {
     stageRef: { name: input.stage },
     user: { id: input.user.id, ...(input.user.name ? { name: input.user.name } : {}) },
@@ -49,7 +67,12 @@ export async function confirmDevice(api: CustomObjectsApi, input: ConfirmInput):
   const create = () =>
     api.createNamespacedCustomObject({
       ...at,
-      body: { apiVersion: API_VERSION, kind: EMAIL_DEVICES.kind, metadata: { name, labels: { ...MANAGED_BY, [STAGE_LABEL]: input.stage } }, spec },
+      body: {
+        apiVersion: API_VERSION,
+        kind: EMAIL_DEVICES.kind,
+        metadata: { name, labels: { ...MANAGED_BY, [STAGE_LABEL]: input.stage } },
+        spec,
+      },
       fieldValidation: "Strict",
     });
   try {
@@ -60,11 +83,22 @@ export async function confirmDevice(api: CustomObjectsApi, input: ConfirmInput):
     if (existing.spec?.email === input.address) {
       // A pending device (declared, or from an earlier attempt) for the address just proven.
       if (!existing.spec.confirmed) {
-        await api.patchNamespacedCustomObject({ ...at, name, body: { metadata: { resourceVersion: existing.metadata?.resourceVersion }, spec: { confirmed: true } } }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
+        await api.patchNamespacedCustomObject(
+          {
+            ...at,
+            name,
+            body: { metadata: { resourceVersion: existing.metadata?.resourceVersion }, spec: { confirmed: true } },
+          },
+          setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+        );
       }
     } else if (!existing.spec?.confirmed) {
       // A pending device for another address: the proven one replaces it (addresses are immutable).
-      await api.deleteNamespacedCustomObject({ ...at, name, body: { preconditions: { uid: existing.metadata?.uid, resourceVersion: existing.metadata?.resourceVersion } } });
+      await api.deleteNamespacedCustomObject({
+        ...at,
+        name,
+        body: { preconditions: { uid: existing.metadata?.uid, resourceVersion: existing.metadata?.resourceVersion } },
+      });
       await create();
     } else {
       throw new DeviceExistsError(`the user already has a confirmed email device for stage ${input.stage}`);
@@ -75,11 +109,24 @@ export async function confirmDevice(api: CustomObjectsApi, input: ConfirmInput):
 }
 
 /** Records when the device was last used (and first confirmed) in its status. */
-export async function markUsed(api: CustomObjectsApi, namespace: string, name: string, now: Date, confirmed = false): Promise<void> {
+export async function markUsed(
+  api: CustomObjectsApi,
+  namespace: string,
+  name: string,
+  now: Date,
+  confirmed = false,
+): Promise<void> {
   const at = formatTime(now);
   const status: Partial<EmailDeviceStatus> = { lastUsedAt: at, ...(confirmed ? { confirmedAt: at } : {}) };
   await api.patchNamespacedCustomObjectStatus(
-    { group: EMAIL_DEVICES.group, version: EMAIL_DEVICES.version, plural: EMAIL_DEVICES.plural, namespace, name, body: { status } },
+    {
+      group: EMAIL_DEVICES.group,
+      version: EMAIL_DEVICES.version,
+      plural: EMAIL_DEVICES.plural,
+      namespace,
+      name,
+      body: { status },
+    },
     setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
   );
 }

@@ -68,7 +68,8 @@ function checkLocal(local: string): string | undefined {
   if (local.length > MAX_LOCAL_LENGTH) return `the part before the @ is longer than ${MAX_LOCAL_LENGTH} characters`;
   if (local.startsWith(".") || local.endsWith(".")) return "the part before the @ cannot start or end with a dot";
   if (local.includes("..")) return "the part before the @ cannot contain two dots in a row";
-  if (!local.split(".").every((atom) => ATEXT.test(atom))) return "the part before the @ contains a character that is not allowed";
+  if (!local.split(".").every((atom) => ATEXT.test(atom)))
+    return "the part before the @ contains a character that is not allowed";
   return undefined;
 }
 
@@ -83,14 +84,16 @@ function toAsciiDomain(domain: string): AsciiDomain {
   if (labels.every((l) => /^[0-9]+$/.test(l))) return no("IP addresses are not allowed as a domain");
   // Checked before conversion: the WHATWG converter also percent-decodes and maps many
   // characters, so what reaches it must already be letters, digits and hyphens.
-  if (!labels.every((l) => DOMAIN_LABEL_INPUT.test(l))) return no("the domain contains a character that is not allowed");
+  if (!labels.every((l) => DOMAIN_LABEL_INPUT.test(l)))
+    return no("the domain contains a character that is not allowed");
   const ascii = domainToASCII(domain);
   if (!ascii) return no("the domain is not a valid internationalised domain name");
   for (const label of ascii.split(".")) {
     if (label.length > MAX_LABEL_LENGTH) return no(`a domain label is longer than ${MAX_LABEL_LENGTH} characters`);
     if (label.startsWith("-") || label.endsWith("-")) return no("a domain label cannot start or end with a hyphen");
     // The converter passes undecodable A-labels through unchanged.
-    if (label.startsWith("xn--") && domainToUnicode(label) === label) return no("the domain has an invalid punycode label");
+    if (label.startsWith("xn--") && domainToUnicode(label) === label)
+      return no("the domain has an invalid punycode label");
   }
   return { ok: true, domain: ascii };
 }

@@ -4,7 +4,14 @@ import { composeCodeMessage, type CodeMessageInput } from "./compose.ts";
 import type { SmtpSettings } from "./settings.ts";
 import { TemplateError } from "./template.ts";
 
-const settings: SmtpSettings = { source: "Stage", host: "localhost", port: 25, tlsMode: "None", timeoutSeconds: 10, fromAddress: "system@authentik.local" };
+const settings: SmtpSettings = {
+  source: "Stage",
+  host: "localhost",
+  port: 25,
+  tlsMode: "None",
+  timeoutSeconds: 10,
+  fromAddress: "system@authentik.local",
+};
 const CODE = "048213";
 
 const input = (extra: Partial<CodeMessageInput> = {}): CodeMessageInput => ({
@@ -16,7 +23,9 @@ const input = (extra: Partial<CodeMessageInput> = {}): CodeMessageInput => ({
 });
 
 /** The message as it goes over the wire, split into the top-level header block and the rest. */
-async function wire(message: ReturnType<typeof composeCodeMessage>): Promise<{ headers: string; body: string; raw: string }> {
+async function wire(
+  message: ReturnType<typeof composeCodeMessage>,
+): Promise<{ headers: string; body: string; raw: string }> {
   const info = await createTransport({ streamTransport: true, buffer: true }).sendMail(message);
   const raw = (info.message as Buffer).toString("utf8");
   const end = raw.indexOf("\r\n\r\n");
@@ -52,7 +61,9 @@ describe("composeCodeMessage", () => {
     for (const body of [text, html]) {
       expect(body).toContain("Hi eve,");
       expect(body).toContain("Email MFA code");
-      expect(body).toContain("If you did not request this code, please ignore this email. The code above is valid for 30 minutes.");
+      expect(body).toContain(
+        "If you did not request this code, please ignore this email. The code above is valid for 30 minutes.",
+      );
     }
     expect(html).not.toMatch(/src=|href=|url\(/i);
   });
@@ -77,7 +88,9 @@ describe("composeCodeMessage", () => {
   });
 
   it("sanitises a recipient name carrying header injection", async () => {
-    const message = composeCodeMessage(input({ to: { address: "eve@example.com", name: 'Eve\r\nBcc: victim@example.org\r\n"<x@y.z>' } }));
+    const message = composeCodeMessage(
+      input({ to: { address: "eve@example.com", name: 'Eve\r\nBcc: victim@example.org\r\n"<x@y.z>' } }),
+    );
     expect(message.to.name).toBe("Eve Bcc: victim@example.org x@y.z");
     const { headers, raw } = await wire(message);
     expect(headers).not.toMatch(/^Bcc:/im);
@@ -100,19 +113,38 @@ describe("composeCodeMessage", () => {
   });
 
   it("keeps user names to one line and escapes them in HTML", () => {
-    const message = composeCodeMessage(input({ values: { code: CODE, expiresInMinutes: 5, userName: "Tom & <b>Jerry</b>\r\n\r\nClick evil.example", friendlyName: "Email", maskedEmail: "e**@e******.com" } }));
+    const message = composeCodeMessage(
+      input({
+        values: {
+          code: CODE,
+          expiresInMinutes: 5,
+          userName: "Tom & <b>Jerry</b>\r\n\r\nClick evil.example",
+          friendlyName: "Email",
+          maskedEmail: "e**@e******.com",
+        },
+      }),
+    );
     expect(message.text).toContain("Hi Tom & bJerry/b Click evil.example,");
     expect(message.html).toContain("Hi Tom &#38; bJerry/b Click evil.example,");
     expect(message.html).toContain("valid for 5 minutes");
   });
 
   it("uses custom templates from the stage's ConfigMap", () => {
-    const message = composeCodeMessage(input({ templates: { html: "<p>{{ friendly_name }}: {{ code }} for {{ email }}</p>", text: "{{ code }} ({{ expires_in_minutes }} min)" } }));
+    const message = composeCodeMessage(
+      input({
+        templates: {
+          html: "<p>{{ friendly_name }}: {{ code }} for {{ email }}</p>",
+          text: "{{ code }} ({{ expires_in_minutes }} min)",
+        },
+      }),
+    );
     expect(message.html).toBe(`<p>Email: ${CODE} for e**@e******.com</p>`);
     expect(message.text).toBe(`${CODE} (30 min)`);
   });
 
   it("refuses a custom template without the code", () => {
-    expect(() => composeCodeMessage(input({ templates: { html: "<p>hi</p>", text: "{{ code }}" } }))).toThrow(TemplateError);
+    expect(() => composeCodeMessage(input({ templates: { html: "<p>hi</p>", text: "{{ code }}" } }))).toThrow(
+      TemplateError,
+    );
   });
 });

@@ -63,6 +63,11 @@ export function composeCodeMessage(input: CodeMessageInput): CodeMessage {
 
 /** The subject comes from a validated spec; still, a header never gets a line break from us. */
 function singleLine(text: string): string {
-  // eslint-disable-next-line no-control-regex -- the point is to remove control characters
-  return text.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]+/g, " ").replace(/\s+/g, " ").trim();
+  return (
+    text
+      // eslint-disable-next-line no-control-regex -- the point is to remove control characters
+      .replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]+/g, " ")
+      .replace(/\s+/g, " ")
+      .trim()
+  );
 }

@@ -80,7 +80,10 @@ export class Mailer {
     // as failed is not delivered later by the pool.
     const abort = new AbortController();
     try {
-      const info = await withDeadline(pool.transport.sendMail({ ...message, signal: abort.signal }), settings.timeoutSeconds * 1000);
+      const info = await withDeadline(
+        pool.transport.sendMail({ ...message, signal: abort.signal }),
+        settings.timeoutSeconds * 1000,
+      );
       return { messageId: info.messageId };
     } catch (e) {
       abort.abort();
@@ -154,7 +157,13 @@ export function toSendError(e: unknown, settings: SmtpSettings): SmtpSendError {
   return new SmtpSendError(isReason(reason) ? reason : "ConnectionFailed", redact(message, settings));
 }
 
-const REASONS: readonly string[] = ["ConnectionFailed", "Timeout", "TLSFailed", "AuthFailed", "Rejected"] satisfies SmtpSendReason[];
+const REASONS: readonly string[] = [
+  "ConnectionFailed",
+  "Timeout",
+  "TLSFailed",
+  "AuthFailed",
+  "Rejected",
+] satisfies SmtpSendReason[];
 const isReason = (r: string): r is SmtpSendReason => REASONS.includes(r);
 
 /** Defence in depth: servers do not echo passwords, but a message must never carry one. */

@@ -9,7 +9,12 @@ const secret = (name: string, data: Record<string, string>): V1Secret => ({
   metadata: { namespace: "app", name },
   data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString("base64")])),
 });
-const input = (spec: unknown, extra: Partial<SettingsInput> = {}): SettingsInput => ({ namespace: "app", spec: stageSpec.parse(spec), global, ...extra });
+const input = (spec: unknown, extra: Partial<SettingsInput> = {}): SettingsInput => ({
+  namespace: "app",
+  spec: stageSpec.parse(spec),
+  global,
+  ...extra,
+});
 let caPem = "";
 
 beforeAll(() => {
@@ -19,23 +24,76 @@ beforeAll(() => {
 describe("stage settings", () => {
   it("defaults to the seed's plain localhost:25", () => {
     const r = resolveSmtpSettings(input({}));
-    expect(r).toEqual({ ok: true, settings: { source: "Stage", host: "localhost", port: 25, tlsMode: "None", timeoutSeconds: 10, fromAddress: "system@authentik.local" } });
+    expect(r).toEqual({
+      ok: true,
+      settings: {
+        source: "Stage",
+        host: "localhost",
+        port: 25,
+        tlsMode: "None",
+        timeoutSeconds: 10,
+        fromAddress: "system@authentik.local",
+      },
+    });
   });
 
   it("maps useSSL to implicit TLS and useTLS to STARTTLS, with credentials and CA", () => {
-    const spec = { connection: { host: "relay", port: 465, useSSL: true, credentialsSecretRef: { name: "creds" }, caBundleSecretRef: { name: "ca" } } };
-    const r = resolveSmtpSettings(input(spec, { credentialsSecret: secret("creds", { username: "u", password: "p" }), caSecret: secret("ca", { "ca.crt": caPem }) }));
+    const spec = {
+      connection: {
+        host: "relay",
+        port: 465,
+        useSSL: true,
+        credentialsSecretRef: { name: "creds" },
+        caBundleSecretRef: { name: "ca" },
+      },
+    };
+    const r = resolveSmtpSettings(
+      input(spec, {
+        credentialsSecret: secret("creds", { username: "u", password: "p" }),
+        caSecret: secret("ca", { "ca.crt": caPem }),
+      }),
+    );
     expect(r.ok && r.settings).toMatchObject({ tlsMode: "ImplicitTLS", auth: { user: "u", pass: "p" }, ca: caPem });
     const starttls = resolveSmtpSettings(input({ connection: { useTLS: true } }));
     expect(starttls.ok && starttls.settings.tlsMode).toBe("STARTTLS");
   });
 
   it.each([
-    ["a missing credentials Secret", { connection: { credentialsSecretRef: { name: "creds" } } }, { credentialsSecret: null }, "SecretNotFound", "credentials Secret app/creds does not exist"],
-    ["a missing password key", { connection: { credentialsSecretRef: { name: "creds" } } }, { credentialsSecret: secret("creds", { username: "u" }) }, "MissingSecretKey", "app/creds has no key password"],
-    ["a CA Secret without the key", { connection: { caBundleSecretRef: { name: "ca" } } }, { caSecret: secret("ca", {}) }, "MissingSecretKey", "has no key ca.crt"],
-    ["a CA bundle that is not PEM", { connection: { caBundleSecretRef: { name: "ca" } } }, { caSecret: secret("ca", { "ca.crt": "hello" }) }, "InvalidCABundle", "no PEM certificate"],
-    ["both TLS modes (stored before the CEL rule)", { connection: { useTLS: true } }, {}, "ConflictingTLSModes", "choose one"],
+    [
+      "a missing credentials Secret",
+      { connection: { credentialsSecretRef: { name: "creds" } } },
+      { credentialsSecret: null },
+      "SecretNotFound",
+      "credentials Secret app/creds does not exist",
+    ],
+    [
+      "a missing password key",
+      { connection: { credentialsSecretRef: { name: "creds" } } },
+      { credentialsSecret: secret("creds", { username: "u" }) },
+      "MissingSecretKey",
+      "app/creds has no key password",
+    ],
+    [
+      "a CA Secret without the key",
+      { connection: { caBundleSecretRef: { name: "ca" } } },
+      { caSecret: secret("ca", {}) },
+      "MissingSecretKey",
+      "has no key ca.crt",
+    ],
+    [
+      "a CA bundle that is not PEM",
+      { connection: { caBundleSecretRef: { name: "ca" } } },
+      { caSecret: secret("ca", { "ca.crt": "hello" }) },
+      "InvalidCABundle",
+      "no PEM certificate",
+    ],
+    [
+      "both TLS modes (stored before the CEL rule)",
+      { connection: { useTLS: true } },
+      {},
+      "ConflictingTLSModes",
+      "choose one",
+    ],
   ])("reports %s", (_what, spec, extra, reason, message) => {
     const i = input(spec, extra);
     if (reason === "ConflictingTLSModes") i.spec.connection.useSSL = true;
@@ -51,24 +109,61 @@ describe("global settings", () => {
 
   it("parses the ConfigMap strings and uses the global credentials", () => {
     const r = resolveSmtpSettings(
-      input({ useGlobalSettings: true }, { global: { ...global, secret: "smtp-creds" }, globalConfigMap: cm({ host: "mail", port: "587", tlsMode: "STARTTLS", fromAddress: "a@example.com" }), globalSecret: secret("smtp-creds", { username: "u", password: "p" }) }),
+      input(
+        { useGlobalSettings: true },
+        {
+          global: { ...global, secret: "smtp-creds" },
+          globalConfigMap: cm({ host: "mail", port: "587", tlsMode: "STARTTLS", fromAddress: "a@example.com" }),
+          globalSecret: secret("smtp-creds", { username: "u", password: "p" }),
+        },
+      ),
     );
-    expect(r).toEqual({ ok: true, settings: { source: "Global", host: "mail", port: 587, tlsMode: "STARTTLS", timeoutSeconds: 10, fromAddress: "a@example.com", auth: { user: "u", pass: "p" } } });
+    expect(r).toEqual({
+      ok: true,
+      settings: {
+        source: "Global",
+        host: "mail",
+        port: 587,
+        tlsMode: "STARTTLS",
+        timeoutSeconds: 10,
+        fromAddress: "a@example.com",
+        auth: { user: "u", pass: "p" },
+      },
+    });
   });
 
   it("names the missing ConfigMap, the bad keys and the missing Secret", () => {
     const missing = resolveSmtpSettings(input({ useGlobalSettings: true }, { globalConfigMap: null }));
-    expect(missing).toEqual({ ok: false, reason: "GlobalSettingsNotFound", message: "useGlobalSettings is true but the global settings ConfigMap ops/smtp does not exist" });
-    const bad = resolveSmtpSettings(input({ useGlobalSettings: true }, { globalConfigMap: cm({ port: "x25", tlsMode: "SSL" }) }));
+    expect(missing).toEqual({
+      ok: false,
+      reason: "GlobalSettingsNotFound",
+      message: "useGlobalSettings is true but the global settings ConfigMap ops/smtp does not exist",
+    });
+    const bad = resolveSmtpSettings(
+      input({ useGlobalSettings: true }, { globalConfigMap: cm({ port: "x25", tlsMode: "SSL" }) }),
+    );
     expect(!bad.ok && bad.message).toMatch(/port: must be a whole number.*tlsMode/);
-    const noSecret = resolveSmtpSettings(input({ useGlobalSettings: true }, { global: { ...global, secret: "smtp-creds" }, globalConfigMap: cm({}), globalSecret: null }));
+    const noSecret = resolveSmtpSettings(
+      input(
+        { useGlobalSettings: true },
+        { global: { ...global, secret: "smtp-creds" }, globalConfigMap: cm({}), globalSecret: null },
+      ),
+    );
     expect(!noSecret.ok && noSecret.message).toBe("the global credentials Secret ops/smtp-creds does not exist");
   });
 });
 
 describe("connectionSummary", () => {
   it("shows endpoint, TLS mode and source, never credentials", () => {
-    const summary = connectionSummary({ source: "Stage", host: "::1", port: 25, tlsMode: "None", timeoutSeconds: 10, fromAddress: "a@b.co", auth: { user: "u", pass: "hunter2" } });
+    const summary = connectionSummary({
+      source: "Stage",
+      host: "::1",
+      port: 25,
+      tlsMode: "None",
+      timeoutSeconds: 10,
+      fromAddress: "a@b.co",
+      auth: { user: "u", pass: "hunter2" },
+    });
     expect(summary).toEqual({ endpoint: "[::1]:25", tlsMode: "None", source: "Stage" });
   });
 });

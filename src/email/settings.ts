@@ -46,7 +46,8 @@ export function resolveSmtpSettings(input: SettingsInput): Resolution {
 
 function resolveGlobal({ global, globalConfigMap, globalSecret }: SettingsInput): Resolution {
   const where = `ConfigMap ${global.namespace}/${global.configMap}`;
-  if (!globalConfigMap) return fail("GlobalSettingsNotFound", `useGlobalSettings is true but the global settings ${where} does not exist`);
+  if (!globalConfigMap)
+    return fail("GlobalSettingsNotFound", `useGlobalSettings is true but the global settings ${where} does not exist`);
   const parsed = globalSettingsData.safeParse(globalConfigMap.data ?? {});
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "data"}: ${i.message}`).join("; ");
@@ -55,25 +56,39 @@ function resolveGlobal({ global, globalConfigMap, globalSecret }: SettingsInput)
   const data = parsed.data;
   let auth: SmtpSettings["auth"];
   if (global.secret) {
-    if (!globalSecret) return fail("SecretNotFound", `the global credentials Secret ${global.namespace}/${global.secret} does not exist`);
+    if (!globalSecret)
+      return fail(
+        "SecretNotFound",
+        `the global credentials Secret ${global.namespace}/${global.secret} does not exist`,
+      );
     const credentials = readCredentials(globalSecret, GLOBAL_CREDENTIAL_KEYS.username, GLOBAL_CREDENTIAL_KEYS.password);
     if (!credentials.ok) return credentials;
     auth = credentials.auth;
   }
   return {
     ok: true,
-    settings: { source: "Global", host: data.host, port: data.port, tlsMode: data.tlsMode, timeoutSeconds: data.timeout, fromAddress: data.fromAddress, ...(auth ? { auth } : {}) },
+    settings: {
+      source: "Global",
+      host: data.host,
+      port: data.port,
+      tlsMode: data.tlsMode,
+      timeoutSeconds: data.timeout,
+      fromAddress: data.fromAddress,
+      ...(auth ? { auth } : {}),
+    },
   };
 }
 
 function resolveStage({ namespace, spec, credentialsSecret, caSecret }: SettingsInput): Resolution {
   const c = spec.connection;
   // The CRD refuses this; an object stored before that rule existed could still carry it.
-  if (c.useTLS && c.useSSL) return fail("ConflictingTLSModes", "useTLS (STARTTLS) and useSSL (implicit TLS) are both true; choose one");
+  if (c.useTLS && c.useSSL)
+    return fail("ConflictingTLSModes", "useTLS (STARTTLS) and useSSL (implicit TLS) are both true; choose one");
   let auth: SmtpSettings["auth"];
   if (c.credentialsSecretRef) {
     const ref = c.credentialsSecretRef;
-    if (!credentialsSecret) return fail("SecretNotFound", `the credentials Secret ${namespace}/${ref.name} does not exist`);
+    if (!credentialsSecret)
+      return fail("SecretNotFound", `the credentials Secret ${namespace}/${ref.name} does not exist`);
     const credentials = readCredentials(credentialsSecret, ref.usernameKey, ref.passwordKey);
     if (!credentials.ok) return credentials;
     auth = credentials.auth;
@@ -83,15 +98,29 @@ function resolveStage({ namespace, spec, credentialsSecret, caSecret }: Settings
     const ref = c.caBundleSecretRef;
     if (!caSecret) return fail("SecretNotFound", `the CA bundle Secret ${namespace}/${ref.name} does not exist`);
     const pem = secretValue(caSecret, ref.key);
-    if (pem === undefined) return fail("MissingSecretKey", `the CA bundle Secret ${namespace}/${ref.name} has no key ${ref.key}`);
+    if (pem === undefined)
+      return fail("MissingSecretKey", `the CA bundle Secret ${namespace}/${ref.name} has no key ${ref.key}`);
     const problem = checkPem(pem);
-    if (problem) return fail("InvalidCABundle", `the CA bundle in Secret ${namespace}/${ref.name} key ${ref.key} is unusable: ${problem}`);
+    if (problem)
+      return fail(
+        "InvalidCABundle",
+        `the CA bundle in Secret ${namespace}/${ref.name} key ${ref.key} is unusable: ${problem}`,
+      );
     ca = pem;
   }
   const tlsMode: TlsMode = c.useSSL ? "ImplicitTLS" : c.useTLS ? "STARTTLS" : "None";
   return {
     ok: true,
-    settings: { source: "Stage", host: c.host, port: c.port, tlsMode, timeoutSeconds: c.timeout, fromAddress: c.fromAddress, ...(auth ? { auth } : {}), ...(ca ? { ca } : {}) },
+    settings: {
+      source: "Stage",
+      host: c.host,
+      port: c.port,
+      tlsMode,
+      timeoutSeconds: c.timeout,
+      fromAddress: c.fromAddress,
+      ...(auth ? { auth } : {}),
+      ...(ca ? { ca } : {}),
+    },
   };
 }
 
@@ -103,7 +132,12 @@ function readCredentials(secret: V1Secret, userKey: string, passKey: string): Cr
   const user = secretValue(secret, userKey);
   const pass = secretValue(secret, passKey);
   const missing = [user === undefined ? userKey : "", pass === undefined ? passKey : ""].filter(Boolean);
-  if (missing.length) return { ok: false, reason: "MissingSecretKey", message: `the credentials Secret ${name} has no key ${missing.join(" and no key ")}` };
+  if (missing.length)
+    return {
+      ok: false,
+      reason: "MissingSecretKey",
+      message: `the credentials Secret ${name} has no key ${missing.join(" and no key ")}`,
+    };
   return { ok: true, auth: { user: user ?? "", pass: pass ?? "" } };
 }
 

@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { compileTemplate, renderTemplate, TemplateError, type TemplateValues } from "./template.ts";
 
-const values: TemplateValues = { code: "012345", expires_in_minutes: "30", user_name: "<b>Eve</b> & co", friendly_name: "Email", email: "e***@example.com" };
+const values: TemplateValues = {
+  code: "012345",
+  expires_in_minutes: "30",
+  user_name: "<b>Eve</b> & co",
+  friendly_name: "Email",
+  email: "e***@example.com",
+};
 
 describe("compileTemplate", () => {
   it("renders placeholders with or without spaces, escaping values in HTML only", () => {
@@ -16,7 +22,9 @@ describe("compileTemplate", () => {
   });
 
   it("refuses unknown placeholders, naming them and the known ones", () => {
-    expect(() => compileTemplate("{{ code }} {{ password }}", "text")).toThrow(/unknown placeholder \{\{ password \}\}; known: code,/);
+    expect(() => compileTemplate("{{ code }} {{ password }}", "text")).toThrow(
+      /unknown placeholder \{\{ password \}\}; known: code,/,
+    );
   });
 
   it("refuses unbalanced braces", () => {

@@ -22,13 +22,16 @@ export class TemplateError extends Error {
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 
 export function compileTemplate(source: string, format: "html" | "text"): CompiledTemplate {
-  if (Buffer.byteLength(source) > MAX_TEMPLATE_BYTES) throw new TemplateError(`the ${format} template is larger than ${MAX_TEMPLATE_BYTES} bytes`);
+  if (Buffer.byteLength(source) > MAX_TEMPLATE_BYTES)
+    throw new TemplateError(`the ${format} template is larger than ${MAX_TEMPLATE_BYTES} bytes`);
   const parts: Part[] = [];
   let last = 0;
   for (const match of source.matchAll(PLACEHOLDER)) {
     const name = match[1] ?? "";
     if (!isVariable(name)) {
-      throw new TemplateError(`the ${format} template uses unknown placeholder {{ ${name} }}; known: ${TEMPLATE_VARIABLES.join(", ")}`);
+      throw new TemplateError(
+        `the ${format} template uses unknown placeholder {{ ${name} }}; known: ${TEMPLATE_VARIABLES.join(", ")}`,
+      );
     }
     pushText(parts, source.slice(last, match.index), format);
     parts.push({ variable: name });
@@ -42,14 +45,20 @@ export function compileTemplate(source: string, format: "html" | "text"): Compil
 }
 
 export function renderTemplate(template: CompiledTemplate, values: TemplateValues): string {
-  return template.parts.map((p) => ("text" in p ? p.text : template.format === "html" ? escapeHtml(values[p.variable]) : values[p.variable])).join("");
+  return template.parts
+    .map((p) =>
+      "text" in p ? p.text : template.format === "html" ? escapeHtml(values[p.variable]) : values[p.variable],
+    )
+    .join("");
 }
 
 function pushText(parts: Part[], text: string, format: string): void {
   // Braces left over after the placeholders were taken out are a typo such as "{{ code }".
   if (text.includes("{{") || text.includes("}}")) {
     const at = text.includes("{{") ? text.indexOf("{{") : text.indexOf("}}");
-    throw new TemplateError(`the ${format} template has an unbalanced placeholder near ${JSON.stringify(text.slice(at, at + 20))}`);
+    throw new TemplateError(
+      `the ${format} template has an unbalanced placeholder near ${JSON.stringify(text.slice(at, at + 20))}`,
+    );
   }
   if (text) parts.push({ text });
 }

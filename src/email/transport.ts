@@ -37,7 +37,11 @@ export async function checkConnection(s: SmtpSettings): Promise<CheckResult> {
   try {
     await withDeadline(transport.verify(), s.timeoutSeconds * 1000);
     const tls = { None: "without TLS", STARTTLS: "with STARTTLS", ImplicitTLS: "with implicit TLS" }[s.tlsMode];
-    return { ok: true, reason: "Verified", message: `connected to ${s.host}:${s.port} ${tls}${s.auth ? " and authenticated" : ""} in ${Date.now() - started} ms` };
+    return {
+      ok: true,
+      reason: "Verified",
+      message: `connected to ${s.host}:${s.port} ${tls}${s.auth ? " and authenticated" : ""} in ${Date.now() - started} ms`,
+    };
   } catch (e) {
     return { ok: false, ...classifySmtpError(e, s) };
   } finally {
@@ -63,7 +67,8 @@ export function classifySmtpError(e: unknown, s: SmtpSettings): { reason: string
       return { reason: "ConnectionFailed", message: `cannot resolve ${s.host}: ${detail}` };
     default:
       // Certificate problems surface as socket errors with the TLS library's message.
-      if (/certificate|self[- ]signed|SSL|TLS|wrong version/i.test(detail)) return { reason: "TLSFailed", message: `TLS with ${where} failed: ${detail}` };
+      if (/certificate|self[- ]signed|SSL|TLS|wrong version/i.test(detail))
+        return { reason: "TLSFailed", message: `TLS with ${where} failed: ${detail}` };
       return { reason: "ConnectionFailed", message: `cannot talk to ${where}: ${detail}` };
   }
 }
@@ -71,7 +76,10 @@ export function classifySmtpError(e: unknown, s: SmtpSettings): { reason: string
 export async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${ms / 1000}s`), { code: "ETIMEDOUT" })), ms);
+    timer = setTimeout(
+      () => reject(Object.assign(new Error(`no answer within ${ms / 1000}s`), { code: "ETIMEDOUT" })),
+      ms,
+    );
   });
   try {
     return await Promise.race([promise, deadline]);

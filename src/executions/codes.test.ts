@@ -1,9 +1,23 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { codeMac, codeMatches, generateCode, newExecutionId, newExecutionToken, tokenHash, tokenMatches, type CodeParts } from "./codes.ts";
+import {
+  codeMac,
+  codeMatches,
+  generateCode,
+  newExecutionId,
+  newExecutionToken,
+  tokenHash,
+  tokenMatches,
+  type CodeParts,
+} from "./codes.ts";
 
 const key = Buffer.alloc(32, 7);
-const parts: CodeParts = { executionId: "0123456789abcdef0123456789abcdef", stage: "relay", addressKey: "alice@example.com", code: "004217" };
+const parts: CodeParts = {
+  executionId: "0123456789abcdef0123456789abcdef",
+  stage: "relay",
+  addressKey: "alice@example.com",
+  code: "004217",
+};
 
 describe("generateCode", () => {
   it("draws from the whole range and zero-pads", () => {
@@ -69,9 +83,20 @@ describe("codeMac / codeMatches", () => {
   });
 
   it("rejects malformed input without throwing", () => {
-    const cases: unknown[] = [undefined, null, 42, "", "not base64!", mac.slice(0, -1), `${mac}A`, Buffer.alloc(33).toString("base64"), mac.replace("=", "A")];
+    const cases: unknown[] = [
+      undefined,
+      null,
+      42,
+      "",
+      "not base64!",
+      mac.slice(0, -1),
+      `${mac}A`,
+      Buffer.alloc(33).toString("base64"),
+      mac.replace("=", "A"),
+    ];
     for (const bad of cases) expect(codeMatches(key, parts, bad)).toBe(false);
-    for (const code of ["", " 004217", "0042a7", "1".repeat(17), "００４２１７"]) expect(codeMatches(key, { ...parts, code }, mac)).toBe(false);
+    for (const code of ["", " 004217", "0042a7", "1".repeat(17), "００４２１７"])
+      expect(codeMatches(key, { ...parts, code }, mac)).toBe(false);
     expect(codeMatches(key, { ...parts, code: 4217 as unknown as string }, mac)).toBe(false);
     expect(codeMatches(key, { ...parts, stage: "re\0lay" }, mac)).toBe(false);
     expect(codeMatches(Buffer.alloc(16), parts, mac)).toBe(false);
@@ -105,7 +130,9 @@ describe("execution ids and tokens", () => {
   it("tokenMatches rejects malformed tokens and hashes without throwing", () => {
     const token = `eaox_${randomBytes(32).toString("base64url")}`;
     const hash = tokenHash(token);
-    for (const bad of [undefined, 1, "", token.slice(5), `${token}x`, `Bearer ${token}`, token.toUpperCase()]) expect(tokenMatches(bad, hash)).toBe(false);
-    for (const bad of [undefined, "", hash.slice(1), hash.toUpperCase(), `${hash}00`]) expect(tokenMatches(token, bad)).toBe(false);
+    for (const bad of [undefined, 1, "", token.slice(5), `${token}x`, `Bearer ${token}`, token.toUpperCase()])
+      expect(tokenMatches(bad, hash)).toBe(false);
+    for (const bad of [undefined, "", hash.slice(1), hash.toUpperCase(), `${hash}00`])
+      expect(tokenMatches(token, bad)).toBe(false);
   });
 });

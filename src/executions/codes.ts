@@ -1,7 +1,13 @@
 // One-time codes, execution ids and execution tokens. Codes are stored only as an HMAC bound to
 // the execution, stage and address, and every comparison is constant-time on fixed-length
 // buffers; malformed input is rejected up front (false), never thrown on, never hashed at length.
-import { createHash, createHmac, randomBytes as cryptoRandomBytes, randomInt as cryptoRandomInt, timingSafeEqual } from "node:crypto";
+import {
+  createHash,
+  createHmac,
+  randomBytes as cryptoRandomBytes,
+  randomInt as cryptoRandomInt,
+  timingSafeEqual,
+} from "node:crypto";
 
 export type RandomInt = (min: number, max: number) => number;
 export type RandomBytes = (size: number) => Buffer;
@@ -41,13 +47,15 @@ export function generateCode(length: number, randomInt: RandomInt = cryptoRandom
 /** base64 HMAC-SHA-256 over executionId‖0x00‖stage‖0x00‖addressKey‖0x00‖code. */
 export function codeMac(key: Buffer, parts: CodeParts): string {
   if (key.length < MIN_KEY_BYTES) throw new RangeError(`the code key must have at least ${MIN_KEY_BYTES} bytes`);
-  if (!wellFormed(parts)) throw new RangeError("code parts must be non-empty strings without NUL, and the code digits only");
+  if (!wellFormed(parts))
+    throw new RangeError("code parts must be non-empty strings without NUL, and the code digits only");
   return macOf(key, parts).toString("base64");
 }
 
 /** Whether `code` is the one `mac` was made for; false for any malformed input. */
 export function codeMatches(key: Buffer, parts: CodeParts, mac: unknown): boolean {
-  if (key.length < MIN_KEY_BYTES || !wellFormed(parts) || typeof mac !== "string" || !MAC_FORMAT.test(mac)) return false;
+  if (key.length < MIN_KEY_BYTES || !wellFormed(parts) || typeof mac !== "string" || !MAC_FORMAT.test(mac))
+    return false;
   const expected = Buffer.from(mac, "base64");
   const actual = macOf(key, parts);
   return expected.length === MAC_BYTES && timingSafeEqual(expected, actual);
@@ -69,7 +77,8 @@ export function tokenHash(token: string): string {
 }
 
 export function tokenMatches(token: unknown, hash: unknown): boolean {
-  if (typeof token !== "string" || typeof hash !== "string" || !TOKEN_FORMAT.test(token) || !HASH_FORMAT.test(hash)) return false;
+  if (typeof token !== "string" || typeof hash !== "string" || !TOKEN_FORMAT.test(token) || !HASH_FORMAT.test(hash))
+    return false;
   return timingSafeEqual(createHash("sha256").update(token, "utf8").digest(), Buffer.from(hash, "hex"));
 }
 

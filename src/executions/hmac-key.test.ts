@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest";
 import { CODE_KEY_SECRET_TYPE } from "../api/labels.ts";
 import { CodeKey, loadOrCreateKey } from "./hmac-key.ts";
 
-const status = (code: number, reason: string) => new ApiException(code, reason, JSON.stringify({ kind: "Status", code, reason, message: reason }), {});
+const status = (code: number, reason: string) =>
+  new ApiException(code, reason, JSON.stringify({ kind: "Status", code, reason, message: reason }), {});
 
 function fakeCore(initial?: V1Secret) {
   const calls: string[] = [];
@@ -35,7 +36,10 @@ function fakeCore(initial?: V1Secret) {
   };
 }
 
-const keySecret = (byte: number, size = 32): V1Secret => ({ metadata: { name: "k" }, data: { key: Buffer.alloc(size, byte).toString("base64") } });
+const keySecret = (byte: number, size = 32): V1Secret => ({
+  metadata: { name: "k" },
+  data: { key: Buffer.alloc(size, byte).toString("base64") },
+});
 
 describe("loadOrCreateKey", () => {
   it("creates a 32-byte key of the code-key type when none exists", async () => {

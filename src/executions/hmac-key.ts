@@ -44,7 +44,12 @@ export class CodeKey {
   readonly #load: () => Promise<Buffer>;
   #key: Promise<Buffer> | undefined;
 
-  constructor(core: CoreV1Api, namespace: string, name = DEFAULT_CODE_KEY_SECRET, randomBytes: RandomBytes = cryptoRandomBytes) {
+  constructor(
+    core: CoreV1Api,
+    namespace: string,
+    name = DEFAULT_CODE_KEY_SECRET,
+    randomBytes: RandomBytes = cryptoRandomBytes,
+  ) {
     this.#load = () => loadOrCreateKey(core, namespace, name, randomBytes);
   }
 

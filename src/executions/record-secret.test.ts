@@ -1,15 +1,40 @@
 import type { V1Secret } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import { CHALLENGE_RECORD, decodeRecord, encodeRecord, EXECUTION_RECORD, MalformedRecordError } from "./record-secret.ts";
+import {
+  CHALLENGE_RECORD,
+  decodeRecord,
+  encodeRecord,
+  EXECUTION_RECORD,
+  MalformedRecordError,
+} from "./record-secret.ts";
 import type { ChallengeData, ExecutionData } from "./types.ts";
 
 const id = "0123456789abcdef0123456789abcdef";
 const execution: ExecutionData = {
-  id, namespace: "ns", flow: "login", position: 0, binding: "login-email", stage: "relay", mode: "Setup",
-  user: { id: "user-42", email: "alice@example.com" }, client: "system:serviceaccount:apps:web", tokenHash: "f".repeat(64),
-  state: "email_required", addressFixed: false, sends: 0, createdAt: "2026-01-01T00:00:00.000Z", expiresAt: "2026-01-01T00:30:00Z",
+  id,
+  namespace: "ns",
+  flow: "login",
+  position: 0,
+  binding: "login-email",
+  stage: "relay",
+  mode: "Setup",
+  user: { id: "user-42", email: "alice@example.com" },
+  client: "system:serviceaccount:apps:web",
+  tokenHash: "f".repeat(64),
+  state: "email_required",
+  addressFixed: false,
+  sends: 0,
+  createdAt: "2026-01-01T00:00:00.000Z",
+  expiresAt: "2026-01-01T00:30:00Z",
 };
-const challenge: ChallengeData = { executionId: id, stage: "relay", mac: "x".repeat(43) + "=", issuedAt: "2026-01-01T00:00:00.000Z", expiresAt: "2026-01-01T00:10:00.000Z", attempts: 2 };
+const challenge: ChallengeData = {
+  executionId: id,
+  stage: "relay",
+  mac: "x".repeat(43) + "=",
+  issuedAt: "2026-01-01T00:00:00.000Z",
+  expiresAt: "2026-01-01T00:10:00.000Z",
+  attempts: 2,
+};
 const served = (s: V1Secret): V1Secret => ({ ...s, metadata: { ...s.metadata, uid: "u-1", resourceVersion: "7" } });
 
 describe("encodeRecord", () => {
@@ -17,12 +42,28 @@ describe("encodeRecord", () => {
     const s = encodeRecord(EXECUTION_RECORD, "ns", execution, "stage-uid");
     expect(s.metadata?.name).toBe(`eao-x-${id}`);
     expect(s.type).toBe("emailauth.dev/execution");
-    expect(s.metadata?.labels).toEqual({ "app.kubernetes.io/managed-by": "email-authenticator-operator", "emailauth.dev/component": "execution", "emailauth.dev/stage": "relay" });
+    expect(s.metadata?.labels).toEqual({
+      "app.kubernetes.io/managed-by": "email-authenticator-operator",
+      "emailauth.dev/component": "execution",
+      "emailauth.dev/stage": "relay",
+    });
     expect(s.metadata?.annotations).toEqual({ "emailauth.dev/expires-at": "2026-01-01T00:30:00.000Z" });
-    expect(s.metadata?.ownerReferences).toEqual([{ apiVersion: "emailauth.dev/v1alpha1", kind: "EmailAuthenticatorStage", name: "relay", uid: "stage-uid", controller: false, blockOwnerDeletion: false }]);
+    expect(s.metadata?.ownerReferences).toEqual([
+      {
+        apiVersion: "emailauth.dev/v1alpha1",
+        kind: "EmailAuthenticatorStage",
+        name: "relay",
+        uid: "stage-uid",
+        controller: false,
+        blockOwnerDeletion: false,
+      },
+    ]);
     expect(s.metadata?.resourceVersion).toBeUndefined();
     expect(JSON.stringify(s.metadata)).not.toMatch(/user-42|alice/);
-    expect(encodeRecord(CHALLENGE_RECORD, "ns", challenge, "stage-uid", "41").metadata).toMatchObject({ name: `eao-c-${id}`, resourceVersion: "41" });
+    expect(encodeRecord(CHALLENGE_RECORD, "ns", challenge, "stage-uid", "41").metadata).toMatchObject({
+      name: `eao-c-${id}`,
+      resourceVersion: "41",
+    });
   });
 
   it("refuses an invalid record, an unreadable expiry or a missing owner uid", () => {
@@ -34,13 +75,28 @@ describe("encodeRecord", () => {
 
 describe("decodeRecord", () => {
   it("round-trips with the Secret's identity and the stage uid", () => {
-    const stored = decodeRecord(EXECUTION_RECORD, served(encodeRecord(EXECUTION_RECORD, "ns", execution, "stage-uid")), "ns", id);
-    expect(stored).toEqual({ data: execution, namespace: "ns", name: `eao-x-${id}`, uid: "u-1", resourceVersion: "7", stageUid: "stage-uid" });
+    const stored = decodeRecord(
+      EXECUTION_RECORD,
+      served(encodeRecord(EXECUTION_RECORD, "ns", execution, "stage-uid")),
+      "ns",
+      id,
+    );
+    expect(stored).toEqual({
+      data: execution,
+      namespace: "ns",
+      name: `eao-x-${id}`,
+      uid: "u-1",
+      resourceVersion: "7",
+      stageUid: "stage-uid",
+    });
   });
 
   it("names the Secret and the fields, never the values, when a record is malformed", () => {
     const good = served(encodeRecord(EXECUTION_RECORD, "ns", execution, "stage-uid"));
-    const withRecord = (record: unknown): V1Secret => ({ ...good, data: { record: Buffer.from(typeof record === "string" ? record : JSON.stringify(record)).toString("base64") } });
+    const withRecord = (record: unknown): V1Secret => ({
+      ...good,
+      data: { record: Buffer.from(typeof record === "string" ? record : JSON.stringify(record)).toString("base64") },
+    });
     const cases: [V1Secret, RegExp][] = [
       [{ ...good, type: "Opaque" }, /type is "Opaque"/],
       [{ ...good, data: {} }, /no data.record/],

@@ -5,8 +5,14 @@
 import type { V1OwnerReference, V1Secret } from "@kubernetes/client-node";
 import type { z } from "zod";
 import {
-  CHALLENGE_COMPONENT, CHALLENGE_SECRET_TYPE, COMPONENT_LABEL, EXECUTION_COMPONENT, EXECUTION_SECRET_TYPE,
-  EXPIRES_AT_ANNOTATION, MANAGED_BY, STAGE_LABEL,
+  CHALLENGE_COMPONENT,
+  CHALLENGE_SECRET_TYPE,
+  COMPONENT_LABEL,
+  EXECUTION_COMPONENT,
+  EXECUTION_SECRET_TYPE,
+  EXPIRES_AT_ANNOTATION,
+  MANAGED_BY,
+  STAGE_LABEL,
 } from "../api/labels.ts";
 import { API_VERSION } from "../api/v1alpha1/common.ts";
 import { challengeData, executionData, type ChallengeData, type ExecutionData, type Stored } from "./types.ts";
@@ -63,7 +69,13 @@ export function stageOwner(stage: string, uid: string): V1OwnerReference {
 }
 
 /** The whole Secret (a replace sends everything); `resourceVersion` makes the write conditional. */
-export function encodeRecord<T extends StageRecord>(kind: RecordKind<T>, namespace: string, record: T, stageUid: string, resourceVersion?: string): V1Secret {
+export function encodeRecord<T extends StageRecord>(
+  kind: RecordKind<T>,
+  namespace: string,
+  record: T,
+  stageUid: string,
+  resourceVersion?: string,
+): V1Secret {
   const parsed = kind.schema.parse(record);
   const expires = Date.parse(parsed.expiresAt);
   if (Number.isNaN(expires)) throw new RangeError(`${kind.what} expiresAt is not a timestamp`);
@@ -83,9 +95,15 @@ export function encodeRecord<T extends StageRecord>(kind: RecordKind<T>, namespa
 }
 
 /** Validates a Secret read back from the API server and returns the record with its identity. */
-export function decodeRecord<T extends StageRecord>(kind: RecordKind<T>, secret: V1Secret, namespace: string, executionId: string): Stored<T> {
+export function decodeRecord<T extends StageRecord>(
+  kind: RecordKind<T>,
+  secret: V1Secret,
+  namespace: string,
+  executionId: string,
+): Stored<T> {
   const name = recordName(kind, executionId);
-  const bad = (why: string) => new MalformedRecordError(`${kind.what} Secret ${namespace}/${name} is malformed: ${why}`);
+  const bad = (why: string) =>
+    new MalformedRecordError(`${kind.what} Secret ${namespace}/${name} is malformed: ${why}`);
   const { uid, resourceVersion } = secret.metadata ?? {};
   if (!uid || !resourceVersion) throw bad("no uid or resourceVersion");
   if (secret.type !== kind.type) throw bad(`type is ${JSON.stringify(secret.type ?? "")}, not ${kind.type}`);

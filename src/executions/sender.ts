@@ -32,7 +32,13 @@ export interface SenderDeps {
 }
 
 /** Sends a new code for `stored` to `address` (normalised). Returns the updated execution. */
-export async function sendCode(d: SenderDeps, stored: Stored<ExecutionData>, stage: StageContext, address: string, addressFixed: boolean): Promise<Stored<ExecutionData>> {
+export async function sendCode(
+  d: SenderDeps,
+  stored: Stored<ExecutionData>,
+  stage: StageContext,
+  address: string,
+  addressFixed: boolean,
+): Promise<Stored<ExecutionData>> {
   const e = stored.data;
   const now = d.clock.now();
   const key = addressKey(address);
@@ -40,20 +46,42 @@ export async function sendCode(d: SenderDeps, stored: Stored<ExecutionData>, sta
   if ((await d.throttles.sends({ namespace: e.namespace, addressKey: key })) >= perHour) {
     const retryAt = await d.throttles.sendRetryAt({ namespace: e.namespace, addressKey: key }, perHour);
     const retryAfter = retryAt ? Math.max(1, Math.ceil((retryAt.getTime() - now.getTime()) / 1000)) : 3600;
-    throw new Problem("send_limit", `at most ${perHour} codes per hour go to one address`, retryAt ? { retryAt: retryAt.toISOString() } : {}, retryAfter);
+    throw new Problem(
+      "send_limit",
+      `at most ${perHour} codes per hour go to one address`,
+      retryAt ? { retryAt: retryAt.toISOString() } : {},
+      retryAfter,
+    );
   }
 
   const code = generateCode(stage.spec.codeLength);
   const expiresAt = new Date(now.getTime() + stage.spec.tokenExpiry * 60_000);
   const mac = codeMac(await d.key(), { executionId: e.id, stage: stage.name, addressKey: key, code });
-  await d.store.putChallenge(e.namespace, { executionId: e.id, stage: stage.name, mac, issuedAt: now.toISOString(), expiresAt: expiresAt.toISOString(), attempts: 0 }, stage.uid);
+  await d.store.putChallenge(
+    e.namespace,
+    {
+      executionId: e.id,
+      stage: stage.name,
+      mac,
+      issuedAt: now.toISOString(),
+      expiresAt: expiresAt.toISOString(),
+      attempts: 0,
+    },
+    stage.uid,
+  );
 
   const message = composeCodeMessage({
     settings: stage.settings,
     subject: stage.spec.subject,
     to: { address, ...(e.user.name ? { name: e.user.name } : {}) },
     ...(stage.templates ? { templates: stage.templates } : {}),
-    values: { code, expiresInMinutes: stage.spec.tokenExpiry, userName: e.user.name ?? e.user.id, friendlyName: stage.spec.friendlyName ?? "Email code", maskedEmail: maskAddress(address) },
+    values: {
+      code,
+      expiresInMinutes: stage.spec.tokenExpiry,
+      userName: e.user.name ?? e.user.id,
+      friendlyName: stage.spec.friendlyName ?? "Email code",
+      maskedEmail: maskAddress(address),
+    },
   });
   try {
     await d.mailer.send(stage.settings, message);
@@ -61,13 +89,42 @@ export async function sendCode(d: SenderDeps, stored: Stored<ExecutionData>, sta
     const reason = err instanceof SmtpSendError ? err.reason : "ConnectionFailed";
     const detail = err instanceof SmtpSendError ? err.message : "the mail could not be handed to the relay";
     await d.store.deleteChallenge(e.namespace, e.id);
-    const failed = await d.store.updateExecution(stored, { ...e, state: "send_failed", address, addressFixed, codeExpiresAt: undefined });
+    const failed = await d.store.updateExecution(stored, {
+      ...e,
+      state: "send_failed",
+      address,
+      addressFixed,
+      codeExpiresAt: undefined,
+    });
     d.metrics.onEmailSendFailure(e.namespace, stage.name, reason);
     d.log.warn({ namespace: e.namespace, stage: stage.name, reason }, "sending a code failed");
-    await d.events.record({ apiVersion: "emailauth.dev/v1alpha1", kind: "EmailAuthenticatorStage", namespace: e.namespace, name: stage.name, uid: stage.uid }, "Warning", "EmailSendFailed", `${reason}: ${detail}`, "SendCode");
-    throw Object.assign(new Problem("smtp_unavailable", `the code could not be sent (${reason}); ask for a resend later`, {}, 30), { execution: failed });
+    await d.events.record(
+      {
+        apiVersion: "emailauth.dev/v1alpha1",
+        kind: "EmailAuthenticatorStage",
+        namespace: e.namespace,
+        name: stage.name,
+        uid: stage.uid,
+      },
+      "Warning",
+      "EmailSendFailed",
+      `${reason}: ${detail}`,
+      "SendCode",
+    );
+    throw Object.assign(
+      new Problem("smtp_unavailable", `the code could not be sent (${reason}); ask for a resend later`, {}, 30),
+      { execution: failed },
+    );
   }
   await d.throttles.recordSend({ namespace: e.namespace, addressKey: key });
   d.metrics.onEmailSent(e.namespace, stage.name);
-  return d.store.updateExecution(stored, { ...e, state: "code_sent", address, addressFixed, sends: e.sends + 1, lastSentAt: now.toISOString(), codeExpiresAt: expiresAt.toISOString() });
+  return d.store.updateExecution(stored, {
+    ...e,
+    state: "code_sent",
+    address,
+    addressFixed,
+    sends: e.sends + 1,
+    lastSentAt: now.toISOString(),
+    codeExpiresAt: expiresAt.toISOString(),
+  });
 }

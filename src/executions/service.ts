@@ -4,7 +4,13 @@
 import type { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { stageSpec } from "../api/v1alpha1/stage.ts";
-import { confirmDevice, DeviceExistsError, type DeviceObject, findConfirmedDevice, markUsed } from "../devices/devices.ts";
+import {
+  confirmDevice,
+  DeviceExistsError,
+  type DeviceObject,
+  findConfirmedDevice,
+  markUsed,
+} from "../devices/devices.ts";
 import { addressKey, maskAddress, parseAddress } from "../email/address.ts";
 import type { GlobalSettingsRef } from "../email/settings.ts";
 import { type BindingObject, resolveFlow, type FlowStep } from "../flows/flow.ts";
@@ -43,7 +49,12 @@ export class ExecutionService implements ExecutionApi {
     this.#d = deps;
   }
 
-  async start(caller: Caller, namespace: string, flow: string, body: { user: { id: string; email?: string; name?: string } }): Promise<ExecutionView> {
+  async start(
+    caller: Caller,
+    namespace: string,
+    flow: string,
+    body: { user: { id: string; email?: string; name?: string } },
+  ): Promise<ExecutionView> {
     const d = this.#d;
     const steps = this.#steps(namespace, flow);
     let email: string | undefined;
@@ -90,7 +101,11 @@ export class ExecutionService implements ExecutionApi {
     return this.#view(await this.#load(id, principal));
   }
 
-  async submit(id: string, principal: Principal, body: { email?: string; code?: string; resend?: true }): Promise<ExecutionView> {
+  async submit(
+    id: string,
+    principal: Principal,
+    body: { email?: string; code?: string; resend?: true },
+  ): Promise<ExecutionView> {
     const stored = await this.#load(id, principal);
     const e = stored.data;
     if (e.state === "completed" || e.state === "denied") throw new Problem("conflict", `the execution is ${e.state}`);
@@ -119,7 +134,8 @@ export class ExecutionService implements ExecutionApi {
     const d = this.#d;
     const e = stored.data;
     if (e.state === "email_required" || !e.address) throw new Problem("email_required", "send an email address first");
-    if (e.state !== "code_sent") throw new Problem("invalid_code", "no code is pending; ask for a resend", { attemptsLeft: 0 });
+    if (e.state !== "code_sent")
+      throw new Problem("invalid_code", "no code is pending; ask for a resend", { attemptsLeft: 0 });
     const spec = this.#spec(e.namespace, e.stage);
     if (!spec) throw new Problem("stage_not_ready", `EmailAuthenticatorStage ${e.namespace}/${e.stage} does not exist`);
     const result = await verifyCode({
@@ -136,10 +152,24 @@ export class ExecutionService implements ExecutionApi {
       code,
     });
     if (!result.ok) {
-      if (result.code === "invalid_code") throw new Problem("invalid_code", `the code is not correct; ${result.attemptsLeft} attempt(s) left for this code`, { attemptsLeft: result.attemptsLeft });
+      if (result.code === "invalid_code")
+        throw new Problem(
+          "invalid_code",
+          `the code is not correct; ${result.attemptsLeft} attempt(s) left for this code`,
+          { attemptsLeft: result.attemptsLeft },
+        );
       if (result.code === "code_expired") throw new Problem("code_expired", "the code has expired; ask for a resend");
-      const retryAfter = result.retryAt ? Math.max(1, Math.ceil((result.retryAt.getTime() - d.clock.now().getTime()) / 1000)) : undefined;
-      throw new Problem("too_many_attempts", result.retryAt ? "too many wrong codes; try again later" : "too many wrong codes for this code; ask for a resend", result.retryAt ? { retryAt: result.retryAt.toISOString() } : {}, retryAfter);
+      const retryAfter = result.retryAt
+        ? Math.max(1, Math.ceil((result.retryAt.getTime() - d.clock.now().getTime()) / 1000))
+        : undefined;
+      throw new Problem(
+        "too_many_attempts",
+        result.retryAt
+          ? "too many wrong codes; try again later"
+          : "too many wrong codes for this code; ask for a resend",
+        result.retryAt ? { retryAt: result.retryAt.toISOString() } : {},
+        retryAfter,
+      );
     }
     return this.#completeStep(stored);
   }
@@ -158,7 +188,12 @@ export class ExecutionService implements ExecutionApi {
           : (findConfirmedDevice(d.devices, e.namespace, e.stage, e.user.id)?.metadata?.name ?? "");
     } catch (err) {
       if (!(err instanceof DeviceExistsError)) throw err;
-      return d.store.updateExecution(stored, { ...e, state: "denied", codeExpiresAt: undefined, denial: { code: "device_exists", detail: err.message } });
+      return d.store.updateExecution(stored, {
+        ...e,
+        state: "denied",
+        codeExpiresAt: undefined,
+        denial: { code: "device_exists", detail: err.message },
+      });
     }
     if (e.mode === "Authenticate" && device) await markUsed(d.custom, e.namespace, device, now);
     d.log.info({ namespace: e.namespace, execution: e.id, stage: e.stage, mode: e.mode }, "code verified");
@@ -173,7 +208,13 @@ export class ExecutionService implements ExecutionApi {
       ...current.data,
       state: "completed",
       codeExpiresAt: undefined,
-      result: { user: e.user.id, stage: e.stage, device, maskedEmail: maskAddress(address), verifiedAt: now.toISOString() },
+      result: {
+        user: e.user.id,
+        stage: e.stage,
+        device,
+        maskedEmail: maskAddress(address),
+        verifiedAt: now.toISOString(),
+      },
     });
   }
 
@@ -182,14 +223,43 @@ export class ExecutionService implements ExecutionApi {
     const step = steps[position] as FlowStep;
     const e = stored.data;
     const found = findConfirmedDevice(d.devices, e.namespace, step.stage, e.user.id);
-    const entry = enterStep(step, e.user, found?.spec ? { name: found.metadata?.name ?? "", email: found.spec.email } : undefined);
+    const entry = enterStep(
+      step,
+      e.user,
+      found?.spec ? { name: found.metadata?.name ?? "", email: found.spec.email } : undefined,
+    );
     const stageUid = d.stages.get(e.namespace, step.stage)?.metadata?.uid;
-    if (!stageUid) throw new Problem("stage_not_ready", `EmailAuthenticatorStage ${e.namespace}/${step.stage} does not exist`);
-    const at = { ...e, position, binding: step.binding, stage: step.stage, mode: step.intent, address: undefined, addressFixed: false, codeExpiresAt: undefined };
-    if (entry.kind === "deny") return d.store.updateExecution(stored, { ...at, state: "denied", denial: { code: entry.code, detail: entry.detail } }, stageUid);
-    if (entry.kind === "ask_email") return d.store.updateExecution(stored, { ...at, mode: "Setup", state: "email_required" }, stageUid);
-    const moved = position === e.position ? stored : await d.store.updateExecution(stored, { ...at, mode: entry.mode, state: "email_required" }, stageUid);
-    return sendCode(d, { ...moved, data: { ...moved.data, mode: entry.mode } }, await this.#stage(e.namespace, step.stage), entry.address, true);
+    if (!stageUid)
+      throw new Problem("stage_not_ready", `EmailAuthenticatorStage ${e.namespace}/${step.stage} does not exist`);
+    const at = {
+      ...e,
+      position,
+      binding: step.binding,
+      stage: step.stage,
+      mode: step.intent,
+      address: undefined,
+      addressFixed: false,
+      codeExpiresAt: undefined,
+    };
+    if (entry.kind === "deny")
+      return d.store.updateExecution(
+        stored,
+        { ...at, state: "denied", denial: { code: entry.code, detail: entry.detail } },
+        stageUid,
+      );
+    if (entry.kind === "ask_email")
+      return d.store.updateExecution(stored, { ...at, mode: "Setup", state: "email_required" }, stageUid);
+    const moved =
+      position === e.position
+        ? stored
+        : await d.store.updateExecution(stored, { ...at, mode: entry.mode, state: "email_required" }, stageUid);
+    return sendCode(
+      d,
+      { ...moved, data: { ...moved.data, mode: entry.mode } },
+      await this.#stage(e.namespace, step.stage),
+      entry.address,
+      true,
+    );
   }
 
   #cooldown(e: ExecutionData): void {
@@ -198,7 +268,12 @@ export class ExecutionService implements ExecutionApi {
     const last = e.lastSentAt ? Date.parse(e.lastSentAt) : 0;
     const wait = last + cooldownMs - this.#d.clock.now().getTime();
     if (wait > 0) {
-      throw new Problem("resend_cooldown", "a code was sent moments ago; wait before asking for another", { retryAt: new Date(last + cooldownMs).toISOString() }, Math.ceil(wait / 1000));
+      throw new Problem(
+        "resend_cooldown",
+        "a code was sent moments ago; wait before asking for another",
+        { retryAt: new Date(last + cooldownMs).toISOString() },
+        Math.ceil(wait / 1000),
+      );
     }
   }
 
@@ -228,10 +303,17 @@ export class ExecutionService implements ExecutionApi {
     const e = stored.data;
     if (principal.kind === "token") {
       if (!tokenMatches(principal.token, e.tokenHash)) throw new Problem("not_found", "no such execution");
-    } else if (principal.caller.username !== e.client || !(await d.access.mayExecute(principal.caller, e.namespace, e.flow))) {
-      throw new Problem("forbidden", "only the application that started the execution (or the execution token) may use it");
+    } else if (
+      principal.caller.username !== e.client ||
+      !(await d.access.mayExecute(principal.caller, e.namespace, e.flow))
+    ) {
+      throw new Problem(
+        "forbidden",
+        "only the application that started the execution (or the execution token) may use it",
+      );
     }
-    if (Date.parse(e.expiresAt) <= d.clock.now().getTime()) throw new Problem("code_expired", "the execution has expired; start a new one");
+    if (Date.parse(e.expiresAt) <= d.clock.now().getTime())
+      throw new Problem("code_expired", "the execution has expired; start a new one");
     return stored;
   }
 
@@ -248,6 +330,10 @@ export class ExecutionService implements ExecutionApi {
 
   #view(stored: Stored<ExecutionData>, token?: string): ExecutionView {
     const spec = this.#spec(stored.data.namespace, stored.data.stage);
-    return toView(stored.data, { codeLength: spec?.codeLength ?? 6, resendCooldownSeconds: spec?.limits.resendCooldownSeconds ?? 60, ...(token ? { token } : {}) });
+    return toView(stored.data, {
+      codeLength: spec?.codeLength ?? 6,
+      resendCooldownSeconds: spec?.limits.resendCooldownSeconds ?? 60,
+      ...(token ? { token } : {}),
+    });
   }
 }

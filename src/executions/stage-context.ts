@@ -20,9 +20,16 @@ export interface StageContext {
 
 export type StageContextResult = { ok: true; stage: StageContext } | { ok: false; detail: string };
 
-export async function loadStageContext(core: CoreV1Api, stages: ObjectCache<CustomObject>, global: GlobalSettingsRef, namespace: string, name: string): Promise<StageContextResult> {
+export async function loadStageContext(
+  core: CoreV1Api,
+  stages: ObjectCache<CustomObject>,
+  global: GlobalSettingsRef,
+  namespace: string,
+  name: string,
+): Promise<StageContextResult> {
   const stage = stages.get(namespace, name);
-  if (!stage || stage.metadata?.deletionTimestamp) return { ok: false, detail: `EmailAuthenticatorStage ${namespace}/${name} does not exist` };
+  if (!stage || stage.metadata?.deletionTimestamp)
+    return { ok: false, detail: `EmailAuthenticatorStage ${namespace}/${name} does not exist` };
   const parsed = stageSpec.safeParse(stage.spec);
   if (!parsed.success) return { ok: false, detail: `EmailAuthenticatorStage ${namespace}/${name} has an invalid spec` };
   const spec = parsed.data;
@@ -39,16 +46,30 @@ export async function loadStageContext(core: CoreV1Api, stages: ObjectCache<Cust
     credentialsSecret: get<V1Secret>(refs.credentials),
     caSecret: get<V1Secret>(refs.ca),
   });
-  if (!resolution.ok) return { ok: false, detail: `EmailAuthenticatorStage ${namespace}/${name} cannot send: ${resolution.message}` };
+  if (!resolution.ok)
+    return { ok: false, detail: `EmailAuthenticatorStage ${namespace}/${name} cannot send: ${resolution.message}` };
   let templates: StageContext["templates"];
   if (spec.templateRef) {
     const data = get<V1ConfigMap>(refs.template)?.data ?? {};
     const html = data[spec.templateRef.htmlKey];
     const text = data[spec.templateRef.textKey];
-    if (html === undefined || text === undefined) return { ok: false, detail: `EmailAuthenticatorStage ${namespace}/${name}: its template ConfigMap ${spec.templateRef.name} is missing or incomplete` };
+    if (html === undefined || text === undefined)
+      return {
+        ok: false,
+        detail: `EmailAuthenticatorStage ${namespace}/${name}: its template ConfigMap ${spec.templateRef.name} is missing or incomplete`,
+      };
     templates = { html, text };
   }
-  return { ok: true, stage: { name, uid: stage.metadata?.uid ?? "", spec, settings: resolution.settings, ...(templates ? { templates } : {}) } };
+  return {
+    ok: true,
+    stage: {
+      name,
+      uid: stage.metadata?.uid ?? "",
+      spec,
+      settings: resolution.settings,
+      ...(templates ? { templates } : {}),
+    },
+  };
 }
 
 async function read(core: CoreV1Api, ref: ObjectRef): Promise<V1Secret | V1ConfigMap | null> {

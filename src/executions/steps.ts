@@ -16,10 +16,19 @@ export interface KnownDevice {
 export function enterStep(step: FlowStep, user: ExecutionUser, device: KnownDevice | undefined): StepEntry {
   if (step.intent === "Authenticate") {
     if (device) return { kind: "send", mode: "Authenticate", address: device.email, device: device.name };
-    if (step.whenNoDevice === "Deny") return { kind: "deny", code: "no_device", detail: `the user has no confirmed email device for stage ${step.stage}` };
+    if (step.whenNoDevice === "Deny")
+      return {
+        kind: "deny",
+        code: "no_device",
+        detail: `the user has no confirmed email device for stage ${step.stage}`,
+      };
   } else if (device) {
     // As authentik: setting up a second address for the same stage is refused, not merged.
-    return { kind: "deny", code: "device_exists", detail: `the user already has an email device for stage ${step.stage}` };
+    return {
+      kind: "deny",
+      code: "device_exists",
+      detail: `the user already has an email device for stage ${step.stage}`,
+    };
   }
   return user.email ? { kind: "send", mode: "Setup", address: user.email } : { kind: "ask_email" };
 }

@@ -6,7 +6,14 @@ import type { CoreV1Api, V1Secret } from "@kubernetes/client-node";
 import { isAlreadyExists, isConflict, isNotFound, normalizeError, type KubeError, isForbidden } from "../k8s/errors.ts";
 import type { Clock } from "../runtime/clock.ts";
 import {
-  CHALLENGE_RECORD, decodeRecord, encodeRecord, EXECUTION_ID, EXECUTION_RECORD, recordName, type RecordKind, type StageRecord,
+  CHALLENGE_RECORD,
+  decodeRecord,
+  encodeRecord,
+  EXECUTION_ID,
+  EXECUTION_RECORD,
+  recordName,
+  type RecordKind,
+  type StageRecord,
 } from "./record-secret.ts";
 import type { ChallengeData, ExecutionData, Stored } from "./types.ts";
 
@@ -52,17 +59,27 @@ export class ExecutionStore {
    * Replaces the record if nobody changed it since `stored` was read; else a ConflictError, or
    * the API server's NotFound if it was deleted meanwhile.
    */
-  async updateExecution(stored: Stored<ExecutionData>, next: ExecutionData, stageUid = stored.stageUid): Promise<Stored<ExecutionData>> {
-    if (next.id !== stored.data.id || next.namespace !== stored.namespace) throw new RangeError("an execution keeps its id and namespace");
+  async updateExecution(
+    stored: Stored<ExecutionData>,
+    next: ExecutionData,
+    stageUid = stored.stageUid,
+  ): Promise<Stored<ExecutionData>> {
+    if (next.id !== stored.data.id || next.namespace !== stored.namespace)
+      throw new RangeError("an execution keeps its id and namespace");
     // The stage label and owner reference follow the stage, so moving on needs the next stage's uid.
-    if (next.stage !== stored.data.stage && stageUid === stored.stageUid) throw new RangeError("moving an execution to another stage needs that stage's uid");
+    if (next.stage !== stored.data.stage && stageUid === stored.stageUid)
+      throw new RangeError("moving an execution to another stage needs that stage's uid");
     return this.#replace(EXECUTION_RECORD, { ...stored, stageUid }, next);
   }
 
   /** Removes an execution that never became usable (its start failed); absent is fine. */
   async deleteExecution(stored: Stored<ExecutionData>): Promise<void> {
     try {
-      await this.#core.deleteNamespacedSecret({ namespace: stored.namespace, name: stored.name, body: { preconditions: { uid: stored.uid } } });
+      await this.#core.deleteNamespacedSecret({
+        namespace: stored.namespace,
+        name: stored.name,
+        body: { preconditions: { uid: stored.uid } },
+      });
     } catch (e) {
       if (!isNotFound(e)) throw e;
     }
@@ -134,7 +151,11 @@ export class ExecutionStore {
     }
   }
 
-  async #get<T extends StageRecord>(kind: RecordKind<T>, namespace: string, id: string): Promise<Stored<T> | undefined> {
+  async #get<T extends StageRecord>(
+    kind: RecordKind<T>,
+    namespace: string,
+    id: string,
+  ): Promise<Stored<T> | undefined> {
     if (!EXECUTION_ID.test(id)) return undefined;
     let secret: V1Secret;
     try {
@@ -150,7 +171,11 @@ export class ExecutionStore {
   async #replace<T extends StageRecord>(kind: RecordKind<T>, stored: Stored<T>, next: T): Promise<Stored<T>> {
     const body = encodeRecord(kind, stored.namespace, next, stored.stageUid, stored.resourceVersion);
     try {
-      const replaced = await this.#core.replaceNamespacedSecret({ namespace: stored.namespace, name: stored.name, body });
+      const replaced = await this.#core.replaceNamespacedSecret({
+        namespace: stored.namespace,
+        name: stored.name,
+        body,
+      });
       return decodeRecord(kind, replaced, stored.namespace, kind.idOf(next));
     } catch (e) {
       if (isConflict(e)) throw new ConflictError(`${kind.what} ${stored.namespace}/${stored.name}`, e);

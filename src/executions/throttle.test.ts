@@ -30,7 +30,12 @@ describe("throttleName", () => {
 describe("inWindow", () => {
   it("keeps entries newer than the window start, sorted, and drops unreadable ones", () => {
     const entries = [at(HOUR), at(24 * HOUR), at(24 * HOUR - 1), "garbage", at(0), at(2 * HOUR)];
-    expect(inWindow(entries, now, 24 * HOUR)).toEqual([now.getTime() - 24 * HOUR + 1, now.getTime() - 2 * HOUR, now.getTime() - HOUR, now.getTime()]);
+    expect(inWindow(entries, now, 24 * HOUR)).toEqual([
+      now.getTime() - 24 * HOUR + 1,
+      now.getTime() - 2 * HOUR,
+      now.getTime() - HOUR,
+      now.getTime(),
+    ]);
     expect(inWindow(entries, now, HOUR)).toEqual([now.getTime()]);
   });
 });

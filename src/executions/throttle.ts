@@ -6,7 +6,13 @@ import { createHmac } from "node:crypto";
 import type { CoreV1Api, V1Secret } from "@kubernetes/client-node";
 import { z } from "zod";
 import {
-  COMPONENT_LABEL, EXPIRES_AT_ANNOTATION, MANAGED_BY, STAGE_LABEL, THROTTLE_COMPONENT, THROTTLE_KIND_LABEL, THROTTLE_SECRET_TYPE,
+  COMPONENT_LABEL,
+  EXPIRES_AT_ANNOTATION,
+  MANAGED_BY,
+  STAGE_LABEL,
+  THROTTLE_COMPONENT,
+  THROTTLE_KIND_LABEL,
+  THROTTLE_SECRET_TYPE,
 } from "../api/labels.ts";
 import { isAlreadyExists, isConflict, isNotFound } from "../k8s/errors.ts";
 import type { Clock } from "../runtime/clock.ts";
@@ -56,7 +62,10 @@ export function throttleName(key: Buffer, identity: readonly string[]): string {
 /** The entries inside the window ending now, as sorted epoch milliseconds. */
 export function inWindow(entries: readonly string[], now: Date, windowMs: number): number[] {
   const since = now.getTime() - windowMs;
-  return entries.map((e) => Date.parse(e)).filter((t) => t > since).sort((a, b) => a - b);
+  return entries
+    .map((e) => Date.parse(e))
+    .filter((t) => t > since)
+    .sort((a, b) => a - b);
 }
 
 /** When enough entries leave the window for the count to drop below `limit`; undefined if it already is. */
@@ -164,12 +173,18 @@ export class Throttles {
     const raw = secret.data?.[RECORD_KEY];
     let parsed: unknown;
     try {
-      parsed = secret.type === THROTTLE_SECRET_TYPE && raw ? JSON.parse(Buffer.from(raw, "base64").toString("utf8")) : undefined;
+      parsed =
+        secret.type === THROTTLE_SECRET_TYPE && raw
+          ? JSON.parse(Buffer.from(raw, "base64").toString("utf8"))
+          : undefined;
     } catch {
       parsed = undefined;
     }
     const result = timestamps.safeParse(parsed);
-    if (!result.success) throw new Error(`throttle Secret ${t.namespace}/${t.name} (${t.counter}) is malformed; delete it to reset the counter`);
+    if (!result.success)
+      throw new Error(
+        `throttle Secret ${t.namespace}/${t.name} (${t.counter}) is malformed; delete it to reset the counter`,
+      );
     return result.data;
   }
 
@@ -184,7 +199,11 @@ export class Throttles {
         ...(resourceVersion ? { resourceVersion } : {}),
       },
       type: THROTTLE_SECRET_TYPE,
-      data: { [RECORD_KEY]: Buffer.from(JSON.stringify(entries.map((ms) => new Date(ms).toISOString())), "utf8").toString("base64") },
+      data: {
+        [RECORD_KEY]: Buffer.from(JSON.stringify(entries.map((ms) => new Date(ms).toISOString())), "utf8").toString(
+          "base64",
+        ),
+      },
     };
   }
 }

@@ -12,7 +12,11 @@ import { conflictRounds, verifyCode, type VerifyInput } from "./verify.ts";
 const key = Buffer.alloc(32, 1);
 const executionId = "a".repeat(32);
 const base = { namespace: "ns", executionId, stage: "relay", userId: "u1", addressKey: "alice@example.com" };
-const conflict = () => new ConflictError("challenge", new ApiException(409, "Conflict", JSON.stringify({ kind: "Status", code: 409, reason: "Conflict" }), {}));
+const conflict = () =>
+  new ConflictError(
+    "challenge",
+    new ApiException(409, "Conflict", JSON.stringify({ kind: "Status", code: 409, reason: "Conflict" }), {}),
+  );
 
 function setup(opts: { attempts?: number; expiresInMs?: number; failures?: number[]; stage?: string } = {}) {
   const clock = new FakeClock();
@@ -42,27 +46,43 @@ function setup(opts: { attempts?: number; expiresInMs?: number; failures?: numbe
       log.push("increment");
       beforeWrite();
       // As the API server answers: 404 for a deleted object, 409 for a stale resourceVersion.
-      if (!current) return Promise.reject(new ApiException(404, "NotFound", JSON.stringify({ kind: "Status", code: 404, reason: "NotFound" }), {}));
+      if (!current)
+        return Promise.reject(
+          new ApiException(404, "NotFound", JSON.stringify({ kind: "Status", code: 404, reason: "NotFound" }), {}),
+        );
       if (s.resourceVersion !== current.resourceVersion) return Promise.reject(conflict());
-      current = { ...current, resourceVersion: String(++rv), data: { ...current.data, attempts: current.data.attempts + 1 } };
+      current = {
+        ...current,
+        resourceVersion: String(++rv),
+        data: { ...current.data, attempts: current.data.attempts + 1 },
+      };
       return Promise.resolve({ ...current });
     },
     consumeChallenge: (s) => {
       log.push("consume");
-      if (!current || s.resourceVersion !== current.resourceVersion || s.uid !== current.uid) return Promise.resolve(false);
+      if (!current || s.resourceVersion !== current.resourceVersion || s.uid !== current.uid)
+        return Promise.resolve(false);
       current = undefined;
       return Promise.resolve(true);
     },
   };
   const throttles: VerifyInput["throttles"] = {
-    retryAt: (_id, limit) => Promise.resolve(failures.length >= limit ? new Date((failures[failures.length - limit] ?? 0) + 86_400_000) : undefined),
+    retryAt: (_id, limit) =>
+      Promise.resolve(
+        failures.length >= limit ? new Date((failures[failures.length - limit] ?? 0) + 86_400_000) : undefined,
+      ),
     recordFailure: () => (log.push("failure"), failures.push(clock.now().getTime()), Promise.resolve(failures.length)),
   };
-  const verify = (code: string) => verifyCode({ ...base, store, throttles, key, clock, limits: { attemptsPerCode: 5, failuresPerDay: 10 }, code });
+  const verify = (code: string) =>
+    verifyCode({ ...base, store, throttles, key, clock, limits: { attemptsPerCode: 5, failuresPerDay: 10 }, code });
   return {
-    clock, log, failures, verify,
+    clock,
+    log,
+    failures,
+    verify,
     current: () => current,
-    replace: (mac: string) => current && (current = { ...current, resourceVersion: String(++rv), data: { ...current.data, mac, attempts: 0 } }),
+    replace: (mac: string) =>
+      current && (current = { ...current, resourceVersion: String(++rv), data: { ...current.data, mac, attempts: 0 } }),
     interleave: (fn: () => void) => (beforeWrite = fn),
     consumed: () => (current = undefined),
   };
@@ -79,7 +99,8 @@ describe("verifyCode", () => {
 
   it("counts wrong codes per code and per day, then refuses the spent code", async () => {
     const t = setup();
-    for (let left = 4; left >= 0; left--) expect(await t.verify("000000")).toEqual({ ok: false, code: "invalid_code", attemptsLeft: left });
+    for (let left = 4; left >= 0; left--)
+      expect(await t.verify("000000")).toEqual({ ok: false, code: "invalid_code", attemptsLeft: left });
     expect(t.failures).toHaveLength(5);
     expect(await t.verify("123456")).toEqual({ ok: false, code: "too_many_attempts" });
     expect(t.current()?.data.attempts).toBe(5);
@@ -92,7 +113,11 @@ describe("verifyCode", () => {
 
   it("refuses everything once the daily cap is reached, with the time it eases", async () => {
     const t = setup({ failures: [1000, 2000, ...Array.from({ length: 9 }, () => 3000)] });
-    expect(await t.verify("123456")).toEqual({ ok: false, code: "too_many_attempts", retryAt: new Date(2000 + 86_400_000) });
+    expect(await t.verify("123456")).toEqual({
+      ok: false,
+      code: "too_many_attempts",
+      retryAt: new Date(2000 + 86_400_000),
+    });
     expect(t.log).toEqual(["get"]);
   });
 
@@ -146,17 +171,39 @@ describe("verifyCode", () => {
     const t = setup();
     const store = {
       getChallenge: () => Promise.resolve(t.current()),
-      incrementAttempts: (s: Stored<ChallengeData>) => Promise.resolve({ ...s, resourceVersion: "99", data: { ...s.data, attempts: 1 } }),
+      incrementAttempts: (s: Stored<ChallengeData>) =>
+        Promise.resolve({ ...s, resourceVersion: "99", data: { ...s.data, attempts: 1 } }),
       consumeChallenge: () => Promise.resolve(false),
     };
-    const throttles = { retryAt: () => Promise.resolve(undefined), recordFailure: () => Promise.reject(new Error("must not be called")) };
-    const r = await verifyCode({ ...base, store, throttles, key, clock: t.clock, limits: { attemptsPerCode: 5, failuresPerDay: 10 }, code: "123456" });
+    const throttles = {
+      retryAt: () => Promise.resolve(undefined),
+      recordFailure: () => Promise.reject(new Error("must not be called")),
+    };
+    const r = await verifyCode({
+      ...base,
+      store,
+      throttles,
+      key,
+      clock: t.clock,
+      limits: { attemptsPerCode: 5, failuresPerDay: 10 },
+      code: "123456",
+    });
     expect(r).toEqual({ ok: false, code: "invalid_code", attemptsLeft: 0 });
   });
 
   it("charges malformed input like any wrong code, and refuses nonsensical limits", async () => {
     const t = setup();
     expect(await t.verify("12 34")).toEqual({ ok: false, code: "invalid_code", attemptsLeft: 4 });
-    await expect(verifyCode({ ...base, store: {} as never, throttles: {} as never, key, clock: t.clock, limits: { attemptsPerCode: 0, failuresPerDay: 10 }, code: "1" })).rejects.toThrow(RangeError);
+    await expect(
+      verifyCode({
+        ...base,
+        store: {} as never,
+        throttles: {} as never,
+        key,
+        clock: t.clock,
+        limits: { attemptsPerCode: 0, failuresPerDay: 10 },
+        code: "1",
+      }),
+    ).rejects.toThrow(RangeError);
   });
 });

@@ -48,7 +48,12 @@ export const conflictRounds = (attemptsPerCode: number): number => attemptsPerCo
 export async function verifyCode(input: VerifyInput): Promise<VerifyResult> {
   const { store, throttles, key, clock, limits, namespace, executionId, stage, userId, addressKey, code } = input;
   const { attemptsPerCode, failuresPerDay } = limits;
-  if (!(Number.isInteger(attemptsPerCode) && attemptsPerCode >= 1 && Number.isInteger(failuresPerDay) && failuresPerDay >= 1)) {
+  if (!(
+    Number.isInteger(attemptsPerCode) &&
+    attemptsPerCode >= 1 &&
+    Number.isInteger(failuresPerDay) &&
+    failuresPerDay >= 1
+  )) {
     throw new RangeError("attemptsPerCode and failuresPerDay must be whole numbers of at least 1");
   }
   const who = { namespace, stage, userId };

@@ -21,11 +21,19 @@ export interface ViewContext {
 }
 
 export function toView(e: ExecutionData, ctx: ViewContext): ExecutionView {
-  const view: ExecutionView = { id: publicId(e.namespace, e.id), namespace: e.namespace, flow: e.flow, state: e.state, expiresAt: e.expiresAt };
+  const view: ExecutionView = {
+    id: publicId(e.namespace, e.id),
+    namespace: e.namespace,
+    flow: e.flow,
+    state: e.state,
+    expiresAt: e.expiresAt,
+  };
   if (e.state === "email_required") view.challenge = { type: "email", stage: e.stage };
   if ((e.state === "code_sent" || e.state === "send_failed") && e.address) {
     // A failed send starts no cooldown: without a send on record a resend is possible at once.
-    const resendAvailableAt = e.lastSentAt ? new Date(Date.parse(e.lastSentAt) + ctx.resendCooldownSeconds * 1000).toISOString() : e.createdAt;
+    const resendAvailableAt = e.lastSentAt
+      ? new Date(Date.parse(e.lastSentAt) + ctx.resendCooldownSeconds * 1000).toISOString()
+      : e.createdAt;
     view.challenge = {
       type: "code",
       stage: e.stage,

@@ -1,8 +1,23 @@
 import { describe, expect, it } from "vitest";
 import { resolveFlow } from "./flow.ts";
 
-const ready = { observedGeneration: 1, conditions: [{ type: "Ready", status: "True" as const, reason: "Ready", message: "ok", lastTransitionTime: "2026-01-01T00:00:00Z" }] };
-const binding = (name: string, spec: Record<string, unknown>, status: typeof ready | null = ready) => ({ metadata: { name, generation: 1 }, spec: { stageRef: { name: "s" }, ...spec }, ...(status ? { status } : {}) });
+const ready = {
+  observedGeneration: 1,
+  conditions: [
+    {
+      type: "Ready",
+      status: "True" as const,
+      reason: "Ready",
+      message: "ok",
+      lastTransitionTime: "2026-01-01T00:00:00Z",
+    },
+  ],
+};
+const binding = (name: string, spec: Record<string, unknown>, status: typeof ready | null = ready) => ({
+  metadata: { name, generation: 1 },
+  spec: { stageRef: { name: "s" }, ...spec },
+  ...(status ? { status } : {}),
+});
 
 describe("resolveFlow", () => {
   it("orders the flow's bindings by order, then name, and fills in defaults", () => {
@@ -23,7 +38,14 @@ describe("resolveFlow", () => {
   it("is not found without bindings, and not ready while any binding is not", () => {
     expect(resolveFlow("app", "none", [])).toMatchObject({ ok: false, code: "not_found" });
     const stale = { ...ready, observedGeneration: 0 };
-    expect(resolveFlow("app", "login", [binding("a", { flow: "login" }, stale)])).toMatchObject({ ok: false, code: "stage_not_ready" });
-    expect(resolveFlow("app", "login", [binding("a", { flow: "login" }, null)])).toEqual({ ok: false, code: "stage_not_ready", detail: "FlowBinding a of flow login is not ready" });
+    expect(resolveFlow("app", "login", [binding("a", { flow: "login" }, stale)])).toMatchObject({
+      ok: false,
+      code: "stage_not_ready",
+    });
+    expect(resolveFlow("app", "login", [binding("a", { flow: "login" }, null)])).toEqual({
+      ok: false,
+      code: "stage_not_ready",
+      detail: "FlowBinding a of flow login is not ready",
+    });
   });
 });

@@ -12,7 +12,8 @@ export interface FlowStep {
   whenNoDevice: "Deny" | "Setup";
 }
 
-export type FlowResolution = { ok: true; steps: FlowStep[] } | { ok: false; code: "not_found" | "stage_not_ready"; detail: string };
+export type FlowResolution =
+  { ok: true; steps: FlowStep[] } | { ok: false; code: "not_found" | "stage_not_ready"; detail: string };
 
 export type BindingObject = CustomObject<unknown, { observedGeneration?: number; conditions?: Condition[] }>;
 
@@ -29,14 +30,29 @@ export function resolveFlow(namespace: string, flow: string, bindings: readonly 
       intent: s.intent,
       whenNoDevice: s.whenNoDevice ?? "Deny",
       current: b.status?.observedGeneration === b.metadata?.generation,
-      ...(b.status?.conditions?.find((c) => c.type === "Ready") ? { ready: b.status?.conditions?.find((c) => c.type === "Ready") } : {}),
+      ...(b.status?.conditions?.find((c) => c.type === "Ready")
+        ? { ready: b.status?.conditions?.find((c) => c.type === "Ready") }
+        : {}),
     });
   }
   if (!steps.length) return { ok: false, code: "not_found", detail: `flow ${namespace}/${flow} has no FlowBindings` };
   steps.sort((a, b) => a.order - b.order || a.binding.localeCompare(b.binding));
   const notReady = steps.find((s) => s.ready?.status !== "True" || !s.current);
   if (notReady) {
-    return { ok: false, code: "stage_not_ready", detail: `FlowBinding ${notReady.binding} of flow ${flow} is not ready${notReady.ready?.message ? `: ${notReady.ready.message}` : ""}` };
+    return {
+      ok: false,
+      code: "stage_not_ready",
+      detail: `FlowBinding ${notReady.binding} of flow ${flow} is not ready${notReady.ready?.message ? `: ${notReady.ready.message}` : ""}`,
+    };
   }
-  return { ok: true, steps: steps.map(({ binding, stage, order, intent, whenNoDevice }) => ({ binding, stage, order, intent, whenNoDevice })) };
+  return {
+    ok: true,
+    steps: steps.map(({ binding, stage, order, intent, whenNoDevice }) => ({
+      binding,
+      stage,
+      order,
+      intent,
+      whenNoDevice,
+    })),
+  };
 }

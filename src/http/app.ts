@@ -13,7 +13,12 @@ import { type ExecutionView, startExecutionRequest, submitRequest } from "./sche
 export type Principal = { kind: "caller"; caller: Caller } | { kind: "token"; token: string };
 
 export interface ExecutionApi {
-  start(caller: Caller, namespace: string, flow: string, body: z.infer<typeof startExecutionRequest>): Promise<ExecutionView>;
+  start(
+    caller: Caller,
+    namespace: string,
+    flow: string,
+    body: z.infer<typeof startExecutionRequest>,
+  ): Promise<ExecutionView>;
   get(id: string, principal: Principal): Promise<ExecutionView>;
   submit(id: string, principal: Principal, body: z.infer<typeof submitRequest>): Promise<ExecutionView>;
 }
@@ -36,24 +41,33 @@ export function createApp(o: AppOptions): express.Express {
   app.set("json spaces", 0);
   app.use((req, res, next) => {
     res.set("Cache-Control", "no-store");
-    if (req.method === "POST" && !req.is("application/json")) return next(new Problem("unsupported_media_type", "send a JSON body with Content-Type: application/json"));
+    if (req.method === "POST" && !req.is("application/json"))
+      return next(new Problem("unsupported_media_type", "send a JSON body with Content-Type: application/json"));
     next();
   });
   app.use(express.json({ limit: o.bodyLimit ?? "8kb", strict: true }));
 
   app.get("/openapi.json", (_req, res) => res.json(openApiDocument()));
 
-  app.post("/api/v1/namespaces/:namespace/flows/:flow/executions", async (req: Request<{ namespace: string; flow: string }>, res) => {
-    const { namespace, flow } = req.params;
-    if (!NAME.test(namespace) || !NAME.test(flow) || namespace.length > 63 || flow.length > 63) throw new Problem("not_found", "no such flow");
-    const principal = await principalOf(req, o.access);
-    if (principal.kind !== "caller") throw new Problem("unauthorized", "starting an execution needs the application's Kubernetes credentials");
-    if (!(await o.access.mayExecute(principal.caller, namespace, flow))) {
-      throw new Problem("forbidden", `${principal.caller.username} may not execute flow ${flow} in namespace ${namespace} (needs verb execute on flows.emailauth.dev)`);
-    }
-    const body = parse(startExecutionRequest, req.body);
-    res.status(201).json(await o.executions.start(principal.caller, namespace, flow, body));
-  });
+  app.post(
+    "/api/v1/namespaces/:namespace/flows/:flow/executions",
+    async (req: Request<{ namespace: string; flow: string }>, res) => {
+      const { namespace, flow } = req.params;
+      if (!NAME.test(namespace) || !NAME.test(flow) || namespace.length > 63 || flow.length > 63)
+        throw new Problem("not_found", "no such flow");
+      const principal = await principalOf(req, o.access);
+      if (principal.kind !== "caller")
+        throw new Problem("unauthorized", "starting an execution needs the application's Kubernetes credentials");
+      if (!(await o.access.mayExecute(principal.caller, namespace, flow))) {
+        throw new Problem(
+          "forbidden",
+          `${principal.caller.username} may not execute flow ${flow} in namespace ${namespace} (needs verb execute on flows.emailauth.dev)`,
+        );
+      }
+      const body = parse(startExecutionRequest, req.body);
+      res.status(201).json(await o.executions.start(principal.caller, namespace, flow, body));
+    },
+  );
 
   app.get("/api/v1/executions/:id", async (req: Request<{ id: string }>, res) => {
     const id = executionId(req.params.id);
@@ -69,9 +83,13 @@ export function createApp(o: AppOptions): express.Express {
   app.use((_req, _res, next) => next(new Problem("not_found", "no such resource")));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const problem = toProblem(err);
-    if (problem.status >= 500 && problem.code === "internal_error") o.log.error({ err, path: req.path }, "request failed");
+    if (problem.status >= 500 && problem.code === "internal_error")
+      o.log.error({ err, path: req.path }, "request failed");
     if (problem.retryAfter !== undefined) res.set("Retry-After", String(problem.retryAfter));
-    res.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem.body(req.path)));
+    res
+      .status(problem.status)
+      .type(PROBLEM_CONTENT_TYPE)
+      .send(JSON.stringify(problem.body(req.path)));
   });
   return app;
 }
@@ -105,6 +123,7 @@ function toProblem(err: unknown): Problem {
   const type = (err as { type?: string }).type;
   if (type === "entity.too.large") return new Problem("payload_too_large", "the request body is too large");
   if (type === "entity.parse.failed") return new Problem("invalid_request", "the body is not valid JSON");
-  if (type === "encoding.unsupported" || type === "charset.unsupported") return new Problem("unsupported_media_type", "send UTF-8 JSON");
+  if (type === "encoding.unsupported" || type === "charset.unsupported")
+    return new Problem("unsupported_media_type", "send UTF-8 JSON");
   return new Problem("internal_error", "the request could not be completed");
 }

@@ -34,7 +34,12 @@ export function kubernetesAccessReviewer(kc: KubeConfig, clock: Clock): AccessRe
         const review = await authn.createTokenReview({ body: { spec: { token } } });
         const s = review.status;
         if (!s?.authenticated || !s.user?.username) return undefined;
-        return { username: s.user.username, ...(s.user.uid ? { uid: s.user.uid } : {}), groups: s.user.groups ?? [], ...(s.user.extra ? { extra: s.user.extra } : {}) };
+        return {
+          username: s.user.username,
+          ...(s.user.uid ? { uid: s.user.uid } : {}),
+          groups: s.user.groups ?? [],
+          ...(s.user.extra ? { extra: s.user.extra } : {}),
+        };
       });
     },
     async mayExecute(caller, namespace, flow) {

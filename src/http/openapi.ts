@@ -3,19 +3,36 @@ import { z } from "zod";
 import { PUBLIC_ID } from "../executions/view.ts";
 import { execution, problem, startExecutionRequest, submitRequest } from "./schemas.ts";
 
-const json = (schema: z.ZodType) => ({ "application/json": { schema: z.toJSONSchema(schema, { target: "openapi-3.0", io: "input" }) } });
+const json = (schema: z.ZodType) => ({
+  "application/json": { schema: z.toJSONSchema(schema, { target: "openapi-3.0", io: "input" }) },
+});
 const problems = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((s) => [String(s), { description: "Problem document (RFC 9457)", content: { "application/problem+json": { schema: z.toJSONSchema(problem, { target: "openapi-3.0" }) } } }]));
+  Object.fromEntries(
+    statuses.map((s) => [
+      String(s),
+      {
+        description: "Problem document (RFC 9457)",
+        content: { "application/problem+json": { schema: z.toJSONSchema(problem, { target: "openapi-3.0" }) } },
+      },
+    ]),
+  );
 
 export function openApiDocument(): Record<string, unknown> {
   const executionOut = { description: "The execution", content: json(execution) };
-  const id = { name: "id", in: "path", required: true, schema: { type: "string", pattern: PUBLIC_ID.source }, description: "`<namespace>.<32 hex>`, as returned when the execution was created" };
+  const id = {
+    name: "id",
+    in: "path",
+    required: true,
+    schema: { type: "string", pattern: PUBLIC_ID.source },
+    description: "`<namespace>.<32 hex>`, as returned when the execution was created",
+  };
   return {
     openapi: "3.0.3",
     info: {
       title: "email-authenticator-operator API",
       version: "v1",
-      description: "Runs flows of email one-time-code stages. Applications authenticate with Kubernetes bearer tokens and need `execute` on `flows.emailauth.dev` (named by flow) in the flow's namespace; the user's side may use the execution token instead.",
+      description:
+        "Runs flows of email one-time-code stages. Applications authenticate with Kubernetes bearer tokens and need `execute` on `flows.emailauth.dev` (named by flow) in the flow's namespace; the user's side may use the execution token instead.",
     },
     components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
     security: [{ bearer: [] }],
@@ -32,7 +49,11 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       "/api/v1/executions/{id}": {
-        get: { summary: "Read an execution", parameters: [id], responses: { "200": executionOut, ...problems(401, 403, 404) } },
+        get: {
+          summary: "Read an execution",
+          parameters: [id],
+          responses: { "200": executionOut, ...problems(401, 403, 404) },
+        },
         post: {
           summary: "Submit an email address, a code, or ask for a resend",
           parameters: [id],

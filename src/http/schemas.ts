@@ -10,7 +10,10 @@ export const startExecutionRequest = z
     user: z.strictObject({
       id: displayText(256).min(1).meta({ description: "The user's id in the calling application." }),
       // No length cap here: parseAddress answers invalid_email for any bad address, long ones included.
-      email: z.string().optional().meta({ description: "The user's address, when the application knows it; checked by the strict allow-list." }),
+      email: z
+        .string()
+        .optional()
+        .meta({ description: "The user's address, when the application knows it; checked by the strict allow-list." }),
       name: displayText(256).optional().meta({ description: "Display name for the email greeting." }),
     }),
   })
@@ -18,14 +21,20 @@ export const startExecutionRequest = z
 
 export const submitRequest = z
   .strictObject({
-    email: z.string().optional().meta({ description: "The address to send a code to, when the execution asks for one." }),
+    email: z
+      .string()
+      .optional()
+      .meta({ description: "The address to send a code to, when the execution asks for one." }),
     code: z
       .string()
       .regex(/^[0-9]{1,16}$/, "a code is a string of digits")
       .optional(),
     resend: z.literal(true).optional().meta({ description: "Send a new code; the previous one stops working." }),
   })
-  .refine((b) => [b.email, b.code, b.resend].filter((v) => v !== undefined).length === 1, "send exactly one of email, code or resend")
+  .refine(
+    (b) => [b.email, b.code, b.resend].filter((v) => v !== undefined).length === 1,
+    "send exactly one of email, code or resend",
+  )
   .meta({ id: "SubmitRequest" });
 
 export const challenge = z
@@ -35,7 +44,9 @@ export const challenge = z
       type: z.literal("code"),
       stage: z.string(),
       maskedEmail: z.string(),
-      expiresAt: z.string().optional().meta({ description: "When the pending code stops working; absent while no code is pending (state send_failed)." }),
+      expiresAt: z.string().optional().meta({
+        description: "When the pending code stops working; absent while no code is pending (state send_failed).",
+      }),
       codeLength: z.int(),
       resendAvailableAt: z.string(),
     }),
@@ -51,11 +62,20 @@ export const execution = z
     challenge: challenge.optional(),
     denial: z.strictObject({ code: z.string(), detail: z.string() }).optional(),
     result: z
-      .strictObject({ user: z.string(), stage: z.string(), device: z.string(), maskedEmail: z.string(), verifiedAt: z.string() })
+      .strictObject({
+        user: z.string(),
+        stage: z.string(),
+        device: z.string(),
+        maskedEmail: z.string(),
+        verifiedAt: z.string(),
+      })
       .optional()
       .meta({ description: "Who verified which address, when, through which stage." }),
     expiresAt: z.string(),
-    token: z.string().optional().meta({ description: "Only in the response that created the execution: lets the user's browser continue it. Send as `Authorization: Bearer <token>`." }),
+    token: z.string().optional().meta({
+      description:
+        "Only in the response that created the execution: lets the user's browser continue it. Send as `Authorization: Bearer <token>`.",
+    }),
   })
   .meta({ id: "Execution" });
 export type ExecutionView = z.infer<typeof execution>;

@@ -9,7 +9,12 @@ export interface CustomResource {
   kind: string;
 }
 
-const custom = (kind: { kind: string; plural: string }): CustomResource => ({ group: GROUP, version: VERSION, plural: kind.plural, kind: kind.kind });
+const custom = (kind: { kind: string; plural: string }): CustomResource => ({
+  group: GROUP,
+  version: VERSION,
+  plural: kind.plural,
+  kind: kind.kind,
+});
 
 export const STAGES = custom(stageKind);
 export const FLOW_BINDINGS = custom(flowBindingKind);

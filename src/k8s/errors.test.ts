@@ -2,20 +2,21 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, Watch } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  isAlreadyExists,
-  isConflict,
-  isForbidden,
-  isGone,
-  isInvalid,
-  isNotFound,
-  normalizeError,
-} from "./errors.ts";
+import { isAlreadyExists, isConflict, isForbidden, isGone, isInvalid, isNotFound, normalizeError } from "./errors.ts";
 
 const TOKEN = "sekret-bearer-token-value";
 
 function status(code: number, reason: string, message: string, details?: object) {
-  return JSON.stringify({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code, details });
+  return JSON.stringify({
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message,
+    reason,
+    code,
+    details,
+  });
 }
 
 /** A tiny stand-in API server, so that the errors below are the ones client-node really throws. */
@@ -31,7 +32,9 @@ const server = createServer((req, res) => {
   } else if (url.includes("/reset/")) {
     req.socket.destroy();
   } else {
-    res.writeHead(404, headers).end(status(404, "NotFound", 'secrets "smtp" not found', { name: "smtp", kind: "secrets" }));
+    res
+      .writeHead(404, headers)
+      .end(status(404, "NotFound", 'secrets "smtp" not found', { name: "smtp", kind: "secrets" }));
   }
 });
 let port = 0;
@@ -72,10 +75,18 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 describe("normalizeError with client-node's real errors", () => {
   it("reads the Status of an ApiException and leaves out headers and the token", async () => {
-    const err = await thrownBy(() => kubeConfig(port).makeApiClient(CoreV1Api).readNamespacedSecret({ name: "smtp", namespace: "d" }));
+    const err = await thrownBy(() =>
+      kubeConfig(port).makeApiClient(CoreV1Api).readNamespacedSecret({ name: "smtp", namespace: "d" }),
+    );
     expect(err).toBeInstanceOf(ApiException);
     const e = normalizeError(err);
-    expect(e).toEqual({ kind: "api", status: 404, reason: "NotFound", message: 'secrets "smtp" not found', retryable: false });
+    expect(e).toEqual({
+      kind: "api",
+      status: 404,
+      reason: "NotFound",
+      message: 'secrets "smtp" not found',
+      retryable: false,
+    });
     expect(isNotFound(err)).toBe(true);
     expect(JSON.stringify(e)).not.toMatch(/private-header-value|sekret/);
   });
@@ -83,24 +94,52 @@ describe("normalizeError with client-node's real errors", () => {
   it("uses a plain-text body as the message and the status code for the reason", async () => {
     const api = kubeConfig(port).makeApiClient(CustomObjectsApi);
     const err = await thrownBy(() =>
-      api.getNamespacedCustomObject({ group: "emailauth.dev", version: "v1alpha1", namespace: "d", plural: "plain", name: "n" }),
+      api.getNamespacedCustomObject({
+        group: "emailauth.dev",
+        version: "v1alpha1",
+        namespace: "d",
+        plural: "plain",
+        name: "n",
+      }),
     );
-    expect(normalizeError(err)).toMatchObject({ kind: "api", status: 404, reason: "NotFound", message: "404 page not found" });
+    expect(normalizeError(err)).toMatchObject({
+      kind: "api",
+      status: 404,
+      reason: "NotFound",
+      message: "404 page not found",
+    });
   });
 
   it("marks 429 retryable and keeps the server's Retry-After", async () => {
     const api = kubeConfig(port).makeApiClient(CustomObjectsApi);
     const err = await thrownBy(() =>
-      api.getNamespacedCustomObject({ group: "emailauth.dev", version: "v1alpha1", namespace: "d", plural: "busy", name: "n" }),
+      api.getNamespacedCustomObject({
+        group: "emailauth.dev",
+        version: "v1alpha1",
+        namespace: "d",
+        plural: "busy",
+        name: "n",
+      }),
     );
-    expect(normalizeError(err)).toMatchObject({ status: 429, reason: "TooManyRequests", retryable: true, retryAfterSeconds: 7 });
+    expect(normalizeError(err)).toMatchObject({
+      status: 429,
+      reason: "TooManyRequests",
+      retryable: true,
+      retryAfterSeconds: 7,
+    });
   });
 
   it("reads a failed watch (Error with statusCode)", async () => {
     const err = await new Promise<unknown>((resolve) => {
       void new Watch(kubeConfig(port)).watch("/api/v1/secrets", {}, () => {}, resolve);
     });
-    expect(normalizeError(err)).toMatchObject({ kind: "api", status: 410, reason: "Gone", message: "Gone", retryable: true });
+    expect(normalizeError(err)).toMatchObject({
+      kind: "api",
+      status: 410,
+      reason: "Gone",
+      message: "Gone",
+      retryable: true,
+    });
     expect(isGone(err)).toBe(true);
   });
 
@@ -116,7 +155,13 @@ describe("normalizeError with client-node's real errors", () => {
   it("classifies a connection closed by the server (UND_ERR_SOCKET) as network", async () => {
     const api = kubeConfig(port).makeApiClient(CustomObjectsApi);
     const err = await thrownBy(() =>
-      api.getNamespacedCustomObject({ group: "emailauth.dev", version: "v1alpha1", namespace: "d", plural: "reset", name: "n" }),
+      api.getNamespacedCustomObject({
+        group: "emailauth.dev",
+        version: "v1alpha1",
+        namespace: "d",
+        plural: "reset",
+        name: "n",
+      }),
     );
     expect(normalizeError(err)).toMatchObject({ kind: "network", retryable: true });
   });
@@ -131,22 +176,45 @@ describe("normalizeError with client-node's real errors", () => {
 
 describe("normalizeError with other shapes", () => {
   it("reads a Status object from a watch ERROR event; 410 Expired counts as gone", () => {
-    const e = normalizeError({ kind: "Status", apiVersion: "v1", code: 410, reason: "Expired", message: "too old resource version" });
+    const e = normalizeError({
+      kind: "Status",
+      apiVersion: "v1",
+      code: 410,
+      reason: "Expired",
+      message: "too old resource version",
+    });
     expect(e).toMatchObject({ kind: "api", status: 410, reason: "Expired", retryable: true });
     expect(isGone(e)).toBe(true);
   });
 
   it("reads the 0.x {response: {statusCode}, body} shape", () => {
-    const err = { response: { statusCode: 403 }, body: { kind: "Status", reason: "Forbidden", message: "denied", code: 403 } };
-    expect(normalizeError(err)).toMatchObject({ kind: "api", status: 403, reason: "Forbidden", message: "denied", retryable: false });
+    const err = {
+      response: { statusCode: 403 },
+      body: { kind: "Status", reason: "Forbidden", message: "denied", code: 403 },
+    };
+    expect(normalizeError(err)).toMatchObject({
+      kind: "api",
+      status: 403,
+      reason: "Forbidden",
+      message: "denied",
+      retryable: false,
+    });
     expect(isForbidden(err)).toBe(true);
   });
 
   it("tells Conflict (retry) from AlreadyExists (do not) although both are 409", () => {
     const conflict = new ApiException(409, "", status(409, "Conflict", "the object has been modified"), {});
     const exists = new ApiException(409, "", status(409, "AlreadyExists", 'secrets "t" already exists'), {});
-    expect([isConflict(conflict), isAlreadyExists(conflict), normalizeError(conflict).retryable]).toEqual([true, false, true]);
-    expect([isConflict(exists), isAlreadyExists(exists), normalizeError(exists).retryable]).toEqual([false, true, false]);
+    expect([isConflict(conflict), isAlreadyExists(conflict), normalizeError(conflict).retryable]).toEqual([
+      true,
+      false,
+      true,
+    ]);
+    expect([isConflict(exists), isAlreadyExists(exists), normalizeError(exists).retryable]).toEqual([
+      false,
+      true,
+      false,
+    ]);
   });
 
   it("handles a 401 without a body and a 422 Invalid", () => {
@@ -169,7 +237,9 @@ describe("normalizeError with other shapes", () => {
     const inner = new ApiException(409, "", status(409, "Conflict", "modified"), {});
     const e = normalizeError(new Error("writing status", { cause: inner }));
     expect(e).toMatchObject({ kind: "api", reason: "Conflict", message: "writing status: modified" });
-    const tls = new TypeError("fetch failed", { cause: Object.assign(new Error("self-signed certificate"), { code: "DEPTH_ZERO_SELF_SIGNED_CERT" }) });
+    const tls = new TypeError("fetch failed", {
+      cause: Object.assign(new Error("self-signed certificate"), { code: "DEPTH_ZERO_SELF_SIGNED_CERT" }),
+    });
     expect(normalizeError(tls)).toMatchObject({ kind: "network", retryable: false });
     const aggregate = new TypeError("fetch failed", {
       cause: new AggregateError([Object.assign(new Error("connect ETIMEDOUT 10.0.0.1:443"), { code: "ETIMEDOUT" })]),

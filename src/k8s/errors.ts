@@ -48,8 +48,17 @@ const REASON_BY_STATUS: Readonly<Record<number, string>> = {
 };
 
 const TRANSIENT_ERRNO = new Set([
-  "ECONNREFUSED", "ECONNRESET", "ECONNABORTED", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN",
-  "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN", "EADDRNOTAVAIL",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "EADDRNOTAVAIL",
 ]);
 const NOT_NETWORK_UNDICI = new Set(["UND_ERR_INVALID_ARG", "UND_ERR_INVALID_RETURN_VALUE", "UND_ERR_NOT_SUPPORTED"]);
 const ABORT_CODES = new Set(["UND_ERR_ABORTED", "UND_ERR_ABORT", "ABORT_ERR"]);
@@ -76,7 +85,11 @@ function reasonOf(err: unknown): string | undefined {
 /** Errors of unknown origin count as retryable: the controller backs off anyway. */
 function classify(err: unknown, depth: number): KubeError {
   if (!isRecord(err)) {
-    return { kind: "unknown", message: scrub(typeof err === "string" ? err : `non-error thrown: ${String(err)}`), retryable: true };
+    return {
+      kind: "unknown",
+      message: scrub(typeof err === "string" ? err : `non-error thrown: ${String(err)}`),
+      retryable: true,
+    };
   }
   const name = stringField(err, "name");
   const code = err.code;
@@ -112,7 +125,11 @@ function classify(err: unknown, depth: number): KubeError {
     return { kind: "unknown", message: scrub(message || name || "error without a message"), retryable: true };
   }
   // A foreign object is described by its keys only: its values could be anything, secrets included.
-  return { kind: "unknown", message: `non-error object thrown (keys: ${Object.keys(err).slice(0, 10).join(", ")})`, retryable: true };
+  return {
+    kind: "unknown",
+    message: `non-error object thrown (keys: ${Object.keys(err).slice(0, 10).join(", ")})`,
+    retryable: true,
+  };
 }
 
 function fromResponse(status: number, body: unknown, headers?: unknown, fallback?: string): KubeError {
@@ -122,7 +139,8 @@ function fromResponse(status: number, body: unknown, headers?: unknown, fallback
   const text = typeof body === "string" && !s ? body.trim() : undefined;
   const message = (s && stringField(s, "message")) || text || fallback || `HTTP ${status}${reason ? ` ${reason}` : ""}`;
   const details = s && isRecord(s.details) ? s.details : undefined;
-  const retryAfterSeconds = positiveNumber(details?.retryAfterSeconds) ?? positiveNumber(headerValue(headers, "retry-after"));
+  const retryAfterSeconds =
+    positiveNumber(details?.retryAfterSeconds) ?? positiveNumber(headerValue(headers, "retry-after"));
   return {
     kind: "api",
     status,

@@ -7,7 +7,8 @@ function setup() {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, callback) {
-      for (const l of chunk.toString().split("\n").filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
+      for (const l of chunk.toString().split("\n").filter(Boolean))
+        lines.push(JSON.parse(l) as Record<string, unknown>);
       callback();
     },
   });
@@ -41,7 +42,9 @@ describe("EventHandlers", () => {
     handlers.onAdd((o) => seen.push(o));
     expect(() => handlers.dispatch({ type: "add", object: "x" })).not.toThrow();
     expect(seen).toEqual(["x"]);
-    expect(lines).toMatchObject([{ level: "error", event: "add", msg: "informer event handler failed", err: { message: "boom" } }]);
+    expect(lines).toMatchObject([
+      { level: "error", event: "add", msg: "informer event handler failed", err: { message: "boom" } },
+    ]);
   });
 
   it("contains a rejecting async handler without an unhandled rejection", async () => {

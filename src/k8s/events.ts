@@ -14,10 +14,19 @@ export interface EventTarget {
 }
 
 export interface EventRecorder {
-  record(target: EventTarget, type: "Normal" | "Warning", reason: string, message: string, action?: string): Promise<void>;
+  record(
+    target: EventTarget,
+    type: "Normal" | "Warning",
+    reason: string,
+    message: string,
+    action?: string,
+  ): Promise<void>;
 }
 
-export function eventRecorder(kc: KubeConfig, options: { component: string; instance: string; clock: Clock; log: Logger }): EventRecorder {
+export function eventRecorder(
+  kc: KubeConfig,
+  options: { component: string; instance: string; clock: Clock; log: Logger },
+): EventRecorder {
   const api = kc.makeApiClient(EventsV1Api);
   return {
     async record(target, type, reason, message, action = "Reconcile") {
@@ -34,7 +43,13 @@ export function eventRecorder(kc: KubeConfig, options: { component: string; inst
             type,
             reason,
             note: message.slice(0, 1024),
-            regarding: { apiVersion: target.apiVersion, kind: target.kind, namespace: target.namespace, name: target.name, uid: target.uid },
+            regarding: {
+              apiVersion: target.apiVersion,
+              kind: target.kind,
+              namespace: target.namespace,
+              name: target.name,
+              uid: target.uid,
+            },
           },
         });
       } catch (e) {
@@ -43,4 +58,3 @@ export function eventRecorder(kc: KubeConfig, options: { component: string; inst
     },
   };
 }
-

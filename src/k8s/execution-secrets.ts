@@ -18,12 +18,21 @@ export async function deleteSecrets(core: CoreV1Api, o: DeleteOptions): Promise<
   let _continue: string | undefined;
   const max = o.maxDeletes ?? Number.POSITIVE_INFINITY;
   do {
-    const page = await core.listNamespacedSecret({ namespace: o.namespace, labelSelector: o.labelSelector, limit: o.pageSize ?? 100, ...(_continue ? { _continue } : {}) });
+    const page = await core.listNamespacedSecret({
+      namespace: o.namespace,
+      labelSelector: o.labelSelector,
+      limit: o.pageSize ?? 100,
+      ...(_continue ? { _continue } : {}),
+    });
     for (const secret of (o.select ?? ((p) => p))(page.items)) {
       if (deleted >= max) return deleted;
       const { name, uid, resourceVersion } = secret.metadata ?? {};
       try {
-        await core.deleteNamespacedSecret({ namespace: o.namespace, name: name ?? "", body: { preconditions: { uid, resourceVersion } } });
+        await core.deleteNamespacedSecret({
+          namespace: o.namespace,
+          name: name ?? "",
+          body: { preconditions: { uid, resourceVersion } },
+        });
         deleted++;
       } catch (e) {
         // Gone already, or changed since listed (in use): either way not ours to delete now.

@@ -3,7 +3,13 @@
 import { type CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { CustomObject, CustomResource } from "./custom-objects.ts";
 
-export async function setFinalizer(api: CustomObjectsApi, resource: CustomResource, obj: CustomObject, finalizer: string, present: boolean): Promise<void> {
+export async function setFinalizer(
+  api: CustomObjectsApi,
+  resource: CustomResource,
+  obj: CustomObject,
+  finalizer: string,
+  present: boolean,
+): Promise<void> {
   const current = obj.metadata?.finalizers ?? [];
   if (current.includes(finalizer) === present) return;
   const finalizers = present ? [...current, finalizer] : current.filter((f) => f !== finalizer);

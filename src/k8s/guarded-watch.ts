@@ -27,7 +27,11 @@ export interface GuardedWatchOutcome {
 }
 
 /** Resolves when the server ends the watch or the watchdog does; rejects on any other failure. */
-export async function guardedWatch<T>(lw: ListWatch<T>, request: GuardedWatchRequest, onEvent: (event: WatchEvent<T>) => void): Promise<GuardedWatchOutcome> {
+export async function guardedWatch<T>(
+  lw: ListWatch<T>,
+  request: GuardedWatchRequest,
+  onEvent: (event: WatchEvent<T>) => void,
+): Promise<GuardedWatchOutcome> {
   const { resourceVersion, timeoutSeconds, clock, signal } = request;
   const attempt = new AbortController();
   const limitMs = Math.min(request.idleLimitMs, timeoutSeconds * 1000 + IDLE_GRACE_MS);

@@ -152,12 +152,18 @@ export class Informer<T extends KubernetesObject> {
           // Relist at once if the watch got anywhere; a LIST whose own resourceVersion is
           // already too old would otherwise loop without pause.
           if (this.#eventsSinceList === 0) delayMs = this.#backoff.next();
-          this.#log.info({ resourceVersion: this.#resourceVersion, message: error.message }, "resourceVersion expired; listing again");
+          this.#log.info(
+            { resourceVersion: this.#resourceVersion, message: error.message },
+            "resourceVersion expired; listing again",
+          );
         } else {
           reason = "error";
           delayMs = Math.max(this.#backoff.next(), (error.retryAfterSeconds ?? 0) * 1000);
           const level = error.retryable ? "warn" : "error";
-          this.#log[level]({ err: error, relist, retryInMs: Math.round(delayMs) }, relist ? "list failed" : "watch failed");
+          this.#log[level](
+            { err: error, relist, retryInMs: Math.round(delayMs) },
+            relist ? "list failed" : "watch failed",
+          );
         }
       }
       this.#metrics.onWatchRestart(this.name, reason);
@@ -188,7 +194,11 @@ export class Informer<T extends KubernetesObject> {
       idleLimitMs: this.#idleLimitMs,
       clock: this.#clock,
       signal,
-      onIdle: (limitMs: number) => this.#log.warn({ idleLimitMs: limitMs, resourceVersion: this.#resourceVersion }, "watch silent for too long; restarting it"),
+      onIdle: (limitMs: number) =>
+        this.#log.warn(
+          { idleLimitMs: limitMs, resourceVersion: this.#resourceVersion },
+          "watch silent for too long; restarting it",
+        ),
     };
     let events = 0;
     return guardedWatch(this.#lw, request, (event) => {
@@ -229,16 +239,27 @@ export class Informer<T extends KubernetesObject> {
   }
 }
 
-export interface CreateInformerOptions<T> extends Omit<InformerOptions<T>, "listWatch" | "name">, Omit<ListWatchOptions, "requestTimeoutMs"> {
+export interface CreateInformerOptions<T>
+  extends Omit<InformerOptions<T>, "listWatch" | "name">, Omit<ListWatchOptions, "requestTimeoutMs"> {
   name?: string;
 }
 
 /** An informer for `ref` through `kc`, with client-node's own watch timer set just past the idle limit. */
-export function createInformer<T extends KubernetesObject>(kc: KubeConfig, ref: ResourceRef, options: CreateInformerOptions<T>): Informer<T> {
+export function createInformer<T extends KubernetesObject>(
+  kc: KubeConfig,
+  ref: ResourceRef,
+  options: CreateInformerOptions<T>,
+): Informer<T> {
   const idleLimitMs = options.idleLimitMs ?? DEFAULT_IDLE_LIMIT_MS;
   const { labelSelector, fieldSelector, pageSize, listTimeoutMs } = options;
   // The watchdog on the injected clock should win; client-node's timer is the backstop that
   // also bounds a connect that never completes (it cannot be aborted any other way).
-  const listWatch = createListWatch<T>(kc, ref, { labelSelector, fieldSelector, pageSize, listTimeoutMs, requestTimeoutMs: idleLimitMs + IDLE_GRACE_MS });
+  const listWatch = createListWatch<T>(kc, ref, {
+    labelSelector,
+    fieldSelector,
+    pageSize,
+    listTimeoutMs,
+    requestTimeoutMs: idleLimitMs + IDLE_GRACE_MS,
+  });
   return new Informer<T>({ ...options, name: options.name ?? resourceName(ref), listWatch });
 }

@@ -59,7 +59,11 @@ export interface ListWatchOptions {
 
 const EVENT_TYPES = new Set<string>(["ADDED", "MODIFIED", "DELETED", "BOOKMARK"]);
 
-export function createListWatch<T extends KubernetesObject>(kc: KubeConfig, ref: ResourceRef, options: ListWatchOptions = {}): ListWatch<T> {
+export function createListWatch<T extends KubernetesObject>(
+  kc: KubeConfig,
+  ref: ResourceRef,
+  options: ListWatchOptions = {},
+): ListWatch<T> {
   return new KubeListWatch<T>(kc, collectionPath(ref), options);
 }
 
@@ -157,11 +161,17 @@ class KubeListWatch<T extends KubernetesObject> implements ListWatch<T> {
         if (error) reject(error instanceof Error ? error : new Error("watch failed", { cause: error }));
         else resolve();
       };
-      const query = { ...this.#selectors, resourceVersion: request.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: request.timeoutSeconds };
+      const query = {
+        ...this.#selectors,
+        resourceVersion: request.resourceVersion,
+        allowWatchBookmarks: true,
+        timeoutSeconds: request.timeoutSeconds,
+      };
       const callback = (type: string, object: unknown): void => {
         if (failure) return;
         if (type === "ERROR") return fail(statusError(object));
-        if (!EVENT_TYPES.has(type) || !isObject(object)) return fail(new Error(`unexpected watch event ${JSON.stringify(type)}`));
+        if (!EVENT_TYPES.has(type) || !isObject(object))
+          return fail(new Error(`unexpected watch event ${JSON.stringify(type)}`));
         try {
           onEvent({ type: type as WatchEventType, object: object as T });
         } catch (err) {
@@ -183,7 +193,11 @@ class KubeListWatch<T extends KubernetesObject> implements ListWatch<T> {
 /** List items carry no kind/apiVersion; watch objects do. Give the cache one shape. */
 function withTypeMeta<T extends KubernetesObject>(list: KubernetesListObject<T>): T[] {
   const kind = list.kind?.endsWith("List") ? list.kind.slice(0, -4) : undefined;
-  return (list.items ?? []).map((item) => ({ ...item, kind: item.kind ?? kind, apiVersion: item.apiVersion ?? list.apiVersion }));
+  return (list.items ?? []).map((item) => ({
+    ...item,
+    kind: item.kind ?? kind,
+    apiVersion: item.apiVersion ?? list.apiVersion,
+  }));
 }
 
 /** Raw JSON says `continue`; client-node's V1ListMeta model renames it `_continue`. */

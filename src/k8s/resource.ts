@@ -16,7 +16,10 @@ const SEGMENT = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 /** The URL path of the collection, e.g. /api/v1/namespaces/ns/configmaps. */
 export function collectionPath(ref: ResourceRef): string {
-  for (const [what, value] of [["version", ref.version], ["plural", ref.plural]] as const) {
+  for (const [what, value] of [
+    ["version", ref.version],
+    ["plural", ref.plural],
+  ] as const) {
     if (!SEGMENT.test(value)) throw new RangeError(`invalid ${what} ${JSON.stringify(value)}`);
   }
   if (ref.group !== "" && !SEGMENT.test(ref.group)) throw new RangeError(`invalid group ${JSON.stringify(ref.group)}`);

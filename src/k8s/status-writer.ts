@@ -11,10 +11,22 @@ export interface StatusTarget {
   resourceVersion: string;
 }
 
-export async function writeStatus(api: CustomObjectsApi, target: StatusTarget, previous: object | undefined, next: object): Promise<void> {
+export async function writeStatus(
+  api: CustomObjectsApi,
+  target: StatusTarget,
+  previous: object | undefined,
+  next: object,
+): Promise<void> {
   const { resource, namespace, name, resourceVersion } = target;
   await api.patchNamespacedCustomObjectStatus(
-    { group: resource.group, version: resource.version, plural: resource.plural, namespace, name, body: { metadata: { resourceVersion }, status: mergePatch(previous, next) } },
+    {
+      group: resource.group,
+      version: resource.version,
+      plural: resource.plural,
+      namespace,
+      name,
+      body: { metadata: { resourceVersion }, status: mergePatch(previous, next) },
+    },
     setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
   );
 }

@@ -7,7 +7,13 @@ interface Obj {
   data?: string;
 }
 
-const obj = (namespace: string, name: string, resourceVersion: string, uid = `${namespace}-${name}`, data?: string): Obj => ({
+const obj = (
+  namespace: string,
+  name: string,
+  resourceVersion: string,
+  uid = `${namespace}-${name}`,
+  data?: string,
+): Obj => ({
   kind: "ConfigMap",
   metadata: { namespace, name, uid, resourceVersion },
   ...(data ? { data } : {}),
@@ -54,7 +60,11 @@ describe("Store", () => {
   it("turns a relist into the difference: deletes, then adds and updates; unchanged objects say nothing", () => {
     const store = new Store<Obj>();
     store.replace([obj("ns", "kept", "1"), obj("ns", "changed", "2"), obj("ns", "gone", "3")]);
-    const deltas = store.replace([obj("ns", "kept", "1"), obj("ns", "changed", "7", undefined, "new"), obj("ns", "new", "8")]);
+    const deltas = store.replace([
+      obj("ns", "kept", "1"),
+      obj("ns", "changed", "7", undefined, "new"),
+      obj("ns", "new", "8"),
+    ]);
     expect(deltas.map((d) => [d.type, keyOf(d.object), d.object.metadata?.resourceVersion])).toEqual([
       ["delete", "ns/gone", "3"],
       ["update", "ns/changed", "7"],

@@ -73,7 +73,8 @@ export class Store<T extends KubernetesObject> {
     for (const [key, object] of next) {
       const old = this.#items.get(key);
       if (!old || uidOf(old) !== uidOf(object)) deltas.push({ type: "add", object });
-      else if (old.metadata?.resourceVersion !== object.metadata?.resourceVersion) deltas.push({ type: "update", old, object });
+      else if (old.metadata?.resourceVersion !== object.metadata?.resourceVersion)
+        deltas.push({ type: "update", old, object });
     }
     this.#items.clear();
     for (const [key, object] of next) this.#items.set(key, object);

@@ -13,7 +13,8 @@ export class Watchdog {
   #cancel: Cancel | undefined;
 
   constructor(clock: Clock, limitMs: number, onIdle: () => void) {
-    if (!(limitMs > 0) || !Number.isFinite(limitMs)) throw new RangeError("the idle limit must be a positive number of ms");
+    if (!(limitMs > 0) || !Number.isFinite(limitMs))
+      throw new RangeError("the idle limit must be a positive number of ms");
     this.#clock = clock;
     this.#limitMs = limitMs;
     this.#onIdle = onIdle;

@@ -23,15 +23,26 @@ describe("createLogger", () => {
     log.info({ password, code, token }, "top level");
     log.info({ connection: { host: "smtp.example", password }, auth: { user: "mailer", pass: password } }, "nested");
     log.info({ req: { headers: { authorization: `Bearer ${token}`, cookie, "set-cookie": cookie } } }, "headers");
-    log.info({ stage: { spec: { credentials: { username: "u", password } } }, challenge: { otp: code, hmacKey } }, "deep");
+    log.info(
+      { stage: { spec: { credentials: { username: "u", password } } }, challenge: { otp: code, hmacKey } },
+      "deep",
+    );
     log.child({ token }).info("child bindings");
     const text = out.lines.join("\n");
     for (const secret of SECRETS) expect(text).not.toContain(secret);
     const [top, nested, headers, deep, child] = out.records();
     expect(top).toMatchObject({ password: REDACTED, code: REDACTED, token: REDACTED });
-    expect(nested).toMatchObject({ connection: { host: "smtp.example", password: REDACTED }, auth: { user: "mailer", pass: REDACTED } });
-    expect(headers).toMatchObject({ req: { headers: { authorization: REDACTED, cookie: REDACTED, "set-cookie": REDACTED } } });
-    expect(deep).toMatchObject({ stage: { spec: { credentials: REDACTED } }, challenge: { otp: REDACTED, hmacKey: REDACTED } });
+    expect(nested).toMatchObject({
+      connection: { host: "smtp.example", password: REDACTED },
+      auth: { user: "mailer", pass: REDACTED },
+    });
+    expect(headers).toMatchObject({
+      req: { headers: { authorization: REDACTED, cookie: REDACTED, "set-cookie": REDACTED } },
+    });
+    expect(deep).toMatchObject({
+      stage: { spec: { credentials: REDACTED } },
+      challenge: { otp: REDACTED, hmacKey: REDACTED },
+    });
     expect(child).toMatchObject({ token: REDACTED });
   });
 
@@ -40,7 +51,14 @@ describe("createLogger", () => {
     const log = createLogger({ level: "debug", destination: out.stream });
     log.debug({ namespace: "team-a", name: "email", key: "team-a/email", status: 409 }, "reconciled");
     const [record] = out.records();
-    expect(record).toMatchObject({ level: "debug", namespace: "team-a", name: "email", key: "team-a/email", status: 409, msg: "reconciled" });
+    expect(record).toMatchObject({
+      level: "debug",
+      namespace: "team-a",
+      name: "email",
+      key: "team-a/email",
+      status: 409,
+      msg: "reconciled",
+    });
     expect(String(record?.time)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 

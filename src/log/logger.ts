@@ -21,9 +21,26 @@ export const REDACTED = "[redacted]";
  * normalised errors carry the code inside their message instead.
  */
 const SECRET_KEYS = [
-  "password", "pass", "passwd", "secret", "clientSecret", "token", "accessToken", "refreshToken",
-  "idToken", "bearer", "authorization", "proxy-authorization", "cookie", "set-cookie", "code",
-  "otp", "hmacKey", "privateKey", "apiKey", "credentials",
+  "password",
+  "pass",
+  "passwd",
+  "secret",
+  "clientSecret",
+  "token",
+  "accessToken",
+  "refreshToken",
+  "idToken",
+  "bearer",
+  "authorization",
+  "proxy-authorization",
+  "cookie",
+  "set-cookie",
+  "code",
+  "otp",
+  "hmacKey",
+  "privateKey",
+  "apiKey",
+  "credentials",
 ];
 /** Depths at which the keys are redacted: `password`, `*.password`, … `*.*.*.password`. */
 const MAX_DEPTH = 3;

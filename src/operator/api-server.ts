@@ -25,7 +25,11 @@ export interface ApiServerOptions {
   log: Logger;
   clock: Clock;
   metrics: OperatorMetrics;
-  caches: { stages: ObjectCache<CustomObject>; bindings: ObjectCache<BindingObject>; devices: ObjectCache<DeviceObject> };
+  caches: {
+    stages: ObjectCache<CustomObject>;
+    bindings: ObjectCache<BindingObject>;
+    devices: ObjectCache<DeviceObject>;
+  };
 }
 
 export async function startApiServer(o: ApiServerOptions): Promise<{ port: number; close: () => Promise<void> }> {
@@ -42,12 +46,21 @@ export async function startApiServer(o: ApiServerOptions): Promise<{ port: numbe
     custom: kc.makeApiClient(CustomObjectsApi),
     access,
     ...o.caches,
-    global: { namespace: config.globalSettings.namespace, configMap: config.globalSettings.configMapName, secret: config.globalSettings.credentialsSecretName },
+    global: {
+      namespace: config.globalSettings.namespace,
+      configMap: config.globalSettings.configMapName,
+      secret: config.globalSettings.credentialsSecretName,
+    },
     store: new ExecutionStore(core, clock),
     throttles: new Throttles(core, clock, key),
     key: () => codeKey.get(),
     mailer,
-    events: eventRecorder(kc, { component: "emailauth.dev/operator", instance: config.leaderElection.identity, clock, log }),
+    events: eventRecorder(kc, {
+      component: "emailauth.dev/operator",
+      instance: config.leaderElection.identity,
+      clock,
+      log,
+    }),
     metrics: o.metrics,
     clock,
     log: log.child({ component: "api" }),

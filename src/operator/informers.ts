@@ -21,12 +21,28 @@ export interface KindInformers<T extends KubernetesObject> {
 }
 
 /** `namespaces` empty: one cluster-wide informer. */
-export function kindInformers<T extends KubernetesObject>(deps: InformerDeps, resource: CustomResource, namespaces: readonly string[]): KindInformers<T> {
+export function kindInformers<T extends KubernetesObject>(
+  deps: InformerDeps,
+  resource: CustomResource,
+  namespaces: readonly string[],
+): KindInformers<T> {
   const make = (namespace?: string) =>
-    createInformer<T>(deps.kc, { group: resource.group, version: resource.version, plural: resource.plural, ...(namespace ? { namespace } : {}) }, { log: deps.log, clock: deps.clock, metrics: deps.metrics });
+    createInformer<T>(
+      deps.kc,
+      {
+        group: resource.group,
+        version: resource.version,
+        plural: resource.plural,
+        ...(namespace ? { namespace } : {}),
+      },
+      { log: deps.log, clock: deps.clock, metrics: deps.metrics },
+    );
   if (namespaces.length === 0) {
     const informer = make();
-    return { informers: [informer], cache: { get: (ns, name) => informer.get(ns, name), list: (ns) => informer.list(ns) } };
+    return {
+      informers: [informer],
+      cache: { get: (ns, name) => informer.get(ns, name), list: (ns) => informer.list(ns) },
+    };
   }
   const byNamespace = new Map(namespaces.map((ns) => [ns, make(ns)] as const));
   return { informers: [...byNamespace.values()], cache: joinCaches(byNamespace) };
@@ -39,10 +55,20 @@ export function singleObjectWatches(deps: InformerDeps): WatchFactory<Kubernetes
     const informer = createInformer<KubernetesObject>(
       deps.kc,
       { group: "", version: "v1", plural, namespace: ref.namespace },
-      { log: deps.log, clock: deps.clock, metrics: deps.metrics, fieldSelector: `metadata.name=${ref.name}`, resyncPeriodMs: 0 },
+      {
+        log: deps.log,
+        clock: deps.clock,
+        metrics: deps.metrics,
+        fieldSelector: `metadata.name=${ref.name}`,
+        resyncPeriodMs: 0,
+      },
     );
     informer.onAdd(onChange).onUpdate(onChange).onDelete(onChange);
     informer.start();
-    return { hasSynced: () => informer.hasSynced(), get: () => informer.get(ref.namespace, ref.name) ?? null, stop: () => informer.stop() };
+    return {
+      hasSynced: () => informer.hasSynced(),
+      get: () => informer.get(ref.namespace, ref.name) ?? null,
+      stop: () => informer.stop(),
+    };
   };
 }

@@ -43,7 +43,11 @@ export class Operator {
   readonly #o: OperatorOptions;
   readonly #clock: Clock;
   readonly #informers: { stages: Informer<Obj>[]; bindings: Informer<Obj>[]; devices: Informer<Obj>[] };
-  readonly #caches: { stages: ObjectCache<StageObject>; bindings: ObjectCache<FlowBindingObject>; devices: ObjectCache<DeviceObject> };
+  readonly #caches: {
+    stages: ObjectCache<StageObject>;
+    bindings: ObjectCache<FlowBindingObject>;
+    devices: ObjectCache<DeviceObject>;
+  };
   #leader: LeaderWork | undefined;
   #health: { port: number; close: () => Promise<void> } | undefined;
 
@@ -57,7 +61,11 @@ export class Operator {
     const devices = kindInformers<Obj>(deps, EMAIL_DEVICES, ns);
     this.#informers = { stages: stages.informers, bindings: bindings.informers, devices: devices.informers };
     // The API server checked every object against the CRD schema; the typed views start here.
-    this.#caches = { stages: stages.cache as ObjectCache<StageObject>, bindings: bindings.cache as ObjectCache<FlowBindingObject>, devices: devices.cache as ObjectCache<DeviceObject> };
+    this.#caches = {
+      stages: stages.cache as ObjectCache<StageObject>,
+      bindings: bindings.cache as ObjectCache<FlowBindingObject>,
+      devices: devices.cache as ObjectCache<DeviceObject>,
+    };
     wireInformers(this.#informers, { bindings: bindings.cache, devices: devices.cache }, () => this.#leader?.enqueue);
   }
 
@@ -84,7 +92,13 @@ export class Operator {
       checks: () => informers.map((i) => ({ name: `informer ${i.name}`, ready: () => i.hasSynced() })),
     });
     await Promise.all(informers.map((i) => i.waitForSync()));
-    this.#o.log.info({ healthPort: this.#health.port, namespaces: this.#o.config.namespaces.length ? this.#o.config.namespaces : "all" }, "caches synced");
+    this.#o.log.info(
+      {
+        healthPort: this.#health.port,
+        namespaces: this.#o.config.namespaces.length ? this.#o.config.namespaces : "all",
+      },
+      "caches synced",
+    );
   }
 
   /** Called when this replica becomes the leader (or at once without leader election). */
@@ -94,22 +108,66 @@ export class Operator {
     const clock = this.#clock;
     const custom = kc.makeApiClient(CustomObjectsApi);
     const core = kc.makeApiClient(CoreV1Api);
-    const events = eventRecorder(kc, { component: "emailauth.dev/operator", instance: config.leaderElection.identity, clock, log });
-    const global = { namespace: config.globalSettings.namespace, configMap: config.globalSettings.configMapName, secret: config.globalSettings.credentialsSecretName };
+    const events = eventRecorder(kc, {
+      component: "emailauth.dev/operator",
+      instance: config.leaderElection.identity,
+      clock,
+      log,
+    });
+    const global = {
+      namespace: config.globalSettings.namespace,
+      configMap: config.globalSettings.configMapName,
+      secret: config.globalSettings.credentialsSecretName,
+    };
     const controller = (name: string, reconciler: ConstructorParameters<typeof Controller>[0]["reconciler"]) =>
       new Controller({ name, reconciler, log, clock, metrics: this.metrics, workers: 2 });
-    const refs = new ReferenceTracker<KubernetesObject>(singleObjectWatches({ kc, log, clock, metrics: this.metrics }), (owners) => {
-      for (const key of owners) {
-        const slash = key.indexOf("/");
-        stages.enqueue({ namespace: key.slice(0, slash), name: key.slice(slash + 1) });
-      }
-    });
+    const refs = new ReferenceTracker<KubernetesObject>(
+      singleObjectWatches({ kc, log, clock, metrics: this.metrics }),
+      (owners) => {
+        for (const key of owners) {
+          const slash = key.indexOf("/");
+          stages.enqueue({ namespace: key.slice(0, slash), name: key.slice(slash + 1) });
+        }
+      },
+    );
     const c = this.#caches;
-    const stages = controller("emailauthenticatorstage", new StageReconciler({ stages: c.stages, bindings: c.bindings, devices: c.devices, refs, custom, core, events, checks: new ConnectionChecks(checkConnection, clock), clock, global }));
-    const bindings = controller("flowbinding", new FlowBindingReconciler({ bindings: c.bindings, stages: c.stages, custom, clock }));
-    const devices = controller("emaildevice", new EmailDeviceReconciler({ devices: c.devices, stages: c.stages, custom, clock }));
-    const sweeper = new Sweeper({ core, clock, log, namespaces: () => (config.namespaces.length ? config.namespaces : [...new Set(c.stages.list().map((s) => s.metadata?.namespace ?? ""))]) });
-    const enqueue: Enqueuers = { stage: (r) => stages.enqueue(r), binding: (r) => bindings.enqueue(r), device: (r) => devices.enqueue(r) };
+    const stages = controller(
+      "emailauthenticatorstage",
+      new StageReconciler({
+        stages: c.stages,
+        bindings: c.bindings,
+        devices: c.devices,
+        refs,
+        custom,
+        core,
+        events,
+        checks: new ConnectionChecks(checkConnection, clock),
+        clock,
+        global,
+      }),
+    );
+    const bindings = controller(
+      "flowbinding",
+      new FlowBindingReconciler({ bindings: c.bindings, stages: c.stages, custom, clock }),
+    );
+    const devices = controller(
+      "emaildevice",
+      new EmailDeviceReconciler({ devices: c.devices, stages: c.stages, custom, clock }),
+    );
+    const sweeper = new Sweeper({
+      core,
+      clock,
+      log,
+      namespaces: () =>
+        config.namespaces.length
+          ? config.namespaces
+          : [...new Set(c.stages.list().map((s) => s.metadata?.namespace ?? ""))],
+    });
+    const enqueue: Enqueuers = {
+      stage: (r) => stages.enqueue(r),
+      binding: (r) => bindings.enqueue(r),
+      device: (r) => devices.enqueue(r),
+    };
     this.#leader = { controllers: [stages, bindings, devices], enqueue, refs, sweeper };
     for (const ctrl of this.#leader.controllers) ctrl.start();
     sweeper.start();

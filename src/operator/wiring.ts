@@ -45,7 +45,11 @@ export function onDevice(device: Obj, q: Enqueuers): void {
 }
 
 /** Registers the handlers; `q()` is undefined on a replica that does not lead. */
-export function wireInformers(informers: { stages: Informer<Obj>[]; bindings: Informer<Obj>[]; devices: Informer<Obj>[] }, caches: Caches, q: () => Enqueuers | undefined): void {
+export function wireInformers(
+  informers: { stages: Informer<Obj>[]; bindings: Informer<Obj>[]; devices: Informer<Obj>[] },
+  caches: Caches,
+  q: () => Enqueuers | undefined,
+): void {
   const both = (f: (o: Obj, q: Enqueuers) => void) => ({
     one: (o: Obj) => {
       const e = q();
@@ -61,7 +65,19 @@ export function wireInformers(informers: { stages: Informer<Obj>[]; bindings: In
   const stage = both((o, e) => onStage(o, caches, e));
   const binding = both((o, e) => onBinding(o, caches, e));
   const device = both((o, e) => onDevice(o, e));
-  for (const i of informers.stages) i.onAdd(stage.one).onUpdate((_old, o) => stage.one(o)).onDelete(stage.one).onResync((_k, o) => stage.one(o));
-  for (const i of informers.bindings) i.onAdd(binding.one).onUpdate(binding.two).onDelete(binding.one).onResync((_k, o) => binding.one(o));
-  for (const i of informers.devices) i.onAdd(device.one).onUpdate(device.two).onDelete(device.one).onResync((_k, o) => device.one(o));
+  for (const i of informers.stages)
+    i.onAdd(stage.one)
+      .onUpdate((_old, o) => stage.one(o))
+      .onDelete(stage.one)
+      .onResync((_k, o) => stage.one(o));
+  for (const i of informers.bindings)
+    i.onAdd(binding.one)
+      .onUpdate(binding.two)
+      .onDelete(binding.one)
+      .onResync((_k, o) => binding.one(o));
+  for (const i of informers.devices)
+    i.onAdd(device.one)
+      .onUpdate(device.two)
+      .onDelete(device.one)
+      .onResync((_k, o) => device.one(o));
 }

@@ -111,7 +111,8 @@ export function jittered(ms: number, fraction: number, random: () => number = Ma
 }
 
 function checkRange(firstMs: number, maxMs: number, jitter: number): void {
-  if (!(firstMs > 0) || !Number.isFinite(firstMs)) throw new RangeError("the first delay must be a positive number of ms");
+  if (!(firstMs > 0) || !Number.isFinite(firstMs))
+    throw new RangeError("the first delay must be a positive number of ms");
   if (!(maxMs >= firstMs)) throw new RangeError("the maximum delay must be at least the first delay");
   if (!(jitter >= 0 && jitter <= 1)) throw new RangeError("jitter must be between 0 and 1");
 }

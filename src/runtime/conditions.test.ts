@@ -20,17 +20,43 @@ const t1 = new Date("2026-03-01T11:30:00.999Z");
 
 describe("setCondition", () => {
   it("appends a new condition stamped with the time in whole seconds", () => {
-    const list = setCondition(undefined, { type: "Ready", status: "False", observedGeneration: 1, reason: "Pending", message: "m" }, t0);
+    const list = setCondition(
+      undefined,
+      { type: "Ready", status: "False", observedGeneration: 1, reason: "Pending", message: "m" },
+      t0,
+    );
     expect(list).toEqual([
-      { type: "Ready", status: "False", observedGeneration: 1, lastTransitionTime: "2026-03-01T10:00:00Z", reason: "Pending", message: "m" },
+      {
+        type: "Ready",
+        status: "False",
+        observedGeneration: 1,
+        lastTransitionTime: "2026-03-01T10:00:00Z",
+        reason: "Pending",
+        message: "m",
+      },
     ]);
   });
 
   it("keeps lastTransitionTime when the status stays, and updates everything else", () => {
-    const before = setCondition([], { type: "Ready", status: "False", observedGeneration: 1, reason: "A", message: "a" }, t0);
-    const after = setCondition(before, { type: "Ready", status: "False", observedGeneration: 2, reason: "B", message: "b" }, t1);
+    const before = setCondition(
+      [],
+      { type: "Ready", status: "False", observedGeneration: 1, reason: "A", message: "a" },
+      t0,
+    );
+    const after = setCondition(
+      before,
+      { type: "Ready", status: "False", observedGeneration: 2, reason: "B", message: "b" },
+      t1,
+    );
     expect(after).toEqual([
-      { type: "Ready", status: "False", observedGeneration: 2, lastTransitionTime: "2026-03-01T10:00:00Z", reason: "B", message: "b" },
+      {
+        type: "Ready",
+        status: "False",
+        observedGeneration: 2,
+        lastTransitionTime: "2026-03-01T10:00:00Z",
+        reason: "B",
+        message: "b",
+      },
     ]);
   });
 
@@ -43,7 +69,14 @@ describe("setCondition", () => {
   it("replaces in place, keeps other conditions and does not mutate its input", () => {
     const list = [
       { type: "A", status: "True", lastTransitionTime: "2026-01-01T00:00:00Z", reason: "X", message: "" },
-      { type: "B", status: "True", observedGeneration: 1, lastTransitionTime: "2026-01-01T00:00:00Z", reason: "X", message: "" },
+      {
+        type: "B",
+        status: "True",
+        observedGeneration: 1,
+        lastTransitionTime: "2026-01-01T00:00:00Z",
+        reason: "X",
+        message: "",
+      },
     ] satisfies Condition[];
     const snapshot = structuredClone(list);
     const next = setCondition(list, { type: "B", status: "False", reason: "Y", message: "changed" }, t0);
@@ -57,7 +90,9 @@ describe("setCondition", () => {
     for (const reason of ["", "has space", "1Leading", "Trailing:", "x".repeat(1025)]) {
       expect(() => setCondition([], { type: "Ready", status: "True", reason, message: "" }, t0)).toThrow(TypeError);
     }
-    expect(() => setCondition([], { type: "Ready", status: "True", reason: "Ok_1,a:b", message: "" }, t0)).not.toThrow();
+    expect(() =>
+      setCondition([], { type: "Ready", status: "True", reason: "Ok_1,a:b", message: "" }, t0),
+    ).not.toThrow();
   });
 
   it("truncates a long message to the API limit", () => {
@@ -116,10 +151,19 @@ describe("statusEqual", () => {
   });
 
   it("says a recomputed status with nothing new needs no write", () => {
-    const first = { observedGeneration: 3, conditions: readinessConditions({ generation: 3, ready: { reason: "Ok", message: "m" } }, t0) };
-    const again = { conditions: readinessConditions({ generation: 3, ready: { reason: "Ok", message: "m" } }, t1, first.conditions), observedGeneration: 3 };
+    const first = {
+      observedGeneration: 3,
+      conditions: readinessConditions({ generation: 3, ready: { reason: "Ok", message: "m" } }, t0),
+    };
+    const again = {
+      conditions: readinessConditions({ generation: 3, ready: { reason: "Ok", message: "m" } }, t1, first.conditions),
+      observedGeneration: 3,
+    };
     expect(statusEqual(first, again)).toBe(true);
-    const changed = { ...again, conditions: readinessConditions({ generation: 3, ready: { reason: "Ok", message: "new" } }, t1, again.conditions) };
+    const changed = {
+      ...again,
+      conditions: readinessConditions({ generation: 3, ready: { reason: "Ok", message: "new" } }, t1, again.conditions),
+    };
     expect(statusEqual(first, changed)).toBe(false);
   });
 });
@@ -134,18 +178,30 @@ describe("readinessConditions", () => {
     expect(findCondition(ready, "Ready")?.message).toBe("in use");
     expect(findCondition(ready, "Stalled")?.message).toBe("");
 
-    const stalled = readinessConditions({ generation: 7, stalled: { reason: "InvalidSecretRef", message: "no key" } }, t0);
+    const stalled = readinessConditions(
+      { generation: 7, stalled: { reason: "InvalidSecretRef", message: "no key" } },
+      t0,
+    );
     expect(statuses(stalled)).toEqual({ Ready: "False", Reconciling: "False", Stalled: "True" });
     expect(findCondition(stalled, "Stalled")?.message).toBe("no key");
     expect(findCondition(stalled, "Ready")?.message).toBe("no key");
 
-    const reconciling = readinessConditions({ generation: 7, reconciling: { reason: "Progressing", message: "waiting" } }, t0);
+    const reconciling = readinessConditions(
+      { generation: 7, reconciling: { reason: "Progressing", message: "waiting" } },
+      t0,
+    );
     expect(statuses(reconciling)).toEqual({ Ready: "Unknown", Reconciling: "True", Stalled: "False" });
   });
 
   it("keeps other conditions and transition times that did not change", () => {
     const previous: Condition[] = [
-      { type: "CredentialsResolved", status: "True", lastTransitionTime: "2026-01-01T00:00:00Z", reason: "Found", message: "" },
+      {
+        type: "CredentialsResolved",
+        status: "True",
+        lastTransitionTime: "2026-01-01T00:00:00Z",
+        reason: "Found",
+        message: "",
+      },
       ...readinessConditions({ generation: 1, reconciling: { reason: "Progressing", message: "" } }, t0),
     ];
     const next = readinessConditions({ generation: 2, ready: { reason: "Configured", message: "" } }, t1, previous);

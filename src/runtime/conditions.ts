@@ -118,10 +118,13 @@ export function readinessConditions(
     Reconciling: state === "reconciling" ? "True" : "False",
     Stalled: state === "stalled" ? "True" : "False",
   };
-  return Object.entries(statuses).reduce<Condition[]>((list, [type, status]) => {
-    const active = type === "Ready" || status === "True";
-    return setCondition(list, { type, status, observedGeneration, reason, message: active ? message : "" }, now);
-  }, [...previous]);
+  return Object.entries(statuses).reduce<Condition[]>(
+    (list, [type, status]) => {
+      const active = type === "Ready" || status === "True";
+      return setCondition(list, { type, status, observedGeneration, reason, message: active ? message : "" }, now);
+    },
+    [...previous],
+  );
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

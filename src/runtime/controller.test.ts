@@ -20,7 +20,8 @@ function setup(options: { workers?: number; step?: Step; metrics?: ControllerMet
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, callback) {
-      for (const l of chunk.toString().split("\n").filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
+      for (const l of chunk.toString().split("\n").filter(Boolean))
+        lines.push(JSON.parse(l) as Record<string, unknown>);
       callback();
     },
   });
@@ -114,7 +115,11 @@ describe("Controller outcomes", () => {
     expect(t.calls).toHaveLength(4);
     expect(t.outcomes.map(([o]) => o)).toEqual(["error", "error", "error", "success"]);
     const errorLog = t.lines.find((l) => l.msg === "reconcile failed; retrying with backoff");
-    expect(errorLog).toMatchObject({ level: "error", err: { kind: "unknown", message: "boom", retryable: true }, failures: 1 });
+    expect(errorLog).toMatchObject({
+      level: "error",
+      err: { kind: "unknown", message: "boom", retryable: true },
+      failures: 1,
+    });
     // Backoff was forgotten: the next failure waits 5 ms again.
     t.setStep(() => {
       throw new Error("again");

@@ -54,7 +54,8 @@ export class Controller {
     this.#log = options.log.child({ controller: options.name });
     this.#clock = options.clock;
     this.#workerCount = options.workers ?? 1;
-    if (!Number.isInteger(this.#workerCount) || this.#workerCount < 1) throw new RangeError("workers must be a positive integer");
+    if (!Number.isInteger(this.#workerCount) || this.#workerCount < 1)
+      throw new RangeError("workers must be a positive integer");
     this.#metrics = options.metrics ?? NO_METRICS;
     this.#newReconcileID = options.newReconcileID ?? randomUUID;
     this.#queue = new WorkQueue({
@@ -90,7 +91,10 @@ export class Controller {
     const timedOut = new Promise<false>((resolve) => {
       cancelTimer = this.#clock.after(timeoutMs, () => resolve(false));
     });
-    const finished = this.#queue.shutDownWithDrain().then(() => Promise.all(this.#workers ?? [])).then(() => true as const);
+    const finished = this.#queue
+      .shutDownWithDrain()
+      .then(() => Promise.all(this.#workers ?? []))
+      .then(() => true as const);
     const drained = await Promise.race([finished, timedOut]);
     cancelTimer();
     if (!drained) {

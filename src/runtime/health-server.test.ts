@@ -9,7 +9,12 @@ afterEach(async () => close?.());
 describe("health server", () => {
   it("answers /healthz always and /readyz only when every check is ready, naming the rest", async () => {
     let synced = false;
-    const s = await startHealthServer({ port: 0, host: "127.0.0.1", registry: new Registry(), checks: () => [{ name: "informer emailauthenticatorstages", ready: () => synced }] });
+    const s = await startHealthServer({
+      port: 0,
+      host: "127.0.0.1",
+      registry: new Registry(),
+      checks: () => [{ name: "informer emailauthenticatorstages", ready: () => synced }],
+    });
     close = s.close;
     const get = (p: string) => fetch(`http://127.0.0.1:${s.port}${p}`);
     expect((await get("/healthz")).status).toBe(200);

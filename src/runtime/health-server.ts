@@ -15,7 +15,9 @@ export interface HealthServerOptions {
   registry: Registry;
 }
 
-export async function startHealthServer(options: HealthServerOptions): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
+export async function startHealthServer(
+  options: HealthServerOptions,
+): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (req.method !== "GET" && req.method !== "HEAD") {
@@ -25,7 +27,10 @@ export async function startHealthServer(options: HealthServerOptions): Promise<{
     if (path === "/healthz" || path === "/livez") {
       res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
     } else if (path === "/readyz") {
-      const pending = options.checks().filter((c) => !c.ready()).map((c) => c.name);
+      const pending = options
+        .checks()
+        .filter((c) => !c.ready())
+        .map((c) => c.name);
       res.writeHead(pending.length ? 503 : 200, { "content-type": "text/plain" });
       res.end(pending.length ? `not ready: ${pending.join(", ")}\n` : "ok\n");
     } else if (path === "/metrics") {

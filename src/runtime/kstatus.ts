@@ -55,7 +55,10 @@ export function computeKStatus(obj: KStatusObject): KStatusResult {
     if (c.type === "Stalled") return fromCondition("Failed", c);
   }
   const ready = conditions.find((c) => c.type === "Ready");
-  if (ready) return ready.status === "True" ? { status: "Current", message: "Resource is Ready" } : fromCondition("InProgress", ready);
+  if (ready)
+    return ready.status === "True"
+      ? { status: "Current", message: "Resource is Ready" }
+      : fromCondition("InProgress", ready);
   return { status: "Current", message: "Resource is current" };
 }
 

@@ -32,8 +32,12 @@ describe("LeaderElector configuration", () => {
   });
 
   it("refuses timings that would let two replicas lead at once or retry too late", () => {
-    expect(() => new LeaderElector(options({ leaseDurationMs: 10_000, renewDeadlineMs: 10_000 }))).toThrow(/leaseDurationMs/);
-    expect(() => new LeaderElector(options({ renewDeadlineMs: 2_400, retryPeriodMs: 2_000 }))).toThrow(/renewDeadlineMs/);
+    expect(() => new LeaderElector(options({ leaseDurationMs: 10_000, renewDeadlineMs: 10_000 }))).toThrow(
+      /leaseDurationMs/,
+    );
+    expect(() => new LeaderElector(options({ renewDeadlineMs: 2_400, retryPeriodMs: 2_000 }))).toThrow(
+      /renewDeadlineMs/,
+    );
     expect(() => new LeaderElector(options({ retryPeriodMs: 0 }))).toThrow(/retryPeriodMs/);
     expect(() => new LeaderElector(options({ identity: "" }))).toThrow(/identity/);
   });

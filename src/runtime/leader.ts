@@ -163,7 +163,9 @@ export class LeaderElector {
       }
       const current = await this.#lock.get();
       if (!current) {
-        this.#observe(await this.#lock.create(claimRecord(undefined, this.identity, this.#leaseSeconds(), this.#clock.now())));
+        this.#observe(
+          await this.#lock.create(claimRecord(undefined, this.identity, this.#leaseSeconds(), this.#clock.now())),
+        );
         return "acquired";
       }
       this.#observe(current);
@@ -186,7 +188,8 @@ export class LeaderElector {
   }
 
   #observe(state: LeaseState): void {
-    if (!this.#observed || !sameRecord(this.#observed.record, state.record)) this.#observedAtMs = this.#clock.now().getTime();
+    if (!this.#observed || !sameRecord(this.#observed.record, state.record))
+      this.#observedAtMs = this.#clock.now().getTime();
     this.#observed = state;
     const holder = state.record.holderIdentity;
     if (holder === this.#reportedLeader) return;
@@ -218,7 +221,9 @@ export class LeaderElector {
 
   #armDeadline(): void {
     this.#cancelDeadline?.();
-    this.#cancelDeadline = this.#clock.after(this.#renewDeadlineMs, () => this.#lose(`no renewal within ${this.#renewDeadlineMs} ms`));
+    this.#cancelDeadline = this.#clock.after(this.#renewDeadlineMs, () =>
+      this.#lose(`no renewal within ${this.#renewDeadlineMs} ms`),
+    );
   }
 
   #lose(reason: string): void {
@@ -233,7 +238,9 @@ export class LeaderElector {
     const observed = this.#observed;
     if (!observed || observed.record.holderIdentity !== this.identity) return;
     try {
-      this.#observe(await this.#lock.update(releaseRecord(observed.record, this.#clock.now()), observed.resourceVersion));
+      this.#observe(
+        await this.#lock.update(releaseRecord(observed.record, this.#clock.now()), observed.resourceVersion),
+      );
       this.#log.info("released the leader lease");
     } catch (err) {
       this.#log.warn({ err: normalizeError(err) }, "could not release the leader lease; it will expire instead");

@@ -29,7 +29,9 @@ export class LeaseLock {
   /** The current record, or undefined when there is no Lease yet. */
   async get(): Promise<LeaseState | undefined> {
     try {
-      return stateOf(await this.#api.readNamespacedLease({ namespace: this.namespace, name: this.name }, this.#options()));
+      return stateOf(
+        await this.#api.readNamespacedLease({ namespace: this.namespace, name: this.name }, this.#options()),
+      );
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -44,8 +46,13 @@ export class LeaseLock {
 
   /** Replaces the record; 409 Conflict if the Lease changed since `resourceVersion`. */
   async update(record: LeaderRecord, resourceVersion: string): Promise<LeaseState> {
-    const body: V1Lease = { metadata: { name: this.name, namespace: this.namespace, resourceVersion }, spec: leaseSpecFrom(record) };
-    return stateOf(await this.#api.replaceNamespacedLease({ namespace: this.namespace, name: this.name, body }, this.#options()));
+    const body: V1Lease = {
+      metadata: { name: this.name, namespace: this.namespace, resourceVersion },
+      spec: leaseSpecFrom(record),
+    };
+    return stateOf(
+      await this.#api.replaceNamespacedLease({ namespace: this.namespace, name: this.name, body }, this.#options()),
+    );
   }
 
   /**

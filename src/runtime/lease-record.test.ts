@@ -14,18 +14,40 @@ const held = (holderIdentity: string, leaseDurationSeconds = 15): LeaderRecord =
 
 describe("reading and writing the Lease spec", () => {
   it("reads times whether client-node hands back strings (as it does) or Dates", () => {
-    const r = recordFromLease({ holderIdentity: "a", leaseDurationSeconds: 15, acquireTime: "2026-01-01T00:00:00.123456Z" as unknown as V1MicroTime, renewTime: t(5), leaseTransitions: 3 });
-    expect(r).toEqual({ holderIdentity: "a", leaseDurationSeconds: 15, acquireTime: new Date("2026-01-01T00:00:00.123Z"), renewTime: t(5), leaseTransitions: 3 });
+    const r = recordFromLease({
+      holderIdentity: "a",
+      leaseDurationSeconds: 15,
+      acquireTime: "2026-01-01T00:00:00.123456Z" as unknown as V1MicroTime,
+      renewTime: t(5),
+      leaseTransitions: 3,
+    });
+    expect(r).toEqual({
+      holderIdentity: "a",
+      leaseDurationSeconds: 15,
+      acquireTime: new Date("2026-01-01T00:00:00.123Z"),
+      renewTime: t(5),
+      leaseTransitions: 3,
+    });
   });
 
   it("treats missing fields as an unheld, long-expired lease", () => {
-    expect(recordFromLease(undefined)).toEqual({ holderIdentity: "", leaseDurationSeconds: 0, acquireTime: new Date(0), renewTime: new Date(0), leaseTransitions: 0 });
+    expect(recordFromLease(undefined)).toEqual({
+      holderIdentity: "",
+      leaseDurationSeconds: 0,
+      acquireTime: new Date(0),
+      renewTime: new Date(0),
+      leaseTransitions: 0,
+    });
   });
 
   it("writes MicroTime with the six fractional digits the API server requires", () => {
     const spec = leaseSpecFrom({ ...held("a"), renewTime: new Date("2026-01-01T00:00:10.250Z") });
     expect(spec.renewTime).toBeInstanceOf(V1MicroTime);
-    expect(JSON.parse(JSON.stringify(spec))).toMatchObject({ holderIdentity: "a", renewTime: "2026-01-01T00:00:10.250000Z", leaseTransitions: 2 });
+    expect(JSON.parse(JSON.stringify(spec))).toMatchObject({
+      holderIdentity: "a",
+      renewTime: "2026-01-01T00:00:10.250000Z",
+      leaseTransitions: 2,
+    });
   });
 });
 
@@ -49,7 +71,13 @@ describe("heldByOther", () => {
 
 describe("claimRecord and releaseRecord", () => {
   it("creates a fresh record with no transitions", () => {
-    expect(claimRecord(undefined, "a", 15, t(1))).toEqual({ holderIdentity: "a", leaseDurationSeconds: 15, acquireTime: t(1), renewTime: t(1), leaseTransitions: 0 });
+    expect(claimRecord(undefined, "a", 15, t(1))).toEqual({
+      holderIdentity: "a",
+      leaseDurationSeconds: 15,
+      acquireTime: t(1),
+      renewTime: t(1),
+      leaseTransitions: 0,
+    });
   });
 
   it("renews our own lease: same acquire time and transitions, new renew time", () => {
@@ -57,12 +85,24 @@ describe("claimRecord and releaseRecord", () => {
   });
 
   it("takes over another's or a released lease as a new transition", () => {
-    expect(claimRecord(held("b"), "a", 15, t(30))).toEqual({ holderIdentity: "a", leaseDurationSeconds: 15, acquireTime: t(30), renewTime: t(30), leaseTransitions: 3 });
+    expect(claimRecord(held("b"), "a", 15, t(30))).toEqual({
+      holderIdentity: "a",
+      leaseDurationSeconds: 15,
+      acquireTime: t(30),
+      renewTime: t(30),
+      leaseTransitions: 3,
+    });
     expect(claimRecord(releaseRecord(held("b"), t(25)), "a", 15, t(30)).leaseTransitions).toBe(3);
   });
 
   it("releases with no holder and a one-second duration", () => {
-    expect(releaseRecord(held("a"), t(40))).toEqual({ holderIdentity: "", leaseDurationSeconds: 1, acquireTime: t(40), renewTime: t(40), leaseTransitions: 2 });
+    expect(releaseRecord(held("a"), t(40))).toEqual({
+      holderIdentity: "",
+      leaseDurationSeconds: 1,
+      acquireTime: t(40),
+      renewTime: t(40),
+      leaseTransitions: 2,
+    });
   });
 
   it("compares records by value", () => {

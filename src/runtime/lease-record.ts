@@ -50,7 +50,12 @@ export function heldByOther(record: LeaderRecord, identity: string, observedAtMs
 }
 
 /** The record that acquires (from someone else, or nobody) or renews (our own) the lease. */
-export function claimRecord(current: LeaderRecord | undefined, identity: string, leaseDurationSeconds: number, now: Date): LeaderRecord {
+export function claimRecord(
+  current: LeaderRecord | undefined,
+  identity: string,
+  leaseDurationSeconds: number,
+  now: Date,
+): LeaderRecord {
   if (current && current.holderIdentity === identity) {
     return { ...current, leaseDurationSeconds, renewTime: now };
   }
@@ -65,7 +70,13 @@ export function claimRecord(current: LeaderRecord | undefined, identity: string,
 
 /** What a leader writes when it steps down: no holder, and a 1 s duration so nobody waits. */
 export function releaseRecord(current: LeaderRecord, now: Date): LeaderRecord {
-  return { holderIdentity: "", leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: current.leaseTransitions };
+  return {
+    holderIdentity: "",
+    leaseDurationSeconds: 1,
+    acquireTime: now,
+    renewTime: now,
+    leaseTransitions: current.leaseTransitions,
+  };
 }
 
 /** Whether two records differ in anything a renewal or a takeover changes. */

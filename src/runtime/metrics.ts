@@ -21,8 +21,18 @@ export class OperatorMetrics implements ControllerMetrics, InformerMetrics, Send
   constructor(now: () => number = Date.now) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: "emailauth_" });
-    this.#reconciles = new Counter({ name: "emailauth_reconcile_total", help: "Reconciles by controller and result", labelNames: ["controller", "result"], registers });
-    this.#reconcileErrors = new Counter({ name: "emailauth_reconcile_errors_total", help: "Reconciles that failed", labelNames: ["controller"], registers });
+    this.#reconciles = new Counter({
+      name: "emailauth_reconcile_total",
+      help: "Reconciles by controller and result",
+      labelNames: ["controller", "result"],
+      registers,
+    });
+    this.#reconcileErrors = new Counter({
+      name: "emailauth_reconcile_errors_total",
+      help: "Reconciles that failed",
+      labelNames: ["controller"],
+      registers,
+    });
     this.#duration = new Histogram({
       name: "emailauth_reconcile_duration_seconds",
       help: "Time per reconcile",
@@ -30,8 +40,18 @@ export class OperatorMetrics implements ControllerMetrics, InformerMetrics, Send
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
-    this.#depth = new Gauge({ name: "emailauth_workqueue_depth", help: "Keys waiting in the work queue", labelNames: ["controller"], registers });
-    this.#watchRestarts = new Counter({ name: "emailauth_watch_restarts_total", help: "Watches restarted after an error, a timeout or idleness", labelNames: ["resource", "reason"], registers });
+    this.#depth = new Gauge({
+      name: "emailauth_workqueue_depth",
+      help: "Keys waiting in the work queue",
+      labelNames: ["controller"],
+      registers,
+    });
+    this.#watchRestarts = new Counter({
+      name: "emailauth_watch_restarts_total",
+      help: "Watches restarted after an error, a timeout or idleness",
+      labelNames: ["resource", "reason"],
+      registers,
+    });
     const lastEvent = this.#lastEvent;
     new Gauge({
       name: "emailauth_watch_last_event_age_seconds",
@@ -42,9 +62,23 @@ export class OperatorMetrics implements ControllerMetrics, InformerMetrics, Send
         for (const [resource, at] of lastEvent) this.set({ resource }, (now() - at) / 1000);
       },
     });
-    this.leader = new Gauge({ name: "emailauth_leader", help: "1 while this replica holds the leader lease", registers });
-    this.#sent = new Counter({ name: "emailauth_emails_sent_total", help: "Code emails handed to the relay", labelNames: ["namespace", "stage"], registers });
-    this.#sendFailures = new Counter({ name: "emailauth_email_send_failures_total", help: "Code emails the relay did not take", labelNames: ["namespace", "stage", "reason"], registers });
+    this.leader = new Gauge({
+      name: "emailauth_leader",
+      help: "1 while this replica holds the leader lease",
+      registers,
+    });
+    this.#sent = new Counter({
+      name: "emailauth_emails_sent_total",
+      help: "Code emails handed to the relay",
+      labelNames: ["namespace", "stage"],
+      registers,
+    });
+    this.#sendFailures = new Counter({
+      name: "emailauth_email_send_failures_total",
+      help: "Code emails the relay did not take",
+      labelNames: ["namespace", "stage", "reason"],
+      registers,
+    });
   }
 
   onReconcile(controller: string, outcome: ReconcileOutcome, durationMs: number): void {

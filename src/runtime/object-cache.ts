@@ -10,6 +10,8 @@ export function joinCaches<T>(byNamespace: ReadonlyMap<string, ObjectCache<T>>):
   return {
     get: (namespace, name) => byNamespace.get(namespace)?.get(namespace, name),
     list: (namespace) =>
-      namespace === undefined ? [...byNamespace.values()].flatMap((c) => c.list()) : (byNamespace.get(namespace)?.list(namespace) ?? []),
+      namespace === undefined
+        ? [...byNamespace.values()].flatMap((c) => c.list())
+        : (byNamespace.get(namespace)?.list(namespace) ?? []),
   };
 }

@@ -3,7 +3,10 @@ import { parseRequestKey, requestKey, TerminalError } from "./reconcile-result.t
 
 describe("request keys", () => {
   it("round-trips namespaced and cluster-scoped requests", () => {
-    for (const req of [{ namespace: "team-a", name: "email" }, { namespace: "", name: "cluster-thing" }]) {
+    for (const req of [
+      { namespace: "team-a", name: "email" },
+      { namespace: "", name: "cluster-thing" },
+    ]) {
       expect(parseRequestKey(requestKey(req))).toEqual(req);
     }
     expect(requestKey({ namespace: "team-a", name: "email" })).toBe("team-a/email");

@@ -26,11 +26,14 @@ class FakeWatch implements SingleObjectWatch<string> {
 function setup() {
   const watches: FakeWatch[] = [];
   const changed: string[][] = [];
-  const tracker = new ReferenceTracker<string>((ref, onChange) => {
-    const w = new FakeWatch(ref, onChange);
-    watches.push(w);
-    return w;
-  }, (owners) => changed.push(owners.sort()));
+  const tracker = new ReferenceTracker<string>(
+    (ref, onChange) => {
+      const w = new FakeWatch(ref, onChange);
+      watches.push(w);
+      return w;
+    },
+    (owners) => changed.push(owners.sort()),
+  );
   return { tracker, watches, changed };
 }
 const secret = (name: string): ObjectRef => ({ kind: "Secret", namespace: "app", name });

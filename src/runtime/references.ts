@@ -42,7 +42,10 @@ export class ReferenceTracker<T> {
       if (!owners) {
         owners = new Set();
         this.#owners.set(key, owners);
-        this.#watches.set(key, this.#factory(ref, () => this.#onOwnersChanged([...(this.#owners.get(key) ?? [])])));
+        this.#watches.set(
+          key,
+          this.#factory(ref, () => this.#onOwnersChanged([...(this.#owners.get(key) ?? [])])),
+        );
       }
       owners.add(owner);
     }

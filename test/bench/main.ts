@@ -36,18 +36,35 @@ try {
   await grantOperatorNamespace(admin, ns);
   const core = kc.makeApiClient(CoreV1Api);
   const custom = admin.makeApiClient(CustomObjectsApi);
-  const stage = (await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: "emailauthenticatorstages", body: { apiVersion: `${GROUP}/${VERSION}`, kind: "EmailAuthenticatorStage", metadata: { name: "bench" }, spec: {} } })) as { metadata: { uid: string } };
+  const stage = (await custom.createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace: ns,
+    plural: "emailauthenticatorstages",
+    body: { apiVersion: `${GROUP}/${VERSION}`, kind: "EmailAuthenticatorStage", metadata: { name: "bench" }, spec: {} },
+  })) as { metadata: { uid: string } };
 
   // Floor: the three raw calls a verification cannot do without.
   const floor: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     const name = `floor-${i}`;
-    const created = await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name }, stringData: { a: "1" } } });
+    const created = await core.createNamespacedSecret({
+      namespace: ns,
+      body: { metadata: { name }, stringData: { a: "1" } },
+    });
     floor.push(
       await timed(async () => {
         const read = await core.readNamespacedSecret({ namespace: ns, name });
-        const updated = await core.replaceNamespacedSecret({ namespace: ns, name, body: { ...read, stringData: { a: "2" } } });
-        await core.deleteNamespacedSecret({ namespace: ns, name, body: { preconditions: { uid: created.metadata?.uid, resourceVersion: updated.metadata?.resourceVersion } } });
+        const updated = await core.replaceNamespacedSecret({
+          namespace: ns,
+          name,
+          body: { ...read, stringData: { a: "2" } },
+        });
+        await core.deleteNamespacedSecret({
+          namespace: ns,
+          name,
+          body: { preconditions: { uid: created.metadata?.uid, resourceVersion: updated.metadata?.resourceVersion } },
+        });
       }),
     );
   }
@@ -60,10 +77,33 @@ try {
     const executionId = i.toString(16).padStart(32, "0");
     const now = new Date();
     const code = "123456";
-    await store.putChallenge(ns, { executionId, stage: "bench", mac: codeMac(key, { executionId, stage: "bench", addressKey: "a@example.com", code }), issuedAt: now.toISOString(), expiresAt: new Date(now.getTime() + 600_000).toISOString(), attempts: 0 }, stage.metadata.uid);
+    await store.putChallenge(
+      ns,
+      {
+        executionId,
+        stage: "bench",
+        mac: codeMac(key, { executionId, stage: "bench", addressKey: "a@example.com", code }),
+        issuedAt: now.toISOString(),
+        expiresAt: new Date(now.getTime() + 600_000).toISOString(),
+        attempts: 0,
+      },
+      stage.metadata.uid,
+    );
     verify.push(
       await timed(async () => {
-        const r = await verifyCode({ store, throttles, key, clock: systemClock, limits: { attemptsPerCode: 5, failuresPerDay: 10 }, namespace: ns, executionId, stage: "bench", userId: "u", addressKey: "a@example.com", code });
+        const r = await verifyCode({
+          store,
+          throttles,
+          key,
+          clock: systemClock,
+          limits: { attemptsPerCode: 5, failuresPerDay: 10 },
+          namespace: ns,
+          executionId,
+          stage: "bench",
+          userId: "u",
+          addressKey: "a@example.com",
+          code,
+        });
         if (!r.ok) throw new Error("bench verification failed");
       }),
     );
@@ -83,16 +123,54 @@ try {
     const name = `floor-stage-${i}`;
     statusFloor.push(
       await timed(async () => {
-        await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: "emaildevices", body: { apiVersion: `${GROUP}/${VERSION}`, kind: "EmailDevice", metadata: { name }, spec: { stageRef: { name: "none" }, user: { id: "u" }, email: "a@example.com" } } });
-        await custom.patchNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace: ns, plural: "emaildevices", name, body: { status: { observedGeneration: 1 } } }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
+        await custom.createNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace: ns,
+          plural: "emaildevices",
+          body: {
+            apiVersion: `${GROUP}/${VERSION}`,
+            kind: "EmailDevice",
+            metadata: { name },
+            spec: { stageRef: { name: "none" }, user: { id: "u" }, email: "a@example.com" },
+          },
+        });
+        await custom.patchNamespacedCustomObjectStatus(
+          {
+            group: GROUP,
+            version: VERSION,
+            namespace: ns,
+            plural: "emaildevices",
+            name,
+            body: { status: { observedGeneration: 1 } },
+          },
+          setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+        );
       }),
     );
     reconcile.push(
       await timed(async () => {
-        await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: "emailauthenticatorstages", body: { apiVersion: `${GROUP}/${VERSION}`, kind: "EmailAuthenticatorStage", metadata: { name: `s-${i}` }, spec: {} } });
+        await custom.createNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace: ns,
+          plural: "emailauthenticatorstages",
+          body: {
+            apiVersion: `${GROUP}/${VERSION}`,
+            kind: "EmailAuthenticatorStage",
+            metadata: { name: `s-${i}` },
+            spec: {},
+          },
+        });
         await waitFor(
           async () => {
-            const o = (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: "emailauthenticatorstages", name: `s-${i}` })) as { status?: { conditions?: { type: string; status: string }[] } };
+            const o = (await custom.getNamespacedCustomObject({
+              group: GROUP,
+              version: VERSION,
+              namespace: ns,
+              plural: "emailauthenticatorstages",
+              name: `s-${i}`,
+            })) as { status?: { conditions?: { type: string; status: string }[] } };
             return o.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ? true : undefined;
           },
           { what: "stage Ready", timeoutMs: 30_000, intervalMs: 5 },
@@ -109,9 +187,14 @@ try {
     ["reconcile", median(reconcile), median(statusFloor)],
   ] as const;
   console.log(`\nbench (${ROUNDS} rounds, medians; ratio = operator / API-server floor)`);
-  for (const [name, value, base] of rows) console.log(`  ${name.padEnd(10)} ${(value / base).toFixed(2)}x   (${value.toFixed(1)} ms vs floor ${base.toFixed(1)} ms)`);
+  for (const [name, value, base] of rows)
+    console.log(
+      `  ${name.padEnd(10)} ${(value / base).toFixed(2)}x   (${value.toFixed(1)} ms vs floor ${base.toFixed(1)} ms)`,
+    );
   const mib = (n: number) => (n / 1024 / 1024).toFixed(1);
-  console.log(`  heap       ${(heapWith / heapBefore).toFixed(2)}x   (${mib(heapWith)} MiB running with ${ROUNDS + 1} stages and ${ROUNDS} devices cached vs ${mib(heapBefore)} MiB before the operator started)`);
+  console.log(
+    `  heap       ${(heapWith / heapBefore).toFixed(2)}x   (${mib(heapWith)} MiB running with ${ROUNDS + 1} stages and ${ROUNDS} devices cached vs ${mib(heapBefore)} MiB before the operator started)`,
+  );
 } finally {
   await plane.stop();
 }

@@ -44,7 +44,13 @@ async function main(): Promise<void> {
 
     const admin = plane.admin();
     // Checked against the schema the operator reads it with, so a typo fails here, not later.
-    const globalSettings = { host: "127.0.0.1", port: String(mailpit.smtpPort), tlsMode: "None", timeout: "10", fromAddress: "no-reply@emailauth.localhost" };
+    const globalSettings = {
+      host: "127.0.0.1",
+      port: String(mailpit.smtpPort),
+      tlsMode: "None",
+      timeout: "10",
+      fromAddress: "no-reply@emailauth.localhost",
+    };
     globalSettingsData.parse(globalSettings);
     await createAll(admin, [
       {
@@ -66,7 +72,9 @@ async function main(): Promise<void> {
       logFile: join(devDir, "operator.log"),
     });
     started.push(operator);
-    log(`operator: running as ServiceAccount ${OPERATOR_NAMESPACE}/email-authenticator-operator, logs in ${join(devDir, "operator.log")}`);
+    log(
+      `operator: running as ServiceAccount ${OPERATOR_NAMESPACE}/email-authenticator-operator, logs in ${join(devDir, "operator.log")}`,
+    );
 
     const env = [
       `export KUBECONFIG=${plane.info.adminKubeconfig}`,
@@ -89,10 +97,16 @@ async function main(): Promise<void> {
     bash test/dev/walkthrough.sh      # a whole flow with curl: start, read the code from Mailpit, verify
 
   The walk-through, step by step:
-${readFileSync(join(repoRoot, "test", "dev", "walkthrough.sh"), "utf8").split("\n").slice(3).map((l) => `    ${l}`).join("\n")}
+${readFileSync(join(repoRoot, "test", "dev", "walkthrough.sh"), "utf8")
+  .split("\n")
+  .slice(3)
+  .map((l) => `    ${l}`)
+  .join("\n")}
   Ctrl-C stops everything.
 `);
-    execFileSync(tool("kubectl"), ["--kubeconfig", plane.info.adminKubeconfig, "get", "emailauth", "-A"], { stdio: "inherit" });
+    execFileSync(tool("kubectl"), ["--kubeconfig", plane.info.adminKubeconfig, "get", "emailauth", "-A"], {
+      stdio: "inherit",
+    });
   } catch (e) {
     await stopAll();
     throw e;

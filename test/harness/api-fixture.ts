@@ -42,7 +42,13 @@ export interface ApiFixture {
   logs: () => string;
   /** Token of an application allowed to execute every flow in the namespace. */
   appToken: string;
-  call(method: "GET" | "POST", path: string, body?: unknown, token?: string, headers?: Record<string, string>): Promise<ApiResponse>;
+  call(
+    method: "GET" | "POST",
+    path: string,
+    body?: unknown,
+    token?: string,
+    headers?: Record<string, string>,
+  ): Promise<ApiResponse>;
   /** Creates a ServiceAccount and returns its token (no grants). */
   serviceAccount(name: string): Promise<string>;
   k: ReturnType<typeof objects>;
@@ -62,7 +68,10 @@ export async function startApiFixture(prefix: string): Promise<ApiFixture> {
   const core = admin.makeApiClient(CoreV1Api);
   await core.createNamespacedConfigMap({
     namespace: ns,
-    body: { metadata: { name: "smtp" }, data: { host: "127.0.0.1", port: String(mailpit.smtpPort), fromAddress: "codes@example.com" } },
+    body: {
+      metadata: { name: "smtp" },
+      data: { host: "127.0.0.1", port: String(mailpit.smtpPort), fromAddress: "codes@example.com" },
+    },
   });
 
   let logText = "";
@@ -73,7 +82,17 @@ export async function startApiFixture(prefix: string): Promise<ApiFixture> {
     },
   });
   const log = createLogger({ level: "debug", destination });
-  const config = parseConfig([`--namespaces=${ns}`, `--global-settings-namespace=${ns}`, "--global-settings-configmap=smtp", "--health-port=0", "--http-port=0", "--leader-elect=false"], {});
+  const config = parseConfig(
+    [
+      `--namespaces=${ns}`,
+      `--global-settings-namespace=${ns}`,
+      "--global-settings-configmap=smtp",
+      "--health-port=0",
+      "--http-port=0",
+      "--leader-elect=false",
+    ],
+    {},
+  );
   const kc = plane.operator();
   const clock = new OffsetClock();
   const operator = new Operator({ config, kc, log });
@@ -87,20 +106,38 @@ export async function startApiFixture(prefix: string): Promise<ApiFixture> {
   };
   const appToken = await serviceAccount("app");
   const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
-  await rbac.createNamespacedRole({ namespace: ns, body: { metadata: { name: "run-flows" }, rules: [{ apiGroups: [GROUP], resources: ["flows"], verbs: ["execute"] }] } });
+  await rbac.createNamespacedRole({
+    namespace: ns,
+    body: {
+      metadata: { name: "run-flows" },
+      rules: [{ apiGroups: [GROUP], resources: ["flows"], verbs: ["execute"] }],
+    },
+  });
   await rbac.createNamespacedRoleBinding({
     namespace: ns,
-    body: { metadata: { name: "app-runs-flows" }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "run-flows" }, subjects: [{ kind: "ServiceAccount", name: "app", namespace: ns }] },
+    body: {
+      metadata: { name: "app-runs-flows" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "run-flows" },
+      subjects: [{ kind: "ServiceAccount", name: "app", namespace: ns }],
+    },
   });
 
   const call: ApiFixture["call"] = async (method, path, body, token, headers = {}) => {
     const res = await fetch(`http://127.0.0.1:${api.port}${path}`, {
       method,
-      headers: { ...(body !== undefined ? { "content-type": "application/json" } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+      headers: {
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...headers,
+      },
       ...(body !== undefined ? { body: typeof body === "string" ? body : JSON.stringify(body) } : {}),
     });
     const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, headers: res.headers };
+    return {
+      status: res.status,
+      body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+      headers: res.headers,
+    };
   };
 
   return {
@@ -124,7 +161,12 @@ export async function startApiFixture(prefix: string): Promise<ApiFixture> {
 }
 
 /** Creates a stage and its bindings and waits until the flow can run. */
-export async function createFlow(f: ApiFixture, stage: string, stageSpec: Record<string, unknown>, bindings: { name: string; flow: string; order?: number; intent?: string; whenNoDevice?: string }[]): Promise<void> {
+export async function createFlow(
+  f: ApiFixture,
+  stage: string,
+  stageSpec: Record<string, unknown>,
+  bindings: { name: string; flow: string; order?: number; intent?: string; whenNoDevice?: string }[],
+): Promise<void> {
   await f.k.create("emailauthenticatorstages", stage, stageSpec);
   for (const b of bindings) {
     const { name, ...rest } = b;
@@ -142,5 +184,10 @@ export function codeIn(message: MailMessage): string {
 
 export const devicesApi = (kc: KubeConfig, namespace: string) => {
   const api = kc.makeApiClient(CustomObjectsApi);
-  return async () => ((await api.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: "emaildevices" })) as { items: { metadata: { name: string }; spec: Record<string, unknown>; status?: Record<string, unknown> }[] }).items;
+  return async () =>
+    (
+      (await api.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: "emaildevices" })) as {
+        items: { metadata: { name: string }; spec: Record<string, unknown>; status?: Record<string, unknown> }[];
+      }
+    ).items;
 };

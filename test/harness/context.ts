@@ -27,7 +27,11 @@ export async function grantOperatorNamespace(kc: KubeConfig, namespace: string):
     namespace,
     body: {
       metadata: { name: "email-authenticator-operator-namespace" },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "email-authenticator-operator-namespace" },
+      roleRef: {
+        apiGroup: "rbac.authorization.k8s.io",
+        kind: "ClusterRole",
+        name: "email-authenticator-operator-namespace",
+      },
       subjects: [{ kind: "ServiceAccount", name: OPERATOR_SERVICE_ACCOUNT, namespace: OPERATOR_NAMESPACE }],
     },
   });

@@ -7,7 +7,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "node:https";
 import { readFileSync } from "node:fs";
-import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1CustomResourceDefinition } from "@kubernetes/client-node";
+import {
+  ApiextensionsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  type V1CustomResourceDefinition,
+} from "@kubernetes/client-node";
 import { createAll, readManifests } from "./manifests.ts";
 import { loadKubeconfig, writeKubeconfig } from "./kubeconfig.ts";
 import { freePort } from "./ports.ts";
@@ -174,10 +180,14 @@ export class ControlPlane {
 
   #readyz(): Promise<true | undefined> {
     return new Promise((resolve, reject) => {
-      const req = request(`${this.info.server}/readyz`, { ca: readFileSync(this.info.caFile), timeout: 2000 }, (res) => {
-        res.resume();
-        resolve(res.statusCode === 200 ? true : undefined);
-      });
+      const req = request(
+        `${this.info.server}/readyz`,
+        { ca: readFileSync(this.info.caFile), timeout: 2000 },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode === 200 ? true : undefined);
+        },
+      );
       req.on("error", reject);
       req.on("timeout", () => req.destroy(new Error("readyz timed out")));
       req.end();
@@ -196,7 +206,9 @@ export class ControlPlane {
       await waitFor(
         async () => {
           const current = await api.readCustomResourceDefinition({ name });
-          return current.status?.conditions?.some((c) => c.type === "Established" && c.status === "True") ? true : undefined;
+          return current.status?.conditions?.some((c) => c.type === "Established" && c.status === "True")
+            ? true
+            : undefined;
         },
         { what: `CRD ${name} Established`, timeoutMs: 30_000 },
       );
@@ -204,7 +216,12 @@ export class ControlPlane {
       const { group, names, versions } = crd.spec;
       await waitFor(
         async () => {
-          await custom.listClusterCustomObject({ group, version: versions[0]?.name ?? "", plural: names.plural, limit: 1 });
+          await custom.listClusterCustomObject({
+            group,
+            version: versions[0]?.name ?? "",
+            plural: names.plural,
+            limit: 1,
+          });
           return true;
         },
         { what: `${names.plural} to be listable`, timeoutMs: 30_000 },
@@ -216,14 +233,22 @@ export class ControlPlane {
   async #createOperatorIdentity(): Promise<void> {
     const kc = this.admin();
     const install = join(repoRoot, "manifests", "install");
-    await createAll(kc, [...readManifests(join(install, "namespace.yaml")), ...readManifests(join(install, "rbac.yaml"))]);
+    await createAll(kc, [
+      ...readManifests(join(install, "namespace.yaml")),
+      ...readManifests(join(install, "rbac.yaml")),
+    ]);
     const token = await serviceAccountToken(kc, OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT);
     writeKubeconfig(this.info.operatorKubeconfig, this.info, OPERATOR_SERVICE_ACCOUNT, token);
   }
 }
 
 /** A real ServiceAccount token from the TokenRequest API (no token controller needed). */
-export async function serviceAccountToken(kc: KubeConfig, namespace: string, name: string, expirationSeconds = 86_400): Promise<string> {
+export async function serviceAccountToken(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  expirationSeconds = 86_400,
+): Promise<string> {
   const core = kc.makeApiClient(CoreV1Api);
   const response = await core.createNamespacedServiceAccountToken({
     namespace,

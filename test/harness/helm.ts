@@ -18,11 +18,17 @@ export interface HelmResult {
 }
 
 export function helm(args: readonly string[]): HelmResult {
-  if (!existsSync(helmBin)) throw new Error(`${helmBin} is missing: run \`bash tools/build.sh\` (or \`npm run tools\`) first`);
+  if (!existsSync(helmBin))
+    throw new Error(`${helmBin} is missing: run \`bash tools/build.sh\` (or \`npm run tools\`) first`);
   const result = spawnSync(helmBin, args, {
     encoding: "utf8",
     // No user configuration, caches or plugins leak in from the machine.
-    env: { PATH: process.env.PATH ?? "", HOME: tmpdir(), HELM_CONFIG_HOME: join(tmpdir(), "helm-unused"), HELM_CACHE_HOME: join(tmpdir(), "helm-unused") },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: tmpdir(),
+      HELM_CONFIG_HOME: join(tmpdir(), "helm-unused"),
+      HELM_CACHE_HOME: join(tmpdir(), "helm-unused"),
+    },
     timeout: 60_000,
   });
   if (result.error) throw result.error;

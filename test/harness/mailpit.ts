@@ -37,7 +37,14 @@ export class Mailpit {
   #dir: string;
   #ownsDir: boolean;
 
-  private constructor(smtpPort: number, httpUrl: string, group: ProcessGroup, process: Managed, dir: string, ownsDir: boolean) {
+  private constructor(
+    smtpPort: number,
+    httpUrl: string,
+    group: ProcessGroup,
+    process: Managed,
+    dir: string,
+    ownsDir: boolean,
+  ) {
     this.smtpPort = smtpPort;
     this.httpUrl = httpUrl;
     this.#group = group;

@@ -8,7 +8,9 @@ import { type KubeConfig, KubernetesObjectApi, type KubernetesObject, loadAllYam
  * `_enum`, `_default`, `x_kubernetes_validations`) would be dropped without a word.
  */
 export function readManifests(path: string): KubernetesObject[] {
-  return loadAllYaml(readFileSync(path, "utf8")).filter((d): d is KubernetesObject => d !== null && typeof d === "object");
+  return loadAllYaml(readFileSync(path, "utf8")).filter(
+    (d): d is KubernetesObject => d !== null && typeof d === "object",
+  );
 }
 
 /** Creates each object in order; objects that already exist are left as they are. */

@@ -6,12 +6,24 @@ import type { Condition } from "../../src/runtime/conditions.ts";
 import { waitFor } from "./wait.ts";
 
 export type Plural = "emailauthenticatorstages" | "flowbindings" | "emaildevices";
-const KINDS: Record<Plural, string> = { emailauthenticatorstages: "EmailAuthenticatorStage", flowbindings: "FlowBinding", emaildevices: "EmailDevice" };
+const KINDS: Record<Plural, string> = {
+  emailauthenticatorstages: "EmailAuthenticatorStage",
+  flowbindings: "FlowBinding",
+  emaildevices: "EmailDevice",
+};
 
 export interface TestObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace: string; generation: number; resourceVersion: string; uid: string; finalizers?: string[]; deletionTimestamp?: string };
+  metadata: {
+    name: string;
+    namespace: string;
+    generation: number;
+    resourceVersion: string;
+    uid: string;
+    finalizers?: string[];
+    deletionTimestamp?: string;
+  };
   spec: Record<string, unknown>;
   status?: { observedGeneration?: number; conditions?: Condition[] } & Record<string, unknown>;
 }
@@ -29,22 +41,43 @@ export function objects(kc: KubeConfig, namespace: string) {
   };
   return {
     create: async (plural: Plural, name: string, spec: unknown) =>
-      (await api.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, body: { apiVersion: `${GROUP}/${VERSION}`, kind: KINDS[plural], metadata: { name }, spec } })) as TestObject,
+      (await api.createNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural,
+        body: { apiVersion: `${GROUP}/${VERSION}`, kind: KINDS[plural], metadata: { name }, spec },
+      })) as TestObject,
     get,
     delete: (plural: Plural, name: string) => api.deleteNamespacedCustomObject(at(plural, name)),
     /** Waits until `ok` holds for the object (absent objects are passed as undefined). */
-    waitFor: (plural: Plural, name: string, ok: (o: TestObject | undefined) => boolean, what: string, timeoutMs = 20_000) =>
-      waitFor(async () => {
-        const o = await get(plural, name);
-        return ok(o) ? (o ?? ({} as TestObject)) : undefined;
-      }, { what: `${plural}/${name}: ${what}`, timeoutMs, intervalMs: 100 }),
+    waitFor: (
+      plural: Plural,
+      name: string,
+      ok: (o: TestObject | undefined) => boolean,
+      what: string,
+      timeoutMs = 20_000,
+    ) =>
+      waitFor(
+        async () => {
+          const o = await get(plural, name);
+          return ok(o) ? (o ?? ({} as TestObject)) : undefined;
+        },
+        { what: `${plural}/${name}: ${what}`, timeoutMs, intervalMs: 100 },
+      ),
   };
 }
 
-export const condition = (o: TestObject | undefined, type = "Ready"): Condition | undefined => o?.status?.conditions?.find((c) => c.type === type);
+export const condition = (o: TestObject | undefined, type = "Ready"): Condition | undefined =>
+  o?.status?.conditions?.find((c) => c.type === type);
 
 /** Ready has the wanted status and describes the current generation. */
 export const readyIs = (status: "True" | "False" | "Unknown", reason?: string) => (o: TestObject | undefined) => {
   const c = condition(o);
-  return !!o && o.status?.observedGeneration === o.metadata.generation && c?.status === status && (reason === undefined || c.reason === reason);
+  return (
+    !!o &&
+    o.status?.observedGeneration === o.metadata.generation &&
+    c?.status === status &&
+    (reason === undefined || c.reason === reason)
+  );
 };

@@ -35,7 +35,13 @@ export async function startOperator(o: OperatorProcessOptions): Promise<Operator
   const process_ = group.start(
     "operator",
     process.execPath,
-    [join(repoRoot, "src", "main.ts"), `--health-port=${healthPort}`, `--http-port=${httpPort}`, "--log-level=debug", ...o.args],
+    [
+      join(repoRoot, "src", "main.ts"),
+      `--health-port=${healthPort}`,
+      `--http-port=${httpPort}`,
+      "--log-level=debug",
+      ...o.args,
+    ],
     logFile,
     { ...process.env, KUBECONFIG: o.kubeconfig, ...o.env },
   );

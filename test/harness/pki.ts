@@ -16,9 +16,60 @@ export interface TestPki {
 export function createTestPki(dir = mkdtempSync(join(tmpdir(), "eao-pki-"))): TestPki {
   const at = (f: string) => join(dir, f);
   const openssl = (...args: string[]) => execFileSync("openssl", args, { stdio: ["ignore", "ignore", "pipe"] });
-  openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=eao test CA", "-keyout", at("ca.key"), "-out", at("ca.crt"));
-  openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=localhost", "-keyout", at("server.key"), "-out", at("server.csr"));
+  openssl(
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=eao test CA",
+    "-keyout",
+    at("ca.key"),
+    "-out",
+    at("ca.crt"),
+  );
+  openssl(
+    "req",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-subj",
+    "/CN=localhost",
+    "-keyout",
+    at("server.key"),
+    "-out",
+    at("server.csr"),
+  );
   writeFileSync(at("san.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
-  openssl("x509", "-req", "-in", at("server.csr"), "-CA", at("ca.crt"), "-CAkey", at("ca.key"), "-CAcreateserial", "-days", "2", "-extfile", at("san.ext"), "-out", at("server.crt"));
-  return { dir, caFile: at("ca.crt"), certFile: at("server.crt"), keyFile: at("server.key"), caPem: readFileSync(at("ca.crt"), "utf8") };
+  openssl(
+    "x509",
+    "-req",
+    "-in",
+    at("server.csr"),
+    "-CA",
+    at("ca.crt"),
+    "-CAkey",
+    at("ca.key"),
+    "-CAcreateserial",
+    "-days",
+    "2",
+    "-extfile",
+    at("san.ext"),
+    "-out",
+    at("server.crt"),
+  );
+  return {
+    dir,
+    caFile: at("ca.crt"),
+    certFile: at("server.crt"),
+    keyFile: at("server.key"),
+    caPem: readFileSync(at("ca.crt"), "utf8"),
+  };
 }

@@ -20,7 +20,10 @@ const admin = plane.admin();
 
 function kubectl(args: string[], objects: RenderedObject[]): { status: number | null; stdout: string; stderr: string } {
   const input = objects.map((o) => dump(o, { noRefs: true })).join("---\n");
-  const result = spawnSync(tool("kubectl"), ["--kubeconfig", plane.info.adminKubeconfig, ...args, "-f", "-"], { input, encoding: "utf8" });
+  const result = spawnSync(tool("kubectl"), ["--kubeconfig", plane.info.adminKubeconfig, ...args, "-f", "-"], {
+    input,
+    encoding: "utf8",
+  });
   if (result.error) throw result.error;
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -95,7 +98,10 @@ describe("the rendered chart on a real API server", () => {
   });
 
   it("creates the ServiceAccount, RBAC and global settings ConfigMap", () => {
-    const out = apply(byKind("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "ConfigMap"), false);
+    const out = apply(
+      byKind("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "ConfigMap"),
+      false,
+    );
     // SA, 2 ClusterRoles, 1 ClusterRoleBinding, leader Role and RoleBinding, 3 namespace RoleBindings, ConfigMap
     expect(out.trim().split("\n")).toHaveLength(10);
   });
@@ -115,7 +121,9 @@ describe("the rendered chart on a real API server", () => {
   });
 
   it("runs a Pod that the restricted Pod Security admission admits, and that admission is on", () => {
-    const deployment = byKind("Deployment")[0] as RenderedObject & { spec: { template: { metadata: unknown; spec: Record<string, unknown> } } };
+    const deployment = byKind("Deployment")[0] as RenderedObject & {
+      spec: { template: { metadata: unknown; spec: Record<string, unknown> } };
+    };
     const pod = (spec: Record<string, unknown>): RenderedObject => ({
       apiVersion: "v1",
       kind: "Pod",
@@ -129,7 +137,9 @@ describe("the rendered chart on a real API server", () => {
     // The same pod without its security contexts is refused: the check above is a real one.
     const withoutSecurityContext = ({ securityContext: _, ...rest }: Record<string, unknown>) => rest;
     const bare = withoutSecurityContext(deployment.spec.template.spec);
-    const containers = (deployment.spec.template.spec.containers as Record<string, unknown>[]).map(withoutSecurityContext);
+    const containers = (deployment.spec.template.spec.containers as Record<string, unknown>[]).map(
+      withoutSecurityContext,
+    );
     const refused = kubectl(["create", "--dry-run=server"], [pod({ ...bare, containers })]);
     expect(refused.status).not.toBe(0);
     expect(refused.stderr).toContain('violates PodSecurity "restricted:latest"');

@@ -17,10 +17,18 @@ const plane = controlPlane();
 const api = plane.admin().makeApiClient(CustomObjectsApi);
 let ns = "";
 
-const plural = { EmailAuthenticatorStage: "emailauthenticatorstages", FlowBinding: "flowbindings", EmailDevice: "emaildevices" };
+const plural = {
+  EmailAuthenticatorStage: "emailauthenticatorstages",
+  FlowBinding: "flowbindings",
+  EmailDevice: "emaildevices",
+};
 type Kind = keyof typeof plural;
 
-function create(kind: Kind, name: string, spec: unknown): Promise<KubernetesObject & { spec: Record<string, unknown> }> {
+function create(
+  kind: Kind,
+  name: string,
+  spec: unknown,
+): Promise<KubernetesObject & { spec: Record<string, unknown> }> {
   return api.createNamespacedCustomObject({
     group: GROUP,
     version: VERSION,
@@ -35,7 +43,15 @@ function create(kind: Kind, name: string, spec: unknown): Promise<KubernetesObje
 /** A JSON patch replacing one spec field. */
 function replaceField(kind: Kind, name: string, field: string, value: unknown): Promise<unknown> {
   const body = [{ op: "replace", path: `/spec/${field}`, value }];
-  return api.patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: plural[kind], name, body, fieldValidation: "Strict" });
+  return api.patchNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace: ns,
+    plural: plural[kind],
+    name,
+    body,
+    fieldValidation: "Strict",
+  });
 }
 
 async function rejection(p: Promise<unknown>): Promise<{ code: number; message: string }> {
@@ -67,7 +83,14 @@ describe("defaults", () => {
     const created = await create("EmailAuthenticatorStage", "minimal", {});
     expect(created.spec).toEqual({
       useGlobalSettings: false,
-      connection: { host: "localhost", port: 25, useTLS: false, useSSL: false, timeout: 10, fromAddress: "system@authentik.local" },
+      connection: {
+        host: "localhost",
+        port: 25,
+        useTLS: false,
+        useSSL: false,
+        timeout: 10,
+        fromAddress: "system@authentik.local",
+      },
       subject: "authentik Sign-in code",
       tokenExpiry: 30,
       codeLength: 6,
@@ -108,22 +131,46 @@ describe("defaults", () => {
 });
 
 const badStages: [string, unknown, RegExp][] = [
-  ["both TLS modes", { connection: { useTLS: true, useSSL: true } }, /spec\.connection: Invalid value.*mutually exclusive/],
+  [
+    "both TLS modes",
+    { connection: { useTLS: true, useSSL: true } },
+    /spec\.connection: Invalid value.*mutually exclusive/,
+  ],
   ["port 0", { connection: { port: 0 } }, /spec\.connection\.port: Invalid value: 0: .*greater than or equal to 1/],
   ["port above 65535", { connection: { port: 70000 } }, /spec\.connection\.port: Invalid value: 70000/],
   ["port as a string", { connection: { port: "25" } }, /spec\.connection\.port: Invalid value: "string"/],
   ["negative timeout", { connection: { timeout: -1 } }, /spec\.connection\.timeout: Invalid value: -1/],
-  ["malformed from address", { connection: { fromAddress: "not-an-address" } }, /spec\.connection\.fromAddress: Invalid value: "not-an-address"/],
-  ["header injection in the from address", { connection: { fromAddress: "a@example.com\r\nBcc: x@evil.test" } }, /spec\.connection\.fromAddress: Invalid value/],
-  ["local part over 64 characters", { connection: { fromAddress: `${"a".repeat(65)}@example.com` } }, /spec\.connection\.fromAddress: Invalid value.*local part/],
+  [
+    "malformed from address",
+    { connection: { fromAddress: "not-an-address" } },
+    /spec\.connection\.fromAddress: Invalid value: "not-an-address"/,
+  ],
+  [
+    "header injection in the from address",
+    { connection: { fromAddress: "a@example.com\r\nBcc: x@evil.test" } },
+    /spec\.connection\.fromAddress: Invalid value/,
+  ],
+  [
+    "local part over 64 characters",
+    { connection: { fromAddress: `${"a".repeat(65)}@example.com` } },
+    /spec\.connection\.fromAddress: Invalid value.*local part/,
+  ],
   ["unknown field", { connection: { hostname: "smtp" } }, /unknown field "spec\.connection\.hostname"/],
   ["zero tokenExpiry", { tokenExpiry: 0 }, /spec\.tokenExpiry: Invalid value: 0/],
   ["tokenExpiry over a day", { tokenExpiry: 100000 }, /spec\.tokenExpiry: Invalid value: 100000/],
   ["CR/LF in the subject", { subject: "Code\r\nBcc: x@evil.test" }, /spec\.subject: Invalid value/],
   ["four-digit codes", { codeLength: 4 }, /spec\.codeLength: Invalid value: 4/],
   ["no attempts per code", { limits: { attemptsPerCode: 0 } }, /spec\.limits\.attemptsPerCode: Invalid value: 0/],
-  ["credentials without a Secret name", { connection: { credentialsSecretRef: { usernameKey: "user" } } }, /spec\.connection\.credentialsSecretRef\.name: Required value/],
-  ["host with a scheme", { connection: { host: "smtp://relay" } }, /spec\.connection\.host: Invalid value: "smtp:\/\/relay"/],
+  [
+    "credentials without a Secret name",
+    { connection: { credentialsSecretRef: { usernameKey: "user" } } },
+    /spec\.connection\.credentialsSecretRef\.name: Required value/,
+  ],
+  [
+    "host with a scheme",
+    { connection: { host: "smtp://relay" } },
+    /spec\.connection\.host: Invalid value: "smtp:\/\/relay"/,
+  ],
 ];
 
 describe("invalid EmailAuthenticatorStages", () => {
@@ -159,8 +206,16 @@ describe("invalid FlowBindings and EmailDevices", () => {
   it.each([
     ["a missing stageRef", { flow: "login" }, /spec\.stageRef: Required value/],
     ["an uppercase flow name", { flow: "Bad_Flow", stageRef: { name: "s" } }, /spec\.flow: Invalid value: "Bad_Flow"/],
-    ["an unknown intent", { flow: "login", stageRef: { name: "s" }, intent: "Bogus" }, /spec\.intent: Unsupported value: "Bogus"/],
-    ["whenNoDevice on a Setup binding", { flow: "login", stageRef: { name: "s" }, whenNoDevice: "Deny" }, /spec\.whenNoDevice: Invalid value.*applies only to intent Authenticate/],
+    [
+      "an unknown intent",
+      { flow: "login", stageRef: { name: "s" }, intent: "Bogus" },
+      /spec\.intent: Unsupported value: "Bogus"/,
+    ],
+    [
+      "whenNoDevice on a Setup binding",
+      { flow: "login", stageRef: { name: "s" }, whenNoDevice: "Deny" },
+      /spec\.whenNoDevice: Invalid value.*applies only to intent Authenticate/,
+    ],
     ["a negative order", { flow: "login", stageRef: { name: "s" }, order: -1 }, /spec\.order: Invalid value: -1/],
   ])("refuses a FlowBinding with %s", async (_what, spec, message) => {
     const name = `bad-${Math.random().toString(36).slice(2, 10)}`;
@@ -175,7 +230,13 @@ describe("invalid FlowBindings and EmailDevices", () => {
     const { code, message } = await rejection(replaceField("FlowBinding", "immutable", "stageRef", { name: "second" }));
     expect(code).toBe(422);
     expect(message).toMatch(/spec\.stageRef: Invalid value.*stageRef is immutable/);
-    const stored = (await api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: plural.FlowBinding, name: "immutable" })) as {
+    const stored = (await api.getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: ns,
+      plural: plural.FlowBinding,
+      name: "immutable",
+    })) as {
       spec: { stageRef: { name: string } };
     };
     expect(stored.spec.stageRef.name).toBe("first");
@@ -185,8 +246,12 @@ describe("invalid FlowBindings and EmailDevices", () => {
 
   it("refuses a device with a control character in the user id or a malformed address", async () => {
     const device = (email: string, id = "u1") => ({ stageRef: { name: "s" }, user: { id }, email });
-    expect((await rejection(create("EmailDevice", "bad-email", device("alice@@example.com")))).message).toMatch(/spec\.email: Invalid value/);
-    expect((await rejection(create("EmailDevice", "bad-user", device("a@example.com", "u\n1")))).message).toMatch(/spec\.user\.id: Invalid value/);
+    expect((await rejection(create("EmailDevice", "bad-email", device("alice@@example.com")))).message).toMatch(
+      /spec\.email: Invalid value/,
+    );
+    expect((await rejection(create("EmailDevice", "bad-user", device("a@example.com", "u\n1")))).message).toMatch(
+      /spec\.user\.id: Invalid value/,
+    );
   });
 
   it("refuses changing a device's address", async () => {
@@ -197,11 +262,23 @@ describe("invalid FlowBindings and EmailDevices", () => {
 });
 
 describe("kubectl", () => {
-  const kubectl = (...args: string[]) => execFileSync(tool("kubectl"), ["--kubeconfig", plane.info.adminKubeconfig, "-n", ns, ...args], { encoding: "utf8" });
+  const kubectl = (...args: string[]) =>
+    execFileSync(tool("kubectl"), ["--kubeconfig", plane.info.adminKubeconfig, "-n", ns, ...args], {
+      encoding: "utf8",
+    });
 
   it("shows the printer columns for `kubectl get eas`", () => {
     const out = kubectl("get", "eas", "minimal");
-    expect(out.split("\n")[0]?.split(/\s+/)).toEqual(["NAME", "READY", "REASON", "ENDPOINT", "TLS", "EXPIRY", "DEVICES", "AGE"]);
+    expect(out.split("\n")[0]?.split(/\s+/)).toEqual([
+      "NAME",
+      "READY",
+      "REASON",
+      "ENDPOINT",
+      "TLS",
+      "EXPIRY",
+      "DEVICES",
+      "AGE",
+    ]);
     expect(out).toMatch(/^minimal\s+.*\s30\s/m);
     const wide = kubectl("get", "eas", "minimal", "-o", "wide");
     expect(wide.split("\n")[0]).toMatch(/SETTINGS.*MESSAGE/);

@@ -21,7 +21,8 @@ afterAll(() => {
 
 function readEnv(file: string): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const match of readFileSync(file, "utf8").matchAll(/^export (\w+)=(.*)$/gm)) env[match[1] ?? ""] = match[2] ?? "";
+  for (const match of readFileSync(file, "utf8").matchAll(/^export (\w+)=(.*)$/gm))
+    env[match[1] ?? ""] = match[2] ?? "";
   return env;
 }
 
@@ -43,18 +44,35 @@ describe("npm run dev", () => {
     });
 
     const env = readEnv(envFile);
-    expect(Object.keys(env)).toEqual(expect.arrayContaining(["KUBECONFIG", "MAILPIT_URL", "SMTP_ADDRESS", "OPERATOR_URL", "OPERATOR_HEALTH_URL"]));
-    const stages = execFileSync(tool("kubectl"), ["get", "eas", "-A"], { env: { ...process.env, KUBECONFIG: env.KUBECONFIG }, encoding: "utf8" });
+    expect(Object.keys(env)).toEqual(
+      expect.arrayContaining(["KUBECONFIG", "MAILPIT_URL", "SMTP_ADDRESS", "OPERATOR_URL", "OPERATOR_HEALTH_URL"]),
+    );
+    const stages = execFileSync(tool("kubectl"), ["get", "eas", "-A"], {
+      env: { ...process.env, KUBECONFIG: env.KUBECONFIG },
+      encoding: "utf8",
+    });
     expect(stages).toMatch(/default\s+email-setup\s/);
     expect((await fetch(`${env.MAILPIT_URL}/api/v1/info`)).ok).toBe(true);
     expect((await fetch(`${env.OPERATOR_HEALTH_URL}/readyz`)).ok).toBe(true);
     // The operator reconciles the examples: the stage on the global settings (Mailpit) is Ready.
     await waitFor(
       () => {
-        const out = execFileSync(tool("kubectl"), ["get", "eas", "email-setup", "-n", "default", "-o", "jsonpath={.status.conditions[?(@.type=='Ready')].status}"], {
-          env: { ...process.env, KUBECONFIG: env.KUBECONFIG },
-          encoding: "utf8",
-        });
+        const out = execFileSync(
+          tool("kubectl"),
+          [
+            "get",
+            "eas",
+            "email-setup",
+            "-n",
+            "default",
+            "-o",
+            "jsonpath={.status.conditions[?(@.type=='Ready')].status}",
+          ],
+          {
+            env: { ...process.env, KUBECONFIG: env.KUBECONFIG },
+            encoding: "utf8",
+          },
+        );
         return out === "True" ? true : undefined;
       },
       { what: "the example stage to be Ready", timeoutMs: 30_000, intervalMs: 250 },
@@ -62,7 +80,10 @@ describe("npm run dev", () => {
     expect(output).toMatch(/Mailpit\s+http:\/\/127\.0\.0\.1:\d+/);
 
     // The printed walk-through runs a whole flow: start, code from Mailpit, verify, device.
-    const walk = execFileSync("bash", [join(repoRoot, "test", "dev", "walkthrough.sh")], { env: { ...process.env, ...env, PATH: `${env.PATH?.split(":")[0] ?? ""}:${process.env.PATH ?? ""}` }, encoding: "utf8" });
+    const walk = execFileSync("bash", [join(repoRoot, "test", "dev", "walkthrough.sh")], {
+      env: { ...process.env, ...env, PATH: `${env.PATH?.split(":")[0] ?? ""}:${process.env.PATH ?? ""}` },
+      encoding: "utf8",
+    });
     expect(walk).toMatch(/verified: .*"state":"completed"/);
     expect(walk).toMatch(/walkthrough-\d+-[0-9a-f]+|email-setup-[0-9a-f]{20}/);
     expect(output).toContain("bash test/dev/walkthrough.sh");

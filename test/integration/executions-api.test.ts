@@ -5,8 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { codeIn, createFlow, devicesApi, startApiFixture, type ApiFixture } from "../harness/api-fixture.ts";
 
 let f: ApiFixture;
-const start = (flow: string, user: Record<string, unknown>, token = f.appToken) => f.call("POST", `/api/v1/namespaces/${f.ns}/flows/${flow}/executions`, { user }, token);
-const submit = (id: unknown, body: unknown, token: unknown) => f.call("POST", `/api/v1/executions/${String(id)}`, body, String(token));
+const start = (flow: string, user: Record<string, unknown>, token = f.appToken) =>
+  f.call("POST", `/api/v1/namespaces/${f.ns}/flows/${flow}/executions`, { user }, token);
+const submit = (id: unknown, body: unknown, token: unknown) =>
+  f.call("POST", `/api/v1/executions/${String(id)}`, body, String(token));
 
 beforeAll(async () => {
   f = await startApiFixture("api");
@@ -25,7 +27,11 @@ describe("setup flow", () => {
   it("sends a code to the known address, and the verified address becomes a confirmed device", async () => {
     const started = await start("enroll", { id: "alice", email: "Alice@Example.COM", name: "Alice Example" });
     expect(started.status).toBe(201);
-    expect(started.body).toMatchObject({ flow: "enroll", state: "code_sent", challenge: { type: "code", stage: "email", maskedEmail: "A****@e******.com", codeLength: 6 } });
+    expect(started.body).toMatchObject({
+      flow: "enroll",
+      state: "code_sent",
+      challenge: { type: "code", stage: "email", maskedEmail: "A****@e******.com", codeLength: 6 },
+    });
     expect(String(started.body.id)).toMatch(new RegExp(`^${f.ns}\\.[0-9a-f]{32}$`));
     expect(String(started.body.token)).toMatch(/^eaox_/);
 
@@ -39,14 +45,20 @@ describe("setup flow", () => {
 
     const done = await submit(started.body.id, { code }, started.body.token);
     expect(done.status).toBe(200);
-    expect(done.body).toMatchObject({ state: "completed", result: { user: "alice", stage: "email", maskedEmail: "A****@e******.com" } });
+    expect(done.body).toMatchObject({
+      state: "completed",
+      result: { user: "alice", stage: "email", maskedEmail: "A****@e******.com" },
+    });
     const devices = await devicesApi(f.admin, f.ns)();
     const device = devices.find((d) => (d.spec.user as { id: string }).id === "alice");
     expect(device?.spec).toMatchObject({ email: "Alice@example.com", confirmed: true, stageRef: { name: "email" } });
     expect(device?.metadata.name).toBe((done.body.result as { device: string }).device);
     expect(device?.metadata.name).not.toContain("alice");
     // The token does not expose the execution to anyone else; GET works for its holder.
-    expect((await f.call("GET", `/api/v1/executions/${String(started.body.id)}`, undefined, String(started.body.token))).body.state).toBe("completed");
+    expect(
+      (await f.call("GET", `/api/v1/executions/${String(started.body.id)}`, undefined, String(started.body.token))).body
+        .state,
+    ).toBe("completed");
   });
 
   it("asks for an address first when none is known", async () => {
@@ -55,7 +67,10 @@ describe("setup flow", () => {
     const early = await submit(started.body.id, { code: "123456" }, started.body.token);
     expect(early.body).toMatchObject({ status: 400, code: "email_required" });
     const withEmail = await submit(started.body.id, { email: "bob@bücher.example" }, started.body.token);
-    expect(withEmail.body).toMatchObject({ state: "code_sent", challenge: { maskedEmail: "b**@x************.example" } });
+    expect(withEmail.body).toMatchObject({
+      state: "code_sent",
+      challenge: { maskedEmail: "b**@x************.example" },
+    });
     const code = codeIn(await f.mailpit.waitForMessageTo("bob@xn--bcher-kva.example"));
     const done = await submit(started.body.id, { code }, started.body.token);
     expect(done.body).toMatchObject({ state: "completed", result: { user: "bob" } });
@@ -63,8 +78,16 @@ describe("setup flow", () => {
 
   it("confirms a pending device declared for the proven address, and replaces one for another address", async () => {
     const { deviceName } = await import("../../src/devices/devices.ts");
-    for (const [user, declared] of [["frank", "frank@example.com"], ["grace", "old-grace@example.com"]] as const) {
-      await f.k.create("emaildevices", deviceName("email", user), { stageRef: { name: "email" }, user: { id: user }, email: declared, confirmed: false });
+    for (const [user, declared] of [
+      ["frank", "frank@example.com"],
+      ["grace", "old-grace@example.com"],
+    ] as const) {
+      await f.k.create("emaildevices", deviceName("email", user), {
+        stageRef: { name: "email" },
+        user: { id: user },
+        email: declared,
+        confirmed: false,
+      });
       const started = await start("enroll", { id: user, email: `${user}@example.com` });
       const code = codeIn(await f.mailpit.waitForMessageTo(`${user}@example.com`));
       expect((await submit(started.body.id, { code }, started.body.token)).body).toMatchObject({ state: "completed" });
@@ -93,13 +116,23 @@ describe("authenticate flow", () => {
   });
 
   it("denies a user without a device, or sets one up when the binding says so", async () => {
-    expect((await start("login", { id: "carol", email: "carol@example.com" })).body).toMatchObject({ state: "denied", denial: { code: "no_device" } });
+    expect((await start("login", { id: "carol", email: "carol@example.com" })).body).toMatchObject({
+      state: "denied",
+      denial: { code: "no_device" },
+    });
     const fallback = await start("login-or-enroll", { id: "carol" });
     expect(fallback.body).toMatchObject({ state: "email_required" });
     await submit(fallback.body.id, { email: "carol@example.com" }, fallback.body.token);
     const code = codeIn(await f.mailpit.waitForMessageTo("carol@example.com"));
-    expect((await submit(fallback.body.id, { code }, fallback.body.token)).body).toMatchObject({ state: "completed", result: { user: "carol" } });
-    expect((await devicesApi(f.admin, f.ns)()).some((d) => (d.spec.user as { id: string }).id === "carol" && d.spec.confirmed === true)).toBe(true);
+    expect((await submit(fallback.body.id, { code }, fallback.body.token)).body).toMatchObject({
+      state: "completed",
+      result: { user: "carol" },
+    });
+    expect(
+      (await devicesApi(f.admin, f.ns)()).some(
+        (d) => (d.spec.user as { id: string }).id === "carol" && d.spec.confirmed === true,
+      ),
+    ).toBe(true);
   });
 });
 
@@ -110,7 +143,9 @@ describe("access", () => {
     expect(refused.status).toBe(403);
     expect(refused.headers.get("content-type")).toMatch(/^application\/problem\+json/);
     expect(refused.body).toMatchObject({ code: "forbidden", status: 403 });
-    expect((await f.call("POST", `/api/v1/namespaces/${f.ns}/flows/enroll/executions`, { user: { id: "dave" } })).status).toBe(401);
+    expect(
+      (await f.call("POST", `/api/v1/namespaces/${f.ns}/flows/enroll/executions`, { user: { id: "dave" } })).status,
+    ).toBe(401);
     expect((await start("enroll", { id: "dave" }, "not-a-real-token")).status).toBe(401);
   });
 
@@ -126,9 +161,14 @@ describe("access", () => {
   it("serves an OpenAPI document built from the request schemas", async () => {
     const doc = await f.call("GET", "/openapi.json");
     expect(doc.status).toBe(200);
-    expect(doc.body).toMatchObject({ openapi: "3.0.3", paths: { "/api/v1/executions/{id}": { post: { requestBody: { required: true } } } } });
+    expect(doc.body).toMatchObject({
+      openapi: "3.0.3",
+      paths: { "/api/v1/executions/{id}": { post: { requestBody: { required: true } } } },
+    });
     // The request schema in the document is the one that validates: strict, with the same fields.
-    const start = JSON.stringify((doc.body.paths as Record<string, unknown>)["/api/v1/namespaces/{namespace}/flows/{flow}/executions"]);
+    const start = JSON.stringify(
+      (doc.body.paths as Record<string, unknown>)["/api/v1/namespaces/{namespace}/flows/{flow}/executions"],
+    );
     expect(start).toContain('"additionalProperties":false');
     expect(start).toContain('"required":["id"]');
   });

@@ -6,7 +6,14 @@ import { randomBytes } from "node:crypto";
 import { CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { problem } from "../../src/http/schemas.ts";
-import { codeIn, createFlow, devicesApi, startApiFixture, type ApiFixture, type ApiResponse } from "../harness/api-fixture.ts";
+import {
+  codeIn,
+  createFlow,
+  devicesApi,
+  startApiFixture,
+  type ApiFixture,
+  type ApiResponse,
+} from "../harness/api-fixture.ts";
 
 let f: ApiFixture;
 let core: CoreV1Api;
@@ -14,12 +21,16 @@ const RECORDS = "emailauth.dev/component in (execution,challenge,throttle)";
 
 const startPath = (flow = "enroll") => `/api/v1/namespaces/${f.ns}/flows/${flow}/executions`;
 /** `token` "" sends no Authorization header. */
-const start = (body: unknown, token = f.appToken, headers?: Record<string, string>) => f.call("POST", startPath(), body, token, headers);
-const submit = (id: unknown, body: unknown, token: unknown) => f.call("POST", `/api/v1/executions/${String(id)}`, body, String(token));
+const start = (body: unknown, token = f.appToken, headers?: Record<string, string>) =>
+  f.call("POST", startPath(), body, token, headers);
+const submit = (id: unknown, body: unknown, token: unknown) =>
+  f.call("POST", `/api/v1/executions/${String(id)}`, body, String(token));
 
 /** What a request could leave behind: record Secrets (with versions, so an update shows), devices, mails. */
 async function state() {
-  const secrets = (await core.listNamespacedSecret({ namespace: f.ns, labelSelector: RECORDS })).items.map((s) => `${s.metadata?.name}@${s.metadata?.resourceVersion}`).sort();
+  const secrets = (await core.listNamespacedSecret({ namespace: f.ns, labelSelector: RECORDS })).items
+    .map((s) => `${s.metadata?.name}@${s.metadata?.resourceVersion}`)
+    .sort();
   const devices = (await devicesApi(f.admin, f.ns)()).map((d) => d.metadata.name).sort();
   const mails = (await f.mailpit.messages()).map((m) => m.ID).sort();
   return { secrets, devices, mails };
@@ -39,7 +50,11 @@ function expectProblem(res: ApiResponse, status: number, code: string, detail?: 
   expect(res.headers.get("content-type"), context).toMatch(/^application\/problem\+json/);
   expect(res.headers.get("cache-control"), context).toBe("no-store");
   expect(problem.safeParse(res.body).success, context).toBe(true);
-  expect(res.body, context).toMatchObject({ status, code, type: `https://emailauth.dev/problems/${code.replaceAll("_", "-")}` });
+  expect(res.body, context).toMatchObject({
+    status,
+    code,
+    type: `https://emailauth.dev/problems/${code.replaceAll("_", "-")}`,
+  });
   expect(String(res.body.title), context).not.toBe("");
   expect(String(res.body.detail), context).not.toBe("");
   if (detail) expect(String(res.body.detail), context).toMatch(detail);
@@ -67,14 +82,24 @@ const BAD_ADDRESSES: [string, string, RegExp][] = [
   ["an IP literal", "a@[127.0.0.1]", /IP-address literals/],
   ["a display name with angle brackets", "Eve <a@b.com>", /angle brackets|spaces/],
   ["a NUL byte", "a@b.com\u0000x@evil.test", /control/],
-  ["an address longer than 254 characters", `${"a".repeat(60)}@${Array.from({ length: 4 }, () => "b".repeat(60)).join(".")}.com`, /longer than 254/],
-  ["a 400-character address", `${"a".repeat(64)}@${Array.from({ length: 6 }, () => "b".repeat(50)).join(".")}.${"c".repeat(25)}.com`, /longer than 254/],
+  [
+    "an address longer than 254 characters",
+    `${"a".repeat(60)}@${Array.from({ length: 4 }, () => "b".repeat(60)).join(".")}.com`,
+    /longer than 254/,
+  ],
+  [
+    "a 400-character address",
+    `${"a".repeat(64)}@${Array.from({ length: 6 }, () => "b".repeat(50)).join(".")}.${"c".repeat(25)}.com`,
+    /longer than 254/,
+  ],
 ];
 
 beforeAll(async () => {
   f = await startApiFixture("input");
   core = f.admin.makeApiClient(CoreV1Api);
-  await createFlow(f, "email", { useGlobalSettings: true, subject: "Your sign-in code", friendlyName: "Email code" }, [{ name: "enroll", flow: "enroll", intent: "Setup" }]);
+  await createFlow(f, "email", { useGlobalSettings: true, subject: "Your sign-in code", friendlyName: "Email code" }, [
+    { name: "enroll", flow: "enroll", intent: "Setup" },
+  ]);
 }, 120_000);
 
 afterAll(async () => {
@@ -88,7 +113,9 @@ describe("addresses in user.email", () => {
 
   for (const [what, email, detail] of BAD_ADDRESSES) {
     it(`refuses ${what} with invalid_email, before anything is created`, async () => {
-      await leavesNothing(async () => expectProblem(await start({ user: { id: "mallory", email } }), 400, "invalid_email", detail, what));
+      await leavesNothing(async () =>
+        expectProblem(await start({ user: { id: "mallory", email } }), 400, "invalid_email", detail, what),
+      );
     });
   }
 });
@@ -102,12 +129,19 @@ describe("addresses submitted later", () => {
 
   for (const [what, email, detail] of BAD_ADDRESSES) {
     it(`refuses ${what} with invalid_email and changes nothing`, async () => {
-      await leavesNothing(async () => expectProblem(await submit(waiting.body.id, { email }, waiting.body.token), 400, "invalid_email", detail, what));
+      await leavesNothing(async () =>
+        expectProblem(await submit(waiting.body.id, { email }, waiting.body.token), 400, "invalid_email", detail, what),
+      );
     });
   }
 
   it("leaves the execution asking for an address", async () => {
-    const now = await f.call("GET", `/api/v1/executions/${String(waiting.body.id)}`, undefined, String(waiting.body.token));
+    const now = await f.call(
+      "GET",
+      `/api/v1/executions/${String(waiting.body.id)}`,
+      undefined,
+      String(waiting.body.token),
+    );
     expect(now.body).toMatchObject({ state: "email_required", challenge: { type: "email" } });
   });
 });
@@ -128,7 +162,9 @@ describe("user fields", () => {
     for (const field of ["id", "name"] as const) {
       it(`refuses ${what} in user.${field} with invalid_request naming the field`, async () => {
         const user = { id: "ok", email: "ok@example.com", [field]: value };
-        await leavesNothing(async () => expectSchemaError(await start({ user }), [`user.${field}`], `user.${field} with ${what}`));
+        await leavesNothing(async () =>
+          expectSchemaError(await start({ user }), [`user.${field}`], `user.${field} with ${what}`),
+        );
       });
     }
   }
@@ -140,7 +176,13 @@ describe("request bodies", () => {
     await leavesNothing(async () => {
       const big = { user: { id: "big", email: "big@example.com", name: "x".repeat(20_000) } };
       expectProblem(await start(big), 413, "payload_too_large", /too large/, "20 kB start body");
-      expectProblem(await submit(waiting.body.id, { email: `${"a".repeat(20_000)}@example.com` }, waiting.body.token), 413, "payload_too_large", /too large/, "20 kB submit body");
+      expectProblem(
+        await submit(waiting.body.id, { email: `${"a".repeat(20_000)}@example.com` }, waiting.body.token),
+        413,
+        "payload_too_large",
+        /too large/,
+        "20 kB submit body",
+      );
     });
   });
 
@@ -163,14 +205,25 @@ describe("request bodies", () => {
         expectSchemaError(await submit(id, { code: "12345a" }, token), ["code"], "code with a letter");
         expectSchemaError(await submit(id, { resend: false }, token), ["resend"], "resend: false");
         expectSchemaError(await submit(id, { resend: "true" }, token), ["resend"], "resend as a string");
-        expectSchemaError(await submit(id, { email: "a@example.com", code: "123456" }, token), ["(body)"], "email and code together");
-        expectSchemaError(await submit(id, { code: "123456", resend: true }, token), ["(body)"], "code and resend together");
+        expectSchemaError(
+          await submit(id, { email: "a@example.com", code: "123456" }, token),
+          ["(body)"],
+          "email and code together",
+        );
+        expectSchemaError(
+          await submit(id, { code: "123456", resend: true }, token),
+          ["(body)"],
+          "code and resend together",
+        );
         expectSchemaError(await submit(id, {}, token), ["(body)"], "empty submit body");
         expectSchemaError(await submit(id, { email: null }, token), ["email"], "email: null");
       }
     });
     // None of that cost the pending code an attempt: it still verifies.
-    expect((await submit(sent.body.id, { code }, sent.body.token)).body).toMatchObject({ state: "completed", result: { user: "types-sent" } });
+    expect((await submit(sent.body.id, { code }, sent.body.token)).body).toMatchObject({
+      state: "completed",
+      result: { user: "types-sent" },
+    });
   });
 
   it("refuses unknown fields at the top level and inside user", async () => {
@@ -182,8 +235,16 @@ describe("request bodies", () => {
       const inner = await start({ user: { id: "x", email: "x@example.com", role: "admin" } });
       expectSchemaError(inner, ["user"], "unknown field in user");
       expect(String(inner.body.detail)).toContain(`"role"`);
-      expectSchemaError(await start('{"user":{"id":"x"},"__proto__":{"polluted":true}}'), ["(body)"], "__proto__ at the top level");
-      expectSchemaError(await start('{"user":{"id":"x","__proto__":{"polluted":true}}}'), ["user"], "__proto__ in user");
+      expectSchemaError(
+        await start('{"user":{"id":"x"},"__proto__":{"polluted":true}}'),
+        ["(body)"],
+        "__proto__ at the top level",
+      );
+      expectSchemaError(
+        await start('{"user":{"id":"x","__proto__":{"polluted":true}}}'),
+        ["user"],
+        "__proto__ in user",
+      );
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
       const extra = await submit(waiting.body.id, { email: "a@example.com", to: "b@example.com" }, waiting.body.token);
       expectSchemaError(extra, ["(body)"], "unknown submit field");
@@ -194,9 +255,23 @@ describe("request bodies", () => {
   it("refuses malformed JSON with invalid_request", async () => {
     const waiting = await start({ user: { id: "malformed" } });
     await leavesNothing(async () => {
-      for (const text of ['{"user":{"id":"x"}', "{user: {id: 'x'}}", '{"user":{"id":"x"}} trailing', "null", '"a string"', "42", ""]) {
+      for (const text of [
+        '{"user":{"id":"x"}',
+        "{user: {id: 'x'}}",
+        '{"user":{"id":"x"}} trailing',
+        "null",
+        '"a string"',
+        "42",
+        "",
+      ]) {
         expectProblem(await start(text), 400, "invalid_request", undefined, `start body ${JSON.stringify(text)}`);
-        expectProblem(await submit(waiting.body.id, text, waiting.body.token), 400, "invalid_request", undefined, `submit body ${JSON.stringify(text)}`);
+        expectProblem(
+          await submit(waiting.body.id, text, waiting.body.token),
+          400,
+          "invalid_request",
+          undefined,
+          `submit body ${JSON.stringify(text)}`,
+        );
       }
       expectProblem(await start('{"user":{"id":"x"'), 400, "invalid_request", /not valid JSON/, "truncated JSON");
     });
@@ -206,17 +281,51 @@ describe("request bodies", () => {
     const waiting = await start({ user: { id: "media" } });
     const body = JSON.stringify({ user: { id: "media-2" } });
     await leavesNothing(async () => {
-      for (const type of ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/xml", "application/json; charset=latin1"]) {
-        expectProblem(await start(body, f.appToken, { "content-type": type }), 415, "unsupported_media_type", undefined, `start as ${type}`);
-        const submitted = await f.call("POST", `/api/v1/executions/${String(waiting.body.id)}`, '{"email":"a@example.com"}', String(waiting.body.token), { "content-type": type });
+      for (const type of [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/xml",
+        "application/json; charset=latin1",
+      ]) {
+        expectProblem(
+          await start(body, f.appToken, { "content-type": type }),
+          415,
+          "unsupported_media_type",
+          undefined,
+          `start as ${type}`,
+        );
+        const submitted = await f.call(
+          "POST",
+          `/api/v1/executions/${String(waiting.body.id)}`,
+          '{"email":"a@example.com"}',
+          String(waiting.body.token),
+          { "content-type": type },
+        );
         expectProblem(submitted, 415, "unsupported_media_type", undefined, `submit as ${type}`);
       }
       // No Content-Type at all: raw bytes, which fetch sends without one.
-      const raw = await fetch(`${f.url}${startPath()}`, { method: "POST", headers: { authorization: `Bearer ${f.appToken}` }, body: new TextEncoder().encode(body) });
+      const raw = await fetch(`${f.url}${startPath()}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${f.appToken}` },
+        body: new TextEncoder().encode(body),
+      });
       expect(raw.headers.get("content-type")).toMatch(/^application\/problem\+json/);
-      expectProblem({ status: raw.status, headers: raw.headers, body: (await raw.json()) as Record<string, unknown> }, 415, "unsupported_media_type", /Content-Type: application\/json/, "no content type");
+      expectProblem(
+        { status: raw.status, headers: raw.headers, body: (await raw.json()) as Record<string, unknown> },
+        415,
+        "unsupported_media_type",
+        /Content-Type: application\/json/,
+        "no content type",
+      );
       // A POST with no body at all.
-      expectProblem(await f.call("POST", startPath(), undefined, f.appToken), 415, "unsupported_media_type", undefined, "no body");
+      expectProblem(
+        await f.call("POST", startPath(), undefined, f.appToken),
+        415,
+        "unsupported_media_type",
+        undefined,
+        "no body",
+      );
     });
   });
 });
@@ -249,24 +358,59 @@ describe("ids, routes and credentials", () => {
     for (const [what, id] of cases) {
       it(what, async () => {
         await leavesNothing(async () => {
-          for (const [who, credential] of [["execution token", () => String(real.body.token)], ["application token", () => f.appToken]] as const) {
-            expectProblem(await f.call("GET", `/api/v1/executions/${id()}`, undefined, credential()), 404, "not_found", /no such execution/, `GET ${id()} with the ${who}`);
-            expectProblem(await submit(id(), { email: "ids@example.com" }, credential()), 404, "not_found", /no such execution/, `POST ${id()} with the ${who}`);
+          for (const [who, credential] of [
+            ["execution token", () => String(real.body.token)],
+            ["application token", () => f.appToken],
+          ] as const) {
+            expectProblem(
+              await f.call("GET", `/api/v1/executions/${id()}`, undefined, credential()),
+              404,
+              "not_found",
+              /no such execution/,
+              `GET ${id()} with the ${who}`,
+            );
+            expectProblem(
+              await submit(id(), { email: "ids@example.com" }, credential()),
+              404,
+              "not_found",
+              /no such execution/,
+              `POST ${id()} with the ${who}`,
+            );
           }
         });
       });
     }
 
     it("leaves the real execution untouched", async () => {
-      expect((await f.call("GET", `/api/v1/executions/${String(real.body.id)}`, undefined, String(real.body.token))).body).toMatchObject({ id: real.body.id, state: "email_required" });
+      expect(
+        (await f.call("GET", `/api/v1/executions/${String(real.body.id)}`, undefined, String(real.body.token))).body,
+      ).toMatchObject({ id: real.body.id, state: "email_required" });
     });
   });
 
   it("answers an unknown flow or namespace with 404 not_found", async () => {
     await leavesNothing(async () => {
-      expectProblem(await f.call("POST", startPath("no-such-flow"), { user: { id: "x" } }, f.appToken), 404, "not_found", /no-such-flow/, "unknown flow");
-      expectProblem(await f.call("POST", startPath("Not_A_Flow"), { user: { id: "x" } }, f.appToken), 404, "not_found", undefined, "invalid flow name");
-      expectProblem(await f.call("POST", startPath("x".repeat(64)), { user: { id: "x" } }, f.appToken), 404, "not_found", undefined, "flow name of 64 characters");
+      expectProblem(
+        await f.call("POST", startPath("no-such-flow"), { user: { id: "x" } }, f.appToken),
+        404,
+        "not_found",
+        /no-such-flow/,
+        "unknown flow",
+      );
+      expectProblem(
+        await f.call("POST", startPath("Not_A_Flow"), { user: { id: "x" } }, f.appToken),
+        404,
+        "not_found",
+        undefined,
+        "invalid flow name",
+      );
+      expectProblem(
+        await f.call("POST", startPath("x".repeat(64)), { user: { id: "x" } }, f.appToken),
+        404,
+        "not_found",
+        undefined,
+        "flow name of 64 characters",
+      );
     });
   });
 
@@ -280,7 +424,13 @@ describe("ids, routes and credentials", () => {
         ["POST", `/api/v1/namespaces/${f.ns}/flows/enroll`],
         ["GET", "/api/v1/executions/../../openapi.json/x"],
       ] as const) {
-        expectProblem(await f.call(method, path, method === "POST" ? { user: { id: "x" } } : undefined, f.appToken), 404, "not_found", undefined, `${method} ${path}`);
+        expectProblem(
+          await f.call(method, path, method === "POST" ? { user: { id: "x" } } : undefined, f.appToken),
+          404,
+          "not_found",
+          undefined,
+          `${method} ${path}`,
+        );
       }
     });
   });
@@ -289,14 +439,56 @@ describe("ids, routes and credentials", () => {
     const real = await start({ user: { id: "creds" } });
     const id = String(real.body.id);
     await leavesNothing(async () => {
-      expectProblem(await start({ user: { id: "x", email: "x@example.com" } }, ""), 401, "unauthorized", /Authorization: Bearer/, "start without a header");
-      expectProblem(await f.call("GET", `/api/v1/executions/${id}`), 401, "unauthorized", undefined, "GET without a header");
-      expectProblem(await f.call("POST", `/api/v1/executions/${id}`, { email: "x@example.com" }), 401, "unauthorized", undefined, "submit without a header");
-      expectProblem(await start({ user: { id: "x" } }, "", { authorization: `Basic ${Buffer.from("a:b").toString("base64")}` }), 401, "unauthorized", undefined, "Basic credentials");
-      expectProblem(await start({ user: { id: "x" } }, "", { authorization: "Bearer " }), 401, "unauthorized", undefined, "empty bearer token");
-      expectProblem(await start({ user: { id: "x" } }, "not-a-real-token"), 401, "unauthorized", /not accepted/, "unknown bearer token");
+      expectProblem(
+        await start({ user: { id: "x", email: "x@example.com" } }, ""),
+        401,
+        "unauthorized",
+        /Authorization: Bearer/,
+        "start without a header",
+      );
+      expectProblem(
+        await f.call("GET", `/api/v1/executions/${id}`),
+        401,
+        "unauthorized",
+        undefined,
+        "GET without a header",
+      );
+      expectProblem(
+        await f.call("POST", `/api/v1/executions/${id}`, { email: "x@example.com" }),
+        401,
+        "unauthorized",
+        undefined,
+        "submit without a header",
+      );
+      expectProblem(
+        await start({ user: { id: "x" } }, "", { authorization: `Basic ${Buffer.from("a:b").toString("base64")}` }),
+        401,
+        "unauthorized",
+        undefined,
+        "Basic credentials",
+      );
+      expectProblem(
+        await start({ user: { id: "x" } }, "", { authorization: "Bearer " }),
+        401,
+        "unauthorized",
+        undefined,
+        "empty bearer token",
+      );
+      expectProblem(
+        await start({ user: { id: "x" } }, "not-a-real-token"),
+        401,
+        "unauthorized",
+        /not accepted/,
+        "unknown bearer token",
+      );
       // An execution token cannot start executions.
-      expectProblem(await start({ user: { id: "x" } }, String(real.body.token)), 401, "unauthorized", undefined, "execution token on start");
+      expectProblem(
+        await start({ user: { id: "x" } }, String(real.body.token)),
+        401,
+        "unauthorized",
+        undefined,
+        "execution token on start",
+      );
     });
   });
 });
@@ -312,9 +504,15 @@ describe("after all that", () => {
     const mail = await f.mailpit.waitForMessageTo("valid@example.com");
     expect(mail.To).toEqual([{ Address: "valid@example.com", Name: "Valid User" }]);
     const done = await submit(started.body.id, { code: codeIn(mail) }, started.body.token);
-    expect(done.body).toMatchObject({ state: "completed", result: { user: "valid", maskedEmail: "v****@e******.com" } });
+    expect(done.body).toMatchObject({
+      state: "completed",
+      result: { user: "valid", maskedEmail: "v****@e******.com" },
+    });
     // The devices are those of the two verified codes, and nothing else.
-    expect((await devicesApi(f.admin, f.ns)()).map((d) => d.spec.email).sort()).toEqual(["types-sent@example.com", "valid@example.com"]);
+    expect((await devicesApi(f.admin, f.ns)()).map((d) => d.spec.email).sort()).toEqual([
+      "types-sent@example.com",
+      "valid@example.com",
+    ]);
     // Only the mails of the valid requests ever went out.
     expect((await f.mailpit.messages()).map((m) => m.To.map((t) => t.Address)).flat()).toEqual(["valid@example.com"]);
   });

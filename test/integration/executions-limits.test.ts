@@ -5,7 +5,14 @@
 // and address, so counters never leak between tests while the shared clock moves forward.
 import { CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ApiFixture, type ApiResponse, codeIn, createFlow, devicesApi, startApiFixture } from "../harness/api-fixture.ts";
+import {
+  type ApiFixture,
+  type ApiResponse,
+  codeIn,
+  createFlow,
+  devicesApi,
+  startApiFixture,
+} from "../harness/api-fixture.ts";
 import { waitFor } from "../harness/wait.ts";
 
 const LIMITS = { attemptsPerCode: 3, failuresPerDay: 5, resendCooldownSeconds: 60, sendsPerAddressPerHour: 5 };
@@ -25,17 +32,22 @@ interface Execution {
 
 /** The code in the next not yet seen mail to `address` (a resend's mail, not the first one). */
 async function nextCode(address: string): Promise<string> {
-  const summary = await waitFor(async () => (await f.mailpit.messages()).find((m) => !seenMail.has(m.ID) && m.To.some((t) => t.Address === address)), {
-    what: `a new mail to ${address}`,
-    timeoutMs: 15_000,
-  });
+  const summary = await waitFor(
+    async () =>
+      (await f.mailpit.messages()).find((m) => !seenMail.has(m.ID) && m.To.some((t) => t.Address === address)),
+    {
+      what: `a new mail to ${address}`,
+      timeoutMs: 15_000,
+    },
+  );
   seenMail.add(summary.ID);
   const code = codeIn(await f.mailpit.message(summary.ID));
   codes.push(code);
   return code;
 }
 
-const startFor = (flow: string, user: string, email: string) => f.call("POST", `/api/v1/namespaces/${f.ns}/flows/${flow}/executions`, { user: { id: user, email } }, f.appToken);
+const startFor = (flow: string, user: string, email: string) =>
+  f.call("POST", `/api/v1/namespaces/${f.ns}/flows/${flow}/executions`, { user: { id: user, email } }, f.appToken);
 
 /** Starts a flow for a user with a known address; returns the execution and the mailed code. */
 async function begin(flow: string, user: string, email: string): Promise<Execution & { code: string }> {
@@ -68,7 +80,9 @@ beforeAll(async () => {
   f = await startApiFixture("limits");
   const stage = (extra: Record<string, unknown> = {}) => ({ useGlobalSettings: true, limits: LIMITS, ...extra });
   await Promise.all([
-    ...["attempts", "used", "cooldown", "daily", "sends", "race"].map((name) => createFlow(f, name, stage(), [{ name, flow: name, intent: "Setup" }])),
+    ...["attempts", "used", "cooldown", "daily", "sends", "race"].map((name) =>
+      createFlow(f, name, stage(), [{ name, flow: name, intent: "Setup" }]),
+    ),
     createFlow(f, "expiry", stage({ tokenExpiry: 1 }), [{ name: "expiry", flow: "expiry", intent: "Setup" }]),
     createFlow(f, "twostep-a", stage(), [{ name: "twostep-1", flow: "twostep", order: 1, intent: "Setup" }]),
     createFlow(f, "twostep-b", stage(), [{ name: "twostep-2", flow: "twostep", order: 2, intent: "Setup" }]),
@@ -83,7 +97,8 @@ describe("verifying codes", () => {
   it("counts wrong codes down per code, then refuses even the right one until a resend", async () => {
     const x = await begin("attempts", "u-attempts", "attempts@example.com");
     // 3 attempts per code: each wrong one reports what is left after it.
-    for (const left of [2, 1, 0]) expect(expectProblem(await verify(x, wrongCode(x.code)), 400, "invalid_code").attemptsLeft).toBe(left);
+    for (const left of [2, 1, 0])
+      expect(expectProblem(await verify(x, wrongCode(x.code)), 400, "invalid_code").attemptsLeft).toBe(left);
     const spent = expectProblem(await verify(x, wrongCode(x.code)), 429, "too_many_attempts");
     // The per-code limit, not the daily cap (3 of 5 failures): no time to wait for, a resend helps.
     expect(spent.retryAt).toBeUndefined();
@@ -92,7 +107,10 @@ describe("verifying codes", () => {
     f.clock.advance(COOLDOWN_PASSED_MS);
     expect((await resend(x)).body).toMatchObject({ state: "code_sent" });
     const fresh = await nextCode("attempts@example.com");
-    expect((await verify(x, fresh)).body).toMatchObject({ state: "completed", result: { user: "u-attempts", stage: "attempts" } });
+    expect((await verify(x, fresh)).body).toMatchObject({
+      state: "completed",
+      result: { user: "u-attempts", stage: "attempts" },
+    });
   });
 
   it("refuses an expired code, right or not, and a resend brings one that works", async () => {
@@ -107,11 +125,17 @@ describe("verifying codes", () => {
 
   it("uses a code once: after completion it is a conflict, and its challenge Secret is gone", async () => {
     const x = await begin("used", "u-used", "used@example.com");
-    expect((await verify(x, x.code)).body).toMatchObject({ state: "completed", result: { user: "u-used", stage: "used" } });
+    expect((await verify(x, x.code)).body).toMatchObject({
+      state: "completed",
+      result: { user: "u-used", stage: "used" },
+    });
     expectProblem(await verify(x, x.code), 409, "conflict");
 
     const core = f.admin.makeApiClient(CoreV1Api);
-    const challenges = await core.listNamespacedSecret({ namespace: f.ns, labelSelector: "emailauth.dev/component=challenge" });
+    const challenges = await core.listNamespacedSecret({
+      namespace: f.ns,
+      labelSelector: "emailauth.dev/component=challenge",
+    });
     const executionId = x.id.split(".")[1] ?? "";
     expect(executionId).toMatch(/^[0-9a-f]{32}$/);
     expect(challenges.items.map((s) => s.metadata?.name)).not.toContain(`eao-c-${executionId}`);
@@ -123,7 +147,10 @@ describe("verifying codes", () => {
     const second = await nextCode("twostep@example.com");
     // The first stage's code, replayed at the second stage, is just a wrong code there.
     expect(expectProblem(await verify(x, x.code), 400, "invalid_code").attemptsLeft).toBe(2);
-    expect((await verify(x, second)).body).toMatchObject({ state: "completed", result: { user: "u-twostep", stage: "twostep-b" } });
+    expect((await verify(x, second)).body).toMatchObject({
+      state: "completed",
+      result: { user: "u-twostep", stage: "twostep-b" },
+    });
     expectProblem(await verify(x, second), 409, "conflict");
   });
 
@@ -186,7 +213,9 @@ describe("sending codes", () => {
     // Another user's execution cannot mail the same address either (the cap is per address),
     // and the refused start leaves no execution behind.
     const core = f.admin.makeApiClient(CoreV1Api);
-    const executions = async () => (await core.listNamespacedSecret({ namespace: f.ns, labelSelector: "emailauth.dev/component=execution" })).items.length;
+    const executions = async () =>
+      (await core.listNamespacedSecret({ namespace: f.ns, labelSelector: "emailauth.dev/component=execution" })).items
+        .length;
     const before = await executions();
     expectProblem(await startFor("sends", "u-sends-2", "Sends@example.com"), 429, "send_limit");
     expect(await executions()).toBe(before);
@@ -197,7 +226,8 @@ describe("sending codes", () => {
   it("keeps the 24 h failure cap across resends and new executions, for that user only", async () => {
     const address = "daily@example.com";
     const x1 = await begin("daily", "u-daily", address);
-    for (const left of [2, 1, 0]) expect(expectProblem(await verify(x1, wrongCode(x1.code)), 400, "invalid_code").attemptsLeft).toBe(left);
+    for (const left of [2, 1, 0])
+      expect(expectProblem(await verify(x1, wrongCode(x1.code)), 400, "invalid_code").attemptsLeft).toBe(left);
 
     // A resend resets the attempts of the code, not the day's failures (4 of 5 after this).
     f.clock.advance(COOLDOWN_PASSED_MS);
@@ -209,7 +239,10 @@ describe("sending codes", () => {
     const x2 = await begin("daily", "u-daily", address);
     expect(expectProblem(await verify(x2, wrongCode(x2.code)), 400, "invalid_code").attemptsLeft).toBe(0);
 
-    for (const [x, code] of [[x2, x2.code], [x1, code1]] as const) {
+    for (const [x, code] of [
+      [x2, x2.code],
+      [x1, code1],
+    ] as const) {
       const refused = await verify(x, code);
       const body = expectProblem(refused, 429, "too_many_attempts");
       // The oldest failure leaves the 24 h window a minute or so (the cooldown) from now.
@@ -220,7 +253,10 @@ describe("sending codes", () => {
     }
 
     const other = await begin("daily", "u-daily-other", "daily-other@example.com");
-    expect((await verify(other, other.code)).body).toMatchObject({ state: "completed", result: { user: "u-daily-other" } });
+    expect((await verify(other, other.code)).body).toMatchObject({
+      state: "completed",
+      result: { user: "u-daily-other" },
+    });
   });
 });
 

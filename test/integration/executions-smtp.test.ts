@@ -8,11 +8,25 @@ import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
-import { CoreV1Api, CustomObjectsApi, EventsV1Api, PatchStrategy, setHeaderOptions, type EventsV1Event } from "@kubernetes/client-node";
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  EventsV1Api,
+  PatchStrategy,
+  setHeaderOptions,
+  type EventsV1Event,
+} from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GROUP, VERSION } from "../../src/api/v1alpha1/common.ts";
 import { problem } from "../../src/http/schemas.ts";
-import { codeIn, createFlow, devicesApi, startApiFixture, type ApiFixture, type ApiResponse } from "../harness/api-fixture.ts";
+import {
+  codeIn,
+  createFlow,
+  devicesApi,
+  startApiFixture,
+  type ApiFixture,
+  type ApiResponse,
+} from "../harness/api-fixture.ts";
 import { Mailpit } from "../harness/mailpit.ts";
 import { createTestPki } from "../harness/pki.ts";
 import { freePort } from "../harness/ports.ts";
@@ -32,18 +46,34 @@ const sockets = new Set<Socket>();
 let closedPort = 0;
 let silentPort = 0;
 
-const start = (flow: string, user: Record<string, unknown>) => f.call("POST", `/api/v1/namespaces/${f.ns}/flows/${flow}/executions`, { user }, f.appToken);
-const submit = (id: unknown, body: unknown, token: unknown) => f.call("POST", `/api/v1/executions/${String(id)}`, body, String(token));
-const get = (id: unknown, token: unknown) => f.call("GET", `/api/v1/executions/${String(id)}`, undefined, String(token));
+const start = (flow: string, user: Record<string, unknown>) =>
+  f.call("POST", `/api/v1/namespaces/${f.ns}/flows/${flow}/executions`, { user }, f.appToken);
+const submit = (id: unknown, body: unknown, token: unknown) =>
+  f.call("POST", `/api/v1/executions/${String(id)}`, body, String(token));
+const get = (id: unknown, token: unknown) =>
+  f.call("GET", `/api/v1/executions/${String(id)}`, undefined, String(token));
 
 /** A stage with its own connection (not the global settings), and a Setup flow of the same name. */
 async function stageWithFlow(name: string, connection: Record<string, unknown>): Promise<void> {
-  await createFlow(f, name, { useGlobalSettings: false, friendlyName: "Email code", subject: "Your sign-in code", connection: { host: "127.0.0.1", fromAddress: "codes@example.com", ...connection } }, [{ name, flow: name, intent: "Setup" }]);
+  await createFlow(
+    f,
+    name,
+    {
+      useGlobalSettings: false,
+      friendlyName: "Email code",
+      subject: "Your sign-in code",
+      connection: { host: "127.0.0.1", fromAddress: "codes@example.com", ...connection },
+    },
+    [{ name, flow: name, intent: "Setup" }],
+  );
 }
 
 async function patchConnection(stage: string, connection: Record<string, unknown>): Promise<void> {
   const at = { group: GROUP, version: VERSION, namespace: f.ns, plural: "emailauthenticatorstages", name: stage };
-  await custom.patchNamespacedCustomObject({ ...at, body: { spec: { connection } } }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
+  await custom.patchNamespacedCustomObject(
+    { ...at, body: { spec: { connection } } },
+    setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+  );
 }
 
 /** Send failures of a stage by reason, from the in-process operator's metrics. */
@@ -59,7 +89,11 @@ async function metricValue(name: string, labels: Record<string, string>): Promis
     if (!m || m[1] !== name) continue;
     const found: Record<string, string> = {};
     for (const l of (m[2] ?? "").matchAll(/([a-z_]+)="((?:[^"\\]|\\.)*)"/g)) found[l[1] ?? ""] = l[2] ?? "";
-    if (Object.entries(labels).every(([k, v]) => found[k] === v) && Object.keys(found).length === Object.keys(labels).length) return Number(m[3]);
+    if (
+      Object.entries(labels).every(([k, v]) => found[k] === v) &&
+      Object.keys(found).length === Object.keys(labels).length
+    )
+      return Number(m[3]);
   }
   return 0;
 }
@@ -71,7 +105,9 @@ async function sendFailedEvents(stage: string): Promise<EventsV1Event[]> {
 }
 
 async function records(): Promise<string[]> {
-  return (await core.listNamespacedSecret({ namespace: f.ns, labelSelector: RECORDS })).items.map((s) => s.metadata?.name ?? "").sort();
+  return (await core.listNamespacedSecret({ namespace: f.ns, labelSelector: RECORDS })).items
+    .map((s) => s.metadata?.name ?? "")
+    .sort();
 }
 
 const hexOf = (id: unknown) => String(id).split(".")[1] ?? "";
@@ -85,13 +121,23 @@ async function challengeExists(id: unknown): Promise<boolean> {
  * token when the failure answers the request that started it (the caller has no other way to
  * retry), without it on later requests.
  */
-function expectSendFailed(res: ApiResponse, reason: string, flow: string, maskedEmail: string, withToken = true): { id: string; token: string } {
+function expectSendFailed(
+  res: ApiResponse,
+  reason: string,
+  flow: string,
+  maskedEmail: string,
+  withToken = true,
+): { id: string; token: string } {
   const context = JSON.stringify(res.body);
   expect(res.status, context).toBe(503);
   expect(res.headers.get("content-type")).toMatch(/^application\/problem\+json/);
   expect(res.headers.get("retry-after")).toMatch(/^\d+$/);
   expect(problem.safeParse(res.body).success, context).toBe(true);
-  expect(res.body, context).toMatchObject({ status: 503, code: "smtp_unavailable", type: "https://emailauth.dev/problems/smtp-unavailable" });
+  expect(res.body, context).toMatchObject({
+    status: 503,
+    code: "smtp_unavailable",
+    type: "https://emailauth.dev/problems/smtp-unavailable",
+  });
   expect(String(res.body.detail)).toContain(reason);
   expect(res.body.execution, context).toMatchObject({
     id: expect.stringMatching(new RegExp(`^${f.ns}\\.[0-9a-f]{32}$`)) as unknown,
@@ -107,12 +153,35 @@ function expectSendFailed(res: ApiResponse, reason: string, flow: string, masked
 }
 
 /** The Event for this failure: a Warning on the stage, the reason first, the relay named. */
-async function expectFailureEvent(stage: string, countBefore: number, reason: string, relay: string): Promise<EventsV1Event> {
+async function expectFailureEvent(
+  stage: string,
+  countBefore: number,
+  reason: string,
+  relay: string,
+): Promise<EventsV1Event> {
   const found = await sendFailedEvents(stage);
   expect(found).toHaveLength(countBefore + 1);
-  const uid = ((await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: f.ns, plural: "emailauthenticatorstages", name: stage })) as { metadata: { uid: string } }).metadata.uid;
+  const uid = (
+    (await custom.getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: f.ns,
+      plural: "emailauthenticatorstages",
+      name: stage,
+    })) as { metadata: { uid: string } }
+  ).metadata.uid;
   const event = found.find((e) => e.note?.startsWith(`${reason}: `)) ?? found[found.length - 1];
-  expect(event).toMatchObject({ type: "Warning", reason: "EmailSendFailed", regarding: { apiVersion: `${GROUP}/${VERSION}`, kind: "EmailAuthenticatorStage", name: stage, namespace: f.ns, uid } });
+  expect(event).toMatchObject({
+    type: "Warning",
+    reason: "EmailSendFailed",
+    regarding: {
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: "EmailAuthenticatorStage",
+      name: stage,
+      namespace: f.ns,
+      uid,
+    },
+  });
   expect(event?.note).toMatch(new RegExp(`^${reason}: `));
   expect(event?.note).toContain(relay);
   return event as EventsV1Event;
@@ -126,7 +195,10 @@ beforeAll(async () => {
 
   const pki = createTestPki();
   const authFile = join(pki.dir, "smtp-users");
-  writeFileSync(authFile, `mailer:${execFileSync("openssl", ["passwd", "-apr1", RIGHT_PASSWORD], { encoding: "utf8" }).trim()}\n`);
+  writeFileSync(
+    authFile,
+    `mailer:${execFileSync("openssl", ["passwd", "-apr1", RIGHT_PASSWORD], { encoding: "utf8" }).trim()}\n`,
+  );
   withAuth = await Mailpit.start({ tls: { mode: "starttls", certFile: pki.certFile, keyFile: pki.keyFile }, authFile });
 
   // Accepts connections and never greets: a relay that hangs.
@@ -139,12 +211,24 @@ beforeAll(async () => {
   await new Promise<void>((r) => silent.listen(silentPort, "127.0.0.1", r));
   closedPort = await freePort();
 
-  await core.createNamespacedSecret({ namespace: f.ns, body: { metadata: { name: "relay-credentials" }, stringData: { username: "mailer", password: WRONG_PASSWORD } } });
-  await core.createNamespacedSecret({ namespace: f.ns, body: { metadata: { name: "relay-ca" }, stringData: { "ca.crt": pki.caPem } } });
+  await core.createNamespacedSecret({
+    namespace: f.ns,
+    body: { metadata: { name: "relay-credentials" }, stringData: { username: "mailer", password: WRONG_PASSWORD } },
+  });
+  await core.createNamespacedSecret({
+    namespace: f.ns,
+    body: { metadata: { name: "relay-ca" }, stringData: { "ca.crt": pki.caPem } },
+  });
 
   await stageWithFlow("down", { port: closedPort, timeout: 2 });
   await stageWithFlow("slow", { port: silentPort, timeout: 1 });
-  await stageWithFlow("authed", { port: withAuth.smtpPort, timeout: 5, useTLS: true, credentialsSecretRef: { name: "relay-credentials" }, caBundleSecretRef: { name: "relay-ca" } });
+  await stageWithFlow("authed", {
+    port: withAuth.smtpPort,
+    timeout: 5,
+    useTLS: true,
+    credentialsSecretRef: { name: "relay-credentials" },
+    caBundleSecretRef: { name: "relay-ca" },
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -157,7 +241,11 @@ afterAll(async () => {
 describe("a relay that is down", () => {
   it("answers 503 smtp_unavailable with a usable execution, leaves no code, records an Event and the metric; a resend after the fix works", async () => {
     const relay = `127.0.0.1:${closedPort}`;
-    const [failuresBefore, eventsBefore, recordsBefore] = [await sendFailures("down", "ConnectionFailed"), (await sendFailedEvents("down")).length, await records()];
+    const [failuresBefore, eventsBefore, recordsBefore] = [
+      await sendFailures("down", "ConnectionFailed"),
+      (await sendFailedEvents("down")).length,
+      await records(),
+    ];
     const devicesBefore = await devicesApi(f.admin, f.ns)();
 
     const started = Date.now();
@@ -183,7 +271,10 @@ describe("a relay that is down", () => {
     await f.k.waitFor(
       "emailauthenticatorstages",
       "down",
-      (o) => !!o && o.status?.observedGeneration === o.metadata.generation && (o.status?.connection as { endpoint?: string } | undefined)?.endpoint === `127.0.0.1:${f.mailpit.smtpPort}`,
+      (o) =>
+        !!o &&
+        o.status?.observedGeneration === o.metadata.generation &&
+        (o.status?.connection as { endpoint?: string } | undefined)?.endpoint === `127.0.0.1:${f.mailpit.smtpPort}`,
       "the new port is seen",
     );
 
@@ -191,7 +282,11 @@ describe("a relay that is down", () => {
     const sentBefore = await metricValue("emailauth_emails_sent_total", { namespace: f.ns, stage: "down" });
     const resent = await submit(execution.id, { resend: true }, execution.token);
     expect(resent.status, JSON.stringify(resent.body)).toBe(200);
-    expect(resent.body).toMatchObject({ id: execution.id, state: "code_sent", challenge: { type: "code", maskedEmail: "d***@e******.com" } });
+    expect(resent.body).toMatchObject({
+      id: execution.id,
+      state: "code_sent",
+      challenge: { type: "code", maskedEmail: "d***@e******.com" },
+    });
     expect(resent.body.token).toBeUndefined();
     expect(await metricValue("emailauth_emails_sent_total", { namespace: f.ns, stage: "down" })).toBe(sentBefore + 1);
 
@@ -199,7 +294,10 @@ describe("a relay that is down", () => {
     expect(mail.From.Address).toBe("codes@example.com");
     const done = await submit(execution.id, { code: codeIn(mail) }, execution.token);
     expect(done.status, JSON.stringify(done.body)).toBe(200);
-    expect(done.body).toMatchObject({ state: "completed", result: { user: "dana", stage: "down", maskedEmail: "d***@e******.com" } });
+    expect(done.body).toMatchObject({
+      state: "completed",
+      result: { user: "dana", stage: "down", maskedEmail: "d***@e******.com" },
+    });
     const device = (await devicesApi(f.admin, f.ns)()).find((d) => (d.spec.user as { id: string }).id === "dana");
     expect(device?.spec).toMatchObject({ email: "dana@example.com", confirmed: true, stageRef: { name: "down" } });
     // No more failures were counted for the stage.
@@ -209,7 +307,12 @@ describe("a relay that is down", () => {
 
 describe("a relay that never answers", () => {
   it("answers 503 smtp_unavailable within the stage timeout, with reason Timeout in the Event and the metric", async () => {
-    const [failuresBefore, eventsBefore, recordsBefore, connectionsBefore] = [await sendFailures("slow", "Timeout"), (await sendFailedEvents("slow")).length, await records(), silentConnections];
+    const [failuresBefore, eventsBefore, recordsBefore, connectionsBefore] = [
+      await sendFailures("slow", "Timeout"),
+      (await sendFailedEvents("slow")).length,
+      await records(),
+      silentConnections,
+    ];
 
     const started = Date.now();
     const res = await start("slow", { id: "sam", email: "sam@example.com" });
@@ -235,11 +338,21 @@ describe("a relay that never answers", () => {
 });
 
 describe("a relay that refuses the credentials", () => {
-  const leaks = (text: string) => [RIGHT_PASSWORD, WRONG_PASSWORD, Buffer.from(RIGHT_PASSWORD).toString("base64"), Buffer.from(WRONG_PASSWORD).toString("base64")].filter((p) => text.includes(p));
+  const leaks = (text: string) =>
+    [
+      RIGHT_PASSWORD,
+      WRONG_PASSWORD,
+      Buffer.from(RIGHT_PASSWORD).toString("base64"),
+      Buffer.from(WRONG_PASSWORD).toString("base64"),
+    ].filter((p) => text.includes(p));
 
   it("answers 503 smtp_unavailable (AuthFailed) without showing the password anywhere; fixing the Secret makes the resend work", async () => {
     const relay = `127.0.0.1:${withAuth.smtpPort}`;
-    const [failuresBefore, eventsBefore, recordsBefore] = [await sendFailures("authed", "AuthFailed"), (await sendFailedEvents("authed")).length, await records()];
+    const [failuresBefore, eventsBefore, recordsBefore] = [
+      await sendFailures("authed", "AuthFailed"),
+      (await sendFailedEvents("authed")).length,
+      await records(),
+    ];
 
     const res = await start("authed", { id: "ada", email: "ada@example.com", name: "Ada" });
     const execution = expectSendFailed(res, "AuthFailed", "authed", "a**@e******.com");
@@ -259,7 +372,11 @@ describe("a relay that refuses the credentials", () => {
 
     // The Secret is fixed; the next send reads it fresh.
     await core.patchNamespacedSecret(
-      { namespace: f.ns, name: "relay-credentials", body: { data: { password: Buffer.from(RIGHT_PASSWORD).toString("base64") } } },
+      {
+        namespace: f.ns,
+        name: "relay-credentials",
+        body: { data: { password: Buffer.from(RIGHT_PASSWORD).toString("base64") } },
+      },
       setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
     );
     const resent = await submit(execution.id, { resend: true }, execution.token);

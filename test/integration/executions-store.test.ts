@@ -51,10 +51,23 @@ function execution(clock: FakeClock, userId: string): ExecutionData {
   userIds.push(userId);
   const now = clock.now();
   return {
-    id: newExecutionId(), namespace: ns, flow: "login", position: 0, binding: "login-email", stage: STAGE, mode: "Setup",
-    user: { id: userId }, client: "system:serviceaccount:apps:web", tokenHash: tokenHash(newExecutionToken()),
-    state: "code_sent", address: ADDRESS, addressFixed: false, sends: 1, lastSentAt: now.toISOString(),
-    createdAt: now.toISOString(), expiresAt: new Date(now.getTime() + 30 * MIN).toISOString(),
+    id: newExecutionId(),
+    namespace: ns,
+    flow: "login",
+    position: 0,
+    binding: "login-email",
+    stage: STAGE,
+    mode: "Setup",
+    user: { id: userId },
+    client: "system:serviceaccount:apps:web",
+    tokenHash: tokenHash(newExecutionToken()),
+    state: "code_sent",
+    address: ADDRESS,
+    addressFixed: false,
+    sends: 1,
+    lastSentAt: now.toISOString(),
+    createdAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + 30 * MIN).toISOString(),
   };
 }
 
@@ -64,7 +77,18 @@ async function issue(store: ExecutionStore, clock: FakeClock, executionId: strin
   codes.push(code);
   const now = clock.now();
   const mac = codeMac(key, { executionId, stage: STAGE, addressKey: ADDRESS_KEY, code });
-  await store.putChallenge(ns, { executionId, stage: STAGE, mac, issuedAt: now.toISOString(), expiresAt: new Date(now.getTime() + 10 * MIN).toISOString(), attempts: 0 }, stageUid);
+  await store.putChallenge(
+    ns,
+    {
+      executionId,
+      stage: STAGE,
+      mac,
+      issuedAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + 10 * MIN).toISOString(),
+      attempts: 0,
+    },
+    stageUid,
+  );
   return code;
 }
 
@@ -75,7 +99,19 @@ function verifier(clock: FakeClock, userId: string) {
     store,
     throttles,
     verify: (executionId: string, code: string): Promise<VerifyResult> =>
-      verifyCode({ store, throttles, key, clock, limits, namespace: ns, executionId, stage: STAGE, userId, addressKey: ADDRESS_KEY, code }),
+      verifyCode({
+        store,
+        throttles,
+        key,
+        clock,
+        limits,
+        namespace: ns,
+        executionId,
+        stage: STAGE,
+        userId,
+        addressKey: ADDRESS_KEY,
+        code,
+      }),
   };
 }
 
@@ -126,8 +162,20 @@ describe("ExecutionStore", () => {
 
     const secret = await adminCore.readNamespacedSecret({ namespace: ns, name: created.name });
     expect(secret.type).toBe("emailauth.dev/execution");
-    expect(secret.metadata?.ownerReferences).toEqual([{ apiVersion: "emailauth.dev/v1alpha1", kind: "EmailAuthenticatorStage", name: STAGE, uid: stageUid, controller: false, blockOwnerDeletion: false }]);
-    expect(secret.metadata?.labels).toMatchObject({ "emailauth.dev/component": "execution", "emailauth.dev/stage": STAGE });
+    expect(secret.metadata?.ownerReferences).toEqual([
+      {
+        apiVersion: "emailauth.dev/v1alpha1",
+        kind: "EmailAuthenticatorStage",
+        name: STAGE,
+        uid: stageUid,
+        controller: false,
+        blockOwnerDeletion: false,
+      },
+    ]);
+    expect(secret.metadata?.labels).toMatchObject({
+      "emailauth.dev/component": "execution",
+      "emailauth.dev/stage": STAGE,
+    });
   });
 
   it("answers undefined for unknown or impossible ids and refuses a malformed record", async () => {
@@ -135,7 +183,10 @@ describe("ExecutionStore", () => {
     expect(await store.getExecution(ns, newExecutionId())).toBeUndefined();
     expect(await store.getExecution(ns, "../../etc")).toBeUndefined();
     const id = newExecutionId();
-    await adminCore.createNamespacedSecret({ namespace: ns, body: { metadata: { name: `eao-x-${id}` }, type: "emailauth.dev/execution", stringData: { record: "{}" } } });
+    await adminCore.createNamespacedSecret({
+      namespace: ns,
+      body: { metadata: { name: `eao-x-${id}` }, type: "emailauth.dev/execution", stringData: { record: "{}" } },
+    });
     await expect(store.getExecution(ns, id)).rejects.toBeInstanceOf(MalformedRecordError);
   });
 
@@ -171,7 +222,8 @@ describe("verifyCode", () => {
     const results = await Promise.all(Array.from({ length: 50 }, () => verify(exec.data.id, code)));
 
     expect(results.filter((r) => r.ok)).toHaveLength(1);
-    for (const r of results.filter((r) => !r.ok)) expect(["invalid_code", "too_many_attempts"]).toContain(!r.ok && r.code);
+    for (const r of results.filter((r) => !r.ok))
+      expect(["invalid_code", "too_many_attempts"]).toContain(!r.ok && r.code);
     expect(await store.getChallenge(ns, exec.data.id)).toBeUndefined();
     // Losing with the right code is not a failure.
     expect(await throttles.failures({ namespace: ns, stage: STAGE, userId: "user-race-1" })).toBe(0);
@@ -182,7 +234,8 @@ describe("verifyCode", () => {
     const { store, verify } = verifier(clock, "user-wrong-1");
     const exec = await store.createExecution(execution(clock, "user-wrong-1"), stageUid);
     const code = await issue(store, clock, exec.data.id);
-    for (let left = 4; left >= 0; left--) expect(await verify(exec.data.id, wrong(code))).toEqual({ ok: false, code: "invalid_code", attemptsLeft: left });
+    for (let left = 4; left >= 0; left--)
+      expect(await verify(exec.data.id, wrong(code))).toEqual({ ok: false, code: "invalid_code", attemptsLeft: left });
     expect(await verify(exec.data.id, code)).toEqual({ ok: false, code: "too_many_attempts" });
     expect((await store.getChallenge(ns, exec.data.id))?.data.attempts).toBe(5);
   });
@@ -216,7 +269,11 @@ describe("verifyCode", () => {
 
     const exec2 = await store.createExecution(execution(clock, user), stageUid);
     const code3 = await issue(store, clock, exec2.data.id);
-    expect(await verify(exec2.data.id, code3)).toEqual({ ok: false, code: "too_many_attempts", retryAt: new Date(firstFailureAt.getTime() + 24 * HOUR) });
+    expect(await verify(exec2.data.id, code3)).toEqual({
+      ok: false,
+      code: "too_many_attempts",
+      retryAt: new Date(firstFailureAt.getTime() + 24 * HOUR),
+    });
 
     // Another user on the same stage is not affected.
     const other = verifier(clock, "user-cap-2");
@@ -263,9 +320,18 @@ describe("what the API server holds", () => {
 
   it("no Secret name, label or annotation contains a user id, the address or a code", async () => {
     const secrets = (await adminCore.listNamespacedSecret({ namespace: ns })).items.filter(ours);
-    expect(secrets.map((s) => s.metadata?.labels?.[COMPONENT_LABEL])).toEqual(expect.arrayContaining(["execution", "challenge", "throttle"]));
-    const visible = JSON.stringify(secrets.map((s) => ({ name: s.metadata?.name, labels: s.metadata?.labels, annotations: s.metadata?.annotations }))).toLowerCase();
-    for (const pii of [...userIds, ADDRESS, ADDRESS_KEY, "alice", "example.com"]) expect(visible).not.toContain(pii.toLowerCase());
+    expect(secrets.map((s) => s.metadata?.labels?.[COMPONENT_LABEL])).toEqual(
+      expect.arrayContaining(["execution", "challenge", "throttle"]),
+    );
+    const visible = JSON.stringify(
+      secrets.map((s) => ({
+        name: s.metadata?.name,
+        labels: s.metadata?.labels,
+        annotations: s.metadata?.annotations,
+      })),
+    ).toLowerCase();
+    for (const pii of [...userIds, ADDRESS, ADDRESS_KEY, "alice", "example.com"])
+      expect(visible).not.toContain(pii.toLowerCase());
     for (const code of codes) expect(visible).not.toContain(code);
     // Challenges and throttles hold MACs and timestamps, never a code.
     for (const s of secrets.filter((s) => s.metadata?.labels?.[COMPONENT_LABEL] !== "execution")) {
@@ -283,7 +349,13 @@ describe("what the API server holds", () => {
     await store.createExecution({ ...live, expiresAt: "2027-01-01T00:00:00.000Z" }, stageUid);
     const before = (await adminCore.listNamespacedSecret({ namespace: ns })).items.filter(ours).length;
 
-    const sweeper = new Sweeper({ core, namespaces: () => [ns], clock: new FakeClock(new Date("2026-01-05T00:00:00Z")), log: createLogger({ level: "silent" }), batchSize: 1000 });
+    const sweeper = new Sweeper({
+      core,
+      namespaces: () => [ns],
+      clock: new FakeClock(new Date("2026-01-05T00:00:00Z")),
+      log: createLogger({ level: "silent" }),
+      batchSize: 1000,
+    });
     const deleted = await sweeper.sweep();
 
     const left = (await adminCore.listNamespacedSecret({ namespace: ns })).items;

@@ -31,7 +31,11 @@ const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function recorder(): InformerMetrics & { restarts: RestartReason[] } {
-  const m = { restarts: [] as RestartReason[], onWatchRestart: (_: string, r: RestartReason) => m.restarts.push(r), onEvent: () => {} };
+  const m = {
+    restarts: [] as RestartReason[],
+    onWatchRestart: (_: string, r: RestartReason) => m.restarts.push(r),
+    onEvent: () => {},
+  };
   return m;
 }
 

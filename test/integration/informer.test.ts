@@ -49,7 +49,8 @@ function metricsRecorder(): InformerMetrics & { restarts: RestartReason[]; event
   return m;
 }
 
-const until = (what: string, check: () => boolean, timeoutMs = 15_000) => waitFor(() => (check() ? true : undefined), { what, timeoutMs, intervalMs: 20 });
+const until = (what: string, check: () => boolean, timeoutMs = 15_000) =>
+  waitFor(() => (check() ? true : undefined), { what, timeoutMs, intervalMs: 20 });
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const configMaps: ResourceRef = { group: "", version: "v1", plural: "configmaps" };
 
@@ -68,7 +69,11 @@ describe("an informer on ConfigMaps of one namespace with a label selector", () 
     await core.createNamespacedConfigMap({ namespace: ns, body: cm("a", app, "1") });
     await core.createNamespacedConfigMap({ namespace: ns, body: cm("b", app, "1") });
     await core.createNamespacedConfigMap({ namespace: ns, body: cm("unlabelled", {}, "1") });
-    const informer = createInformer<Obj>(admin, { ...configMaps, namespace: ns }, { log, labelSelector: "app=informer-basic", resyncPeriodMs: 0 });
+    const informer = createInformer<Obj>(
+      admin,
+      { ...configMaps, namespace: ns },
+      { log, labelSelector: "app=informer-basic", resyncPeriodMs: 0 },
+    );
     const seen = record(informer);
     const updates: [string | undefined, string | undefined][] = [];
     informer.onUpdate((old, o) => updates.push([old.data?.v, o.data?.v]));
@@ -81,7 +86,12 @@ describe("an informer on ConfigMaps of one namespace with a label selector", () 
     expect(await informer.waitForSync()).toBe(true);
     expect(informer.hasSynced()).toBe(true);
     expect(seen.sort()).toEqual(["add a", "add b"]);
-    expect(informer.list(ns).map((o) => o.metadata?.name).sort()).toEqual(["a", "b"]);
+    expect(
+      informer
+        .list(ns)
+        .map((o) => o.metadata?.name)
+        .sort(),
+    ).toEqual(["a", "b"]);
     expect(informer.list("elsewhere")).toEqual([]);
     expect(informer.get(ns, "a")?.data).toEqual({ v: "1" });
     // Listed items get the kind and apiVersion that watch events carry.
@@ -100,7 +110,11 @@ describe("an informer on ConfigMaps of one namespace with a label selector", () 
     expect(informer.get(ns, "b")).toBeUndefined();
     // An object that stops matching the selector is reported deleted by the server.
     const c = await core.readNamespacedConfigMap({ name: "c", namespace: ns });
-    await core.replaceNamespacedConfigMap({ name: "c", namespace: ns, body: { ...c, metadata: { ...c.metadata, labels: {} } } });
+    await core.replaceNamespacedConfigMap({
+      name: "c",
+      namespace: ns,
+      body: { ...c, metadata: { ...c.metadata, labels: {} } },
+    });
     await until("delete c", () => seen.includes("delete c"));
     await core.createNamespacedConfigMap({ namespace: ns, body: cm("unlabelled-2", {}, "1") });
     expect(seen).toEqual(["add c", "update a", "delete b", "delete c"]);
@@ -120,9 +134,18 @@ describe("an informer on ConfigMaps of one namespace with a label selector", () 
 describe("the list-watch", () => {
   it("lists in pages with continue tokens and returns one consistent resourceVersion", async () => {
     const app = { app: "informer-pages" };
-    for (const name of ["p1", "p2", "p3", "p4", "p5"]) await core.createNamespacedConfigMap({ namespace: ns, body: cm(name, app, "1") });
-    const paged = createListWatch<Obj>(admin, { ...configMaps, namespace: ns }, { labelSelector: "app=informer-pages", pageSize: 2 });
-    const whole = createListWatch<Obj>(admin, { ...configMaps, namespace: ns }, { labelSelector: "app=informer-pages", pageSize: 0 });
+    for (const name of ["p1", "p2", "p3", "p4", "p5"])
+      await core.createNamespacedConfigMap({ namespace: ns, body: cm(name, app, "1") });
+    const paged = createListWatch<Obj>(
+      admin,
+      { ...configMaps, namespace: ns },
+      { labelSelector: "app=informer-pages", pageSize: 2 },
+    );
+    const whole = createListWatch<Obj>(
+      admin,
+      { ...configMaps, namespace: ns },
+      { labelSelector: "app=informer-pages", pageSize: 0 },
+    );
     const a = await paged.list(AbortSignal.timeout(10_000));
     const b = await whole.list(AbortSignal.timeout(10_000));
     expect(a.items.map((o) => o.metadata?.name)).toEqual(["p1", "p2", "p3", "p4", "p5"]);
@@ -131,12 +154,21 @@ describe("the list-watch", () => {
   });
 
   it("turns the server's ERROR event for a too-old resourceVersion into a 410 rejection", async () => {
-    const lw = createListWatch<Obj>(operator, { group: GROUP, version: VERSION, plural: "emaildevices", namespace: ns });
+    const lw = createListWatch<Obj>(operator, {
+      group: GROUP,
+      version: VERSION,
+      plural: "emaildevices",
+      namespace: ns,
+    });
     const events: string[] = [];
-    const error = await lw.watch({ resourceVersion: "1", timeoutSeconds: 30, signal: AbortSignal.timeout(10_000) }, (e) => events.push(e.type)).then(
-      () => undefined,
-      (e: unknown) => normalizeError(e),
-    );
+    const error = await lw
+      .watch({ resourceVersion: "1", timeoutSeconds: 30, signal: AbortSignal.timeout(10_000) }, (e) =>
+        events.push(e.type),
+      )
+      .then(
+        () => undefined,
+        (e: unknown) => normalizeError(e),
+      );
     expect(error).toMatchObject({ kind: "api", status: 410, reason: "Expired" });
     expect(events).toEqual([]);
   });
@@ -147,7 +179,11 @@ describe("an informer refused by RBAC", () => {
     const denied = await createTestNamespace(admin, "informer-rbac");
     const metrics = metricsRecorder();
     const backoff = new Backoff({ initialMs: 100, maxMs: 400 });
-    const informer = createInformer<Obj>(operator, { ...configMaps, namespace: denied }, { log, metrics, backoff, resyncPeriodMs: 0 });
+    const informer = createInformer<Obj>(
+      operator,
+      { ...configMaps, namespace: denied },
+      { log, metrics, backoff, resyncPeriodMs: 0 },
+    );
     const seen = record(informer);
     informer.start();
     await until("several refused lists", () => metrics.restarts.length >= 4);
@@ -155,13 +191,19 @@ describe("an informer refused by RBAC", () => {
     expect(informer.hasSynced()).toBe(false);
     await grantOperatorNamespace(admin, denied);
     expect(await informer.waitForSync()).toBe(true);
-    await admin.makeApiClient(CoreV1Api).createNamespacedConfigMap({ namespace: denied, body: { metadata: { name: "now-visible" } } });
+    await admin
+      .makeApiClient(CoreV1Api)
+      .createNamespacedConfigMap({ namespace: denied, body: { metadata: { name: "now-visible" } } });
     await until("add now-visible", () => seen.includes("add now-visible"));
     await informer.stop();
   });
 
   it("answers waitForSync with false when stopped before it ever synced", async () => {
-    const informer = createInformer<Obj>(operator, { group: "", version: "v1", plural: "secrets" }, { log, resyncPeriodMs: 0 });
+    const informer = createInformer<Obj>(
+      operator,
+      { group: "", version: "v1", plural: "secrets" },
+      { log, resyncPeriodMs: 0 },
+    );
     informer.start();
     const synced = informer.waitForSync();
     await pause(300);
@@ -178,12 +220,37 @@ describe("an informer on a custom kind, cluster-wide, as the operator", () => {
     apiVersion: `${GROUP}/${VERSION}`,
     kind: "EmailDevice",
     metadata: { name },
-    spec: { stageRef: { name: "email-setup" }, user: { id: name, name: userName }, email: `${name}@example.com`, confirmed: true },
+    spec: {
+      stageRef: { name: "email-setup" },
+      user: { id: name, name: userName },
+      email: `${name}@example.com`,
+      confirmed: true,
+    },
   });
-  const create = (name: string) => custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: "emaildevices", body: device(name) });
-  const remove = (name: string) => custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: "emaildevices", name });
+  const create = (name: string) =>
+    custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: ns,
+      plural: "emaildevices",
+      body: device(name),
+    });
+  const remove = (name: string) =>
+    custom.deleteNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: ns,
+      plural: "emaildevices",
+      name,
+    });
   const rename = async (name: string, userName: string) => {
-    const current = (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: "emaildevices", name })) as Obj;
+    const current = (await custom.getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: ns,
+      plural: "emaildevices",
+      name,
+    })) as Obj;
     await custom.replaceNamespacedCustomObject({
       group: GROUP,
       version: VERSION,
@@ -193,7 +260,11 @@ describe("an informer on a custom kind, cluster-wide, as the operator", () => {
       body: { ...current, spec: { ...current.spec, user: { id: name, name: userName } } },
     });
   };
-  const names = (informer: Informer<Obj>) => informer.list(ns).map((o) => o.metadata?.name).sort();
+  const names = (informer: Informer<Obj>) =>
+    informer
+      .list(ns)
+      .map((o) => o.metadata?.name)
+      .sort();
 
   it("syncs and follows EmailDevices with the least-privilege identity", async () => {
     await create("dev-pre");
@@ -267,7 +338,11 @@ describe("idle watchdog and resync, on a fake clock against the real server", ()
     const clock = new FakeClock();
     const metrics = metricsRecorder();
     const app = { app: "informer-idle" };
-    const informer = createInformer<Obj>(admin, { ...configMaps, namespace: ns }, { log, clock, metrics, labelSelector: "app=informer-idle", idleLimitMs: 60_000, resyncPeriodMs: 0 });
+    const informer = createInformer<Obj>(
+      admin,
+      { ...configMaps, namespace: ns },
+      { log, clock, metrics, labelSelector: "app=informer-idle", idleLimitMs: 60_000, resyncPeriodMs: 0 },
+    );
     const seen = record(informer);
     informer.start();
     await informer.waitForSync();
@@ -288,7 +363,11 @@ describe("idle watchdog and resync, on a fake clock against the real server", ()
     const app = { app: "informer-resync" };
     await core.createNamespacedConfigMap({ namespace: ns, body: cm("r1", app, "1") });
     await core.createNamespacedConfigMap({ namespace: ns, body: cm("r2", app, "1") });
-    const informer = createInformer<Obj>(admin, { ...configMaps, namespace: ns }, { log, clock, labelSelector: "app=informer-resync", resyncPeriodMs: 600_000 });
+    const informer = createInformer<Obj>(
+      admin,
+      { ...configMaps, namespace: ns },
+      { log, clock, labelSelector: "app=informer-resync", resyncPeriodMs: 600_000 },
+    );
     const resynced: string[] = [];
     informer.onResync((key) => resynced.push(key));
     informer.start();

@@ -13,7 +13,10 @@ import { waitFor } from "../harness/wait.ts";
 
 function dockerEngine(): string | undefined {
   try {
-    execFileSync("docker", ["info", "--format", "{{.ServerVersion}}"], { stdio: ["ignore", "pipe", "ignore"], timeout: 10_000 });
+    execFileSync("docker", ["info", "--format", "{{.ServerVersion}}"], {
+      stdio: ["ignore", "pipe", "ignore"],
+      timeout: 10_000,
+    });
     return undefined;
   } catch {
     return "no Docker engine answers `docker info` on this machine";
@@ -43,11 +46,26 @@ describe.skipIf(missing !== undefined)("k3s end to end", () => {
     const crds = readdirSync(crdsDir).flatMap((f) => readManifests(join(crdsDir, f)));
     await createAll(kc, crds);
     const install = join(repoRoot, "manifests", "install");
-    await createAll(kc, [...readManifests(join(install, "namespace.yaml")), ...readManifests(join(install, "rbac.yaml"))]);
+    await createAll(kc, [
+      ...readManifests(join(install, "namespace.yaml")),
+      ...readManifests(join(install, "rbac.yaml")),
+    ]);
     const api = kc.makeApiClient(CustomObjectsApi);
-    await waitFor(async () => (await api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: "emailauthenticatorstages" }), true), { what: "stages listable", timeoutMs: 60_000 });
+    await waitFor(
+      async () => (
+        await api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: "emailauthenticatorstages" }),
+        true
+      ),
+      { what: "stages listable", timeoutMs: 60_000 },
+    );
     await createAll(kc, readManifests(join(repoRoot, "manifests", "examples", "email-setup-stage.yaml")));
-    const stage = (await api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: "default", plural: "emailauthenticatorstages", name: "email-setup" })) as { spec: { connection: { port: number } } };
+    const stage = (await api.getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: "default",
+      plural: "emailauthenticatorstages",
+      name: "email-setup",
+    })) as { spec: { connection: { port: number } } };
     expect(stage.spec.connection.port).toBe(25);
   }, 120_000);
 });

@@ -18,7 +18,8 @@ afterAll(async () => {
   await plane?.stop();
 });
 
-const until = (what: string, check: () => boolean, timeoutMs = 10_000) => waitFor(() => (check() ? true : undefined), { what, timeoutMs, intervalMs: 25 });
+const until = (what: string, check: () => boolean, timeoutMs = 10_000) =>
+  waitFor(() => (check() ? true : undefined), { what, timeoutMs, intervalMs: 25 });
 
 function elector(identity: string, events: string[]): LeaderElector {
   return new LeaderElector({

@@ -53,7 +53,8 @@ function candidate(identity: string, lease: string, kc: KubeConfig = operator): 
 }
 
 const leaseName = (what: string) => `${what}-${randomBytes(3).toString("hex")}`;
-const until = (what: string, check: () => boolean, timeoutMs = 10_000) => waitFor(() => (check() ? true : undefined), { what, timeoutMs, intervalMs: 25 });
+const until = (what: string, check: () => boolean, timeoutMs = 10_000) =>
+  waitFor(() => (check() ? true : undefined), { what, timeoutMs, intervalMs: 25 });
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const readLease = (name: string) => leases.readNamespacedLease({ name, namespace: OPERATOR_NAMESPACE });
 

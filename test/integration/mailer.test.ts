@@ -21,7 +21,9 @@ let plain: Mailpit, starttls: Mailpit, implicit: Mailpit, withAuth: Mailpit;
 const servers: Server[] = [];
 const sockets = new Set<Socket>();
 let relayMode: "refuse" | "silent" | "forward" | "slow" = "refuse";
-let relayPort = 0, silentPort = 0, rejectingPort = 0;
+let relayPort = 0,
+  silentPort = 0,
+  rejectingPort = 0;
 const mailer = new Mailer({ idleMs: 300 });
 
 const settings = (port: number, extra: Partial<SmtpSettings> = {}): SmtpSettings => ({
@@ -45,7 +47,13 @@ function message(s: SmtpSettings) {
     settings: s,
     subject: "authentik Sign-in code",
     to: { address, name },
-    values: { code, expiresInMinutes: 30, userName: `user${counter}`, friendlyName: "Email", maskedEmail: maskAddress(address) },
+    values: {
+      code,
+      expiresInMinutes: 30,
+      userName: `user${counter}`,
+      friendlyName: "Email",
+      maskedEmail: maskAddress(address),
+    },
   });
   return { address, name, code, composed };
 }
@@ -65,7 +73,10 @@ async function expectDelivered(server: Mailpit, s: SmtpSettings, m = mailer) {
 
 async function sendError(s: SmtpSettings): Promise<SmtpSendError> {
   const { composed, code } = message(s);
-  const error = await mailer.send(s, composed).then(() => undefined, (e: unknown) => e);
+  const error = await mailer.send(s, composed).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(SmtpSendError);
   const e = error as SmtpSendError;
   expect(e.message).not.toContain(code);
@@ -88,7 +99,10 @@ const track = (s: Socket) => {
 beforeAll(async () => {
   pki = createTestPki();
   const authFile = join(pki.dir, "smtp-users");
-  writeFileSync(authFile, `mailer:${execFileSync("openssl", ["passwd", "-apr1", PASSWORD], { encoding: "utf8" }).trim()}\n`);
+  writeFileSync(
+    authFile,
+    `mailer:${execFileSync("openssl", ["passwd", "-apr1", PASSWORD], { encoding: "utf8" }).trim()}\n`,
+  );
   const tls = { certFile: pki.certFile, keyFile: pki.keyFile };
   [plain, starttls, implicit, withAuth] = await Promise.all([
     Mailpit.start(),
@@ -117,7 +131,15 @@ beforeAll(async () => {
       s.on("data", (chunk: Buffer) => {
         for (const line of chunk.toString().split("\r\n").filter(Boolean)) {
           const verb = line.slice(0, 4).toUpperCase();
-          s.write(verb === "EHLO" || verb === "HELO" || verb === "MAIL" || verb === "RSET" ? "250 OK\r\n" : verb === "RCPT" ? "550 5.1.1 no such user\r\n" : verb === "QUIT" ? "221 bye\r\n" : "502 no\r\n");
+          s.write(
+            verb === "EHLO" || verb === "HELO" || verb === "MAIL" || verb === "RSET"
+              ? "250 OK\r\n"
+              : verb === "RCPT"
+                ? "550 5.1.1 no such user\r\n"
+                : verb === "QUIT"
+                  ? "221 bye\r\n"
+                  : "502 no\r\n",
+          );
         }
       });
     }),
@@ -142,7 +164,10 @@ describe("Mailer.send delivers", () => {
   });
 
   it("after authenticating", async () => {
-    await expectDelivered(withAuth, settings(withAuth.smtpPort, { tlsMode: "STARTTLS", ca: pki.caPem, auth: { user: "mailer", pass: PASSWORD } }));
+    await expectDelivered(
+      withAuth,
+      settings(withAuth.smtpPort, { tlsMode: "STARTTLS", ca: pki.caPem, auth: { user: "mailer", pass: PASSWORD } }),
+    );
   });
 
   it("several messages at once over one pool", async () => {
@@ -154,7 +179,11 @@ describe("Mailer.send delivers", () => {
 
 describe("Mailer.send fails with a reason", () => {
   it("AuthFailed without echoing the password, and nothing is sent", async () => {
-    const s = settings(withAuth.smtpPort, { tlsMode: "STARTTLS", ca: pki.caPem, auth: { user: "mailer", pass: "wrong-Pa55word" } });
+    const s = settings(withAuth.smtpPort, {
+      tlsMode: "STARTTLS",
+      ca: pki.caPem,
+      auth: { user: "mailer", pass: "wrong-Pa55word" },
+    });
     const before = (await withAuth.messages()).length;
     const e = await sendError(s);
     expect(await withAuth.messages()).toHaveLength(before);
@@ -227,7 +256,11 @@ describe("Mailer pools", () => {
 
   it("are created lazily, keyed by a hash that includes the credentials, and closed when idle or forgotten", async () => {
     const own = new Mailer({ idleMs: 200 });
-    const a = settings(withAuth.smtpPort, { tlsMode: "STARTTLS", ca: pki.caPem, auth: { user: "mailer", pass: PASSWORD } });
+    const a = settings(withAuth.smtpPort, {
+      tlsMode: "STARTTLS",
+      ca: pki.caPem,
+      auth: { user: "mailer", pass: PASSWORD },
+    });
     expect(own.openPools).toEqual([]);
     await expectDelivered(withAuth, a, own);
     expect(own.openPools).toEqual([smtpFingerprint(a)]);

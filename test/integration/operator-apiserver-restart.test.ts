@@ -16,7 +16,10 @@ beforeAll(async () => {
   plane = await ControlPlane.start();
   ns = await createTestNamespace(plane.admin(), "restart");
   await grantOperatorNamespace(plane.admin(), ns);
-  operator = await startOperator({ kubeconfig: plane.info.operatorKubeconfig, args: [`--namespaces=${ns}`, "--leader-elect=false"] });
+  operator = await startOperator({
+    kubeconfig: plane.info.operatorKubeconfig,
+    args: [`--namespaces=${ns}`, "--leader-elect=false"],
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -29,17 +32,35 @@ describe("API server restart", () => {
     const k = objects(plane.admin(), ns);
     const core = plane.admin().makeApiClient(CoreV1Api);
     await k.create("emailauthenticatorstages", "relay", { connection: { credentialsSecretRef: { name: "creds" } } });
-    await k.waitFor("emailauthenticatorstages", "relay", readyIs("False", "SecretNotFound"), "stalled without its Secret");
+    await k.waitFor(
+      "emailauthenticatorstages",
+      "relay",
+      readyIs("False", "SecretNotFound"),
+      "stalled without its Secret",
+    );
 
     await plane.stopApiServer();
     await new Promise((r) => setTimeout(r, 2000)); // the operator's watches fail and back off
     await plane.startApiServer();
 
-    await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: "creds" }, stringData: { username: "u", password: "p" } } });
+    await core.createNamespacedSecret({
+      namespace: ns,
+      body: { metadata: { name: "creds" }, stringData: { username: "u", password: "p" } },
+    });
     await k.create("emailauthenticatorstages", "after", {});
     await k.waitFor("emailauthenticatorstages", "relay", readyIs("True"), "Ready once the Secret appeared", 60_000);
-    await k.waitFor("emailauthenticatorstages", "after", readyIs("True"), "a stage created after the restart reconciled", 60_000);
+    await k.waitFor(
+      "emailauthenticatorstages",
+      "after",
+      readyIs("True"),
+      "a stage created after the restart reconciled",
+      60_000,
+    );
     expect(operator.process.exitError()).toBeUndefined();
-    expect(await operator.metric('emailauth_watch_restarts_total{resource="emailauthenticatorstages.emailauth.dev@' + ns + '",reason="error"}')).toBeGreaterThan(0);
+    expect(
+      await operator.metric(
+        'emailauth_watch_restarts_total{resource="emailauthenticatorstages.emailauth.dev@' + ns + '",reason="error"}',
+      ),
+    ).toBeGreaterThan(0);
   });
 });

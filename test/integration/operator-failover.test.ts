@@ -28,7 +28,10 @@ beforeAll(async () => {
     "--leader-elect-retry-period=500ms",
   ];
   operators.push(
-    ...(await Promise.all([startOperator({ kubeconfig: plane.info.operatorKubeconfig, args: args("a") }), startOperator({ kubeconfig: plane.info.operatorKubeconfig, args: args("b") })])),
+    ...(await Promise.all([
+      startOperator({ kubeconfig: plane.info.operatorKubeconfig, args: args("a") }),
+      startOperator({ kubeconfig: plane.info.operatorKubeconfig, args: args("b") }),
+    ])),
   );
 });
 
@@ -38,10 +41,13 @@ afterAll(async () => {
 
 describe("two operator processes", () => {
   it("elect exactly one leader, which reconciles; both are ready", async () => {
-    const leaders = await waitFor(async () => {
-      const flags = await Promise.all(operators.map(isLeader));
-      return flags.filter(Boolean).length === 1 ? flags : undefined;
-    }, { what: "exactly one leader", timeoutMs: 15_000, intervalMs: 200 });
+    const leaders = await waitFor(
+      async () => {
+        const flags = await Promise.all(operators.map(isLeader));
+        return flags.filter(Boolean).length === 1 ? flags : undefined;
+      },
+      { what: "exactly one leader", timeoutMs: 15_000, intervalMs: 200 },
+    );
     expect(leaders.filter(Boolean)).toHaveLength(1);
     for (const op of operators) expect((await fetch(`${op.healthUrl}/readyz`)).status).toBe(200);
     await k.create("emailauthenticatorstages", "before", {});
@@ -57,7 +63,11 @@ describe("two operator processes", () => {
     const killedAt = Date.now();
     // Changed while nobody leads: must be reconciled by the successor.
     await k.create("emailauthenticatorstages", "meanwhile", {});
-    await waitFor(async () => ((await isLeader(follower)) ? true : undefined), { what: "the follower to lead", timeoutMs: 20_000, intervalMs: 100 });
+    await waitFor(async () => ((await isLeader(follower)) ? true : undefined), {
+      what: "the follower to lead",
+      timeoutMs: 20_000,
+      intervalMs: 100,
+    });
     const handover = Date.now() - killedAt;
     // Lease duration plus one retry period and the time to notice.
     expect(handover).toBeLessThan(LEASE_MS + 3000);

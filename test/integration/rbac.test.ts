@@ -1,6 +1,13 @@
 // The operator's identity is a real ServiceAccount bound only by the shipped RBAC: what it
 // is granted works, anything else is refused by the API server with 403.
-import { ApiextensionsV1Api, AuthenticationV1Api, AuthorizationV1Api, CoreV1Api, CustomObjectsApi, RbacAuthorizationV1Api } from "@kubernetes/client-node";
+import {
+  ApiextensionsV1Api,
+  AuthenticationV1Api,
+  AuthorizationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  RbacAuthorizationV1Api,
+} from "@kubernetes/client-node";
 import { beforeAll, describe, expect, it } from "vitest";
 import { GROUP, VERSION } from "../../src/api/v1alpha1/common.ts";
 import { controlPlane, createTestNamespace, grantOperatorNamespace } from "../harness/context.ts";
@@ -26,13 +33,23 @@ describe("the operator's least-privilege identity", () => {
   it("authenticates as its ServiceAccount", async () => {
     // A SelfSubjectReview needs no grant and tells who the server thinks we are.
     const review = await operator.makeApiClient(AuthenticationV1Api).createSelfSubjectReview({ body: {} });
-    expect(review.status?.userInfo?.username).toBe("system:serviceaccount:email-authenticator-system:email-authenticator-operator");
+    expect(review.status?.userInfo?.username).toBe(
+      "system:serviceaccount:email-authenticator-system:email-authenticator-operator",
+    );
   });
 
   it("may list and watch its own kinds cluster-wide", async () => {
     const api = operator.makeApiClient(CustomObjectsApi);
-    expect(await statusOf(api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: "emailauthenticatorstages" }))).toBe(200);
-    expect(await statusOf(api.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: "flowbindings" }))).toBe(200);
+    expect(
+      await statusOf(
+        api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: "emailauthenticatorstages" }),
+      ),
+    ).toBe(200);
+    expect(
+      await statusOf(
+        api.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: "flowbindings" }),
+      ),
+    ).toBe(200);
   });
 
   it("is refused (403) where it has no grant", async () => {
@@ -40,9 +57,17 @@ describe("the operator's least-privilege identity", () => {
     const custom = operator.makeApiClient(CustomObjectsApi);
     expect(await statusOf(core.listSecretForAllNamespaces())).toBe(403);
     expect(await statusOf(core.listConfigMapForAllNamespaces())).toBe(403);
-    expect(await statusOf(core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: "x" }, stringData: { a: "b" } } }))).toBe(403);
+    expect(
+      await statusOf(
+        core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: "x" }, stringData: { a: "b" } } }),
+      ),
+    ).toBe(403);
     expect(await statusOf(core.createNamespace({ body: { metadata: { name: `${ns}-x` } } }))).toBe(403);
-    expect(await statusOf(operator.makeApiClient(ApiextensionsV1Api).deleteCustomResourceDefinition({ name: `flowbindings.${GROUP}` }))).toBe(403);
+    expect(
+      await statusOf(
+        operator.makeApiClient(ApiextensionsV1Api).deleteCustomResourceDefinition({ name: `flowbindings.${GROUP}` }),
+      ),
+    ).toBe(403);
     expect(await statusOf(operator.makeApiClient(RbacAuthorizationV1Api).listClusterRole())).toBe(403);
     // Stages and bindings are the platform team's: the operator writes only their status.
     expect(
@@ -52,7 +77,12 @@ describe("the operator's least-privilege identity", () => {
           version: VERSION,
           namespace: ns,
           plural: "emailauthenticatorstages",
-          body: { apiVersion: `${GROUP}/${VERSION}`, kind: "EmailAuthenticatorStage", metadata: { name: "x" }, spec: {} },
+          body: {
+            apiVersion: `${GROUP}/${VERSION}`,
+            kind: "EmailAuthenticatorStage",
+            metadata: { name: "x" },
+            spec: {},
+          },
         }),
       ),
     ).toBe(403);
@@ -74,7 +104,11 @@ describe("the operator's least-privilege identity", () => {
         body: {
           spec: {
             user: "system:serviceaccount:email-authenticator-system:email-authenticator-operator",
-            groups: ["system:serviceaccounts", "system:serviceaccounts:email-authenticator-system", "system:authenticated"],
+            groups: [
+              "system:serviceaccounts",
+              "system:serviceaccounts:email-authenticator-system",
+              "system:authenticated",
+            ],
             resourceAttributes: { verb, resource, group },
           },
         },

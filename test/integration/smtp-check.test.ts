@@ -30,7 +30,10 @@ const base = (port: number, extra: Partial<SmtpSettings> = {}): SmtpSettings => 
 beforeAll(async () => {
   pki = createTestPki();
   const authFile = join(pki.dir, "smtp-users");
-  writeFileSync(authFile, `mailer:${execFileSync("openssl", ["passwd", "-apr1", "s3cret"], { encoding: "utf8" }).trim()}\n`);
+  writeFileSync(
+    authFile,
+    `mailer:${execFileSync("openssl", ["passwd", "-apr1", "s3cret"], { encoding: "utf8" }).trim()}\n`,
+  );
   [plain, starttls, implicit, withAuth] = await Promise.all([
     Mailpit.start(),
     Mailpit.start({ tls: { mode: "starttls", certFile: pki.certFile, keyFile: pki.keyFile } }),
@@ -61,10 +64,14 @@ describe("checkConnection", () => {
   });
 
   it("authenticates with the right password and reports AuthFailed without echoing a wrong one", async () => {
-    const ok = await checkConnection(base(withAuth.smtpPort, { tlsMode: "STARTTLS", ca: pki.caPem, auth: { user: "mailer", pass: "s3cret" } }));
+    const ok = await checkConnection(
+      base(withAuth.smtpPort, { tlsMode: "STARTTLS", ca: pki.caPem, auth: { user: "mailer", pass: "s3cret" } }),
+    );
     expect(ok.ok).toBe(true);
     expect(ok.message).toMatch(/and authenticated/);
-    const bad = await checkConnection(base(withAuth.smtpPort, { tlsMode: "STARTTLS", ca: pki.caPem, auth: { user: "mailer", pass: "wrong-pass-42" } }));
+    const bad = await checkConnection(
+      base(withAuth.smtpPort, { tlsMode: "STARTTLS", ca: pki.caPem, auth: { user: "mailer", pass: "wrong-pass-42" } }),
+    );
     expect(bad).toMatchObject({ ok: false, reason: "AuthFailed" });
     expect(bad.message).not.toContain("wrong-pass-42");
   });
@@ -82,7 +89,10 @@ describe("checkConnection", () => {
   it("reports a closed port and a silent relay within the stage timeout", async () => {
     expect(await checkConnection(base(await freePort()))).toMatchObject({ ok: false, reason: "ConnectionFailed" });
     const started = Date.now();
-    expect(await checkConnection(base(silentPort, { timeoutSeconds: 1 }))).toMatchObject({ ok: false, reason: "Timeout" });
+    expect(await checkConnection(base(silentPort, { timeoutSeconds: 1 }))).toMatchObject({
+      ok: false,
+      reason: "Timeout",
+    });
     expect(Date.now() - started).toBeLessThan(5000);
   });
 });

@@ -2,7 +2,13 @@
 // throttles go; live ones, Secrets of other components and unlabelled Secrets stay.
 import { CoreV1Api } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import { CHALLENGE_COMPONENT, COMPONENT_LABEL, EXECUTION_COMPONENT, EXPIRES_AT_ANNOTATION, THROTTLE_COMPONENT } from "../../src/api/labels.ts";
+import {
+  CHALLENGE_COMPONENT,
+  COMPONENT_LABEL,
+  EXECUTION_COMPONENT,
+  EXPIRES_AT_ANNOTATION,
+  THROTTLE_COMPONENT,
+} from "../../src/api/labels.ts";
 import { Sweeper } from "../../src/controllers/sweeper/sweeper.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { FakeClock } from "../../src/runtime/clock.ts";
@@ -18,7 +24,13 @@ describe("Sweeper", () => {
     const secret = (name: string, component: string | undefined, expiresAt: string) =>
       admin.createNamespacedSecret({
         namespace: ns,
-        body: { metadata: { name, ...(component ? { labels: { [COMPONENT_LABEL]: component } } : {}), annotations: { [EXPIRES_AT_ANNOTATION]: expiresAt } } },
+        body: {
+          metadata: {
+            name,
+            ...(component ? { labels: { [COMPONENT_LABEL]: component } } : {}),
+            annotations: { [EXPIRES_AT_ANNOTATION]: expiresAt },
+          },
+        },
       });
     const past = "2026-06-01T11:00:00Z";
     const future = "2026-06-01T13:00:00Z";
@@ -28,7 +40,13 @@ describe("Sweeper", () => {
     await secret("live-exec", EXECUTION_COMPONENT, future);
     await secret("not-ours", undefined, past);
 
-    const sweeper = new Sweeper({ core: plane.operator().makeApiClient(CoreV1Api), namespaces: () => [ns], clock: new FakeClock(now), log: createLogger({ level: "silent" }), batchSize: 2 });
+    const sweeper = new Sweeper({
+      core: plane.operator().makeApiClient(CoreV1Api),
+      namespaces: () => [ns],
+      clock: new FakeClock(now),
+      log: createLogger({ level: "silent" }),
+      batchSize: 2,
+    });
     expect(await sweeper.sweep()).toBe(2);
     expect(await sweeper.sweep()).toBe(2);
     expect(await sweeper.sweep()).toBe(1);

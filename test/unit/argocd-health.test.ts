@@ -38,7 +38,9 @@ function health(objects: KStatusObject[]): Health[] {
     writeFileSync(join(dir, "health.lua"), script);
     const driver = [
       `local check = assert(loadfile(${toLua(join(dir, "health.lua"))}))`,
-      ...objects.map((o) => `obj = ${toLua(o)}\nlocal hs = check()\nprint(hs.status .. "\\t" .. (hs.message or ""))`).map((s) => `do\n${s}\nend`),
+      ...objects
+        .map((o) => `obj = ${toLua(o)}\nlocal hs = check()\nprint(hs.status .. "\\t" .. (hs.message or ""))`)
+        .map((s) => `do\n${s}\nend`),
     ].join("\n");
     writeFileSync(join(dir, "driver.lua"), driver);
     const result = spawnSync("go", ["tool", "glua", join(dir, "driver.lua")], {
@@ -61,10 +63,17 @@ function health(objects: KStatusObject[]): Health[] {
 }
 
 const now = new Date("2026-01-02T03:04:05Z");
-const object = (generation: number, observedGeneration: number | undefined, conditions: Partial<Condition>[] | undefined): KStatusObject => ({
+const object = (
+  generation: number,
+  observedGeneration: number | undefined,
+  conditions: Partial<Condition>[] | undefined,
+): KStatusObject => ({
   kind: "EmailAuthenticatorStage",
   metadata: { generation },
-  status: conditions === undefined && observedGeneration === undefined ? undefined : { observedGeneration, conditions: conditions as Condition[] },
+  status:
+    conditions === undefined && observedGeneration === undefined
+      ? undefined
+      : { observedGeneration, conditions: conditions as Condition[] },
 });
 const cond = (type: string, status: ConditionStatus, reason = "", message = "") => ({ type, status, reason, message });
 
@@ -72,21 +81,42 @@ const cond = (type: string, status: ConditionStatus, reason = "", message = "") 
 const cases: [string, KStatusObject, string, string, KStatus][] = [
   [
     "ready (as the controllers write it)",
-    object(3, 3, readinessConditions({ generation: 3, ready: { reason: "Ready", message: "Sending through smtp.example.com:587" } }, now)),
+    object(
+      3,
+      3,
+      readinessConditions(
+        { generation: 3, ready: { reason: "Ready", message: "Sending through smtp.example.com:587" } },
+        now,
+      ),
+    ),
     "Healthy",
     "Sending through smtp.example.com:587",
     "Current",
   ],
   [
     "stalled (as the controllers write it)",
-    object(2, 2, readinessConditions({ generation: 2, stalled: { reason: "SecretNotFound", message: 'Secret "smtp" not found' } }, now)),
+    object(
+      2,
+      2,
+      readinessConditions(
+        { generation: 2, stalled: { reason: "SecretNotFound", message: 'Secret "smtp" not found' } },
+        now,
+      ),
+    ),
     "Degraded",
     'Secret "smtp" not found',
     "Failed",
   ],
   [
     "reconciling (as the controllers write it)",
-    object(1, 1, readinessConditions({ generation: 1, reconciling: { reason: "CheckingConnection", message: "Connecting to the relay" } }, now)),
+    object(
+      1,
+      1,
+      readinessConditions(
+        { generation: 1, reconciling: { reason: "CheckingConnection", message: "Connecting to the relay" } },
+        now,
+      ),
+    ),
     "Progressing",
     "Connecting to the relay",
     "InProgress",
@@ -100,13 +130,28 @@ const cases: [string, KStatusObject, string, string, KStatus][] = [
   ],
   [
     "being deleted",
-    { ...object(1, 1, [cond("Ready", "True", "Ready", "ok")]), metadata: { generation: 1, deletionTimestamp: "2026-01-02T03:04:05Z" } },
+    {
+      ...object(1, 1, [cond("Ready", "True", "Ready", "ok")]),
+      metadata: { generation: 1, deletionTimestamp: "2026-01-02T03:04:05Z" },
+    },
     "Progressing",
     "Being deleted",
     "Terminating",
   ],
-  ["Ready=False alone", object(1, 1, [cond("Ready", "False", "Pending", "Waiting for the stage")]), "Progressing", "Waiting for the stage", "InProgress"],
-  ["Ready=Unknown, reason but no message", object(1, 1, [cond("Ready", "Unknown", "Initializing")]), "Progressing", "Initializing", "InProgress"],
+  [
+    "Ready=False alone",
+    object(1, 1, [cond("Ready", "False", "Pending", "Waiting for the stage")]),
+    "Progressing",
+    "Waiting for the stage",
+    "InProgress",
+  ],
+  [
+    "Ready=Unknown, reason but no message",
+    object(1, 1, [cond("Ready", "Unknown", "Initializing")]),
+    "Progressing",
+    "Initializing",
+    "InProgress",
+  ],
   [
     "Reconciling=True listed before Stalled=True (the first one wins, as in kstatus)",
     object(1, 1, [cond("Reconciling", "True", "Retrying", "retry"), cond("Stalled", "True", "Bad", "bad")]),
@@ -129,7 +174,12 @@ const stricter: [string, KStatusObject, string, string][] = [
   ["a status without conditions", object(1, 1, []), "Progressing", "Waiting for the operator to reconcile"],
 ];
 
-const argoFor: Record<KStatus, string> = { Current: "Healthy", Failed: "Degraded", InProgress: "Progressing", Terminating: "Progressing" };
+const argoFor: Record<KStatus, string> = {
+  Current: "Healthy",
+  Failed: "Degraded",
+  InProgress: "Progressing",
+  Terminating: "Progressing",
+};
 
 // Go is a prerequisite of the whole suite (it builds the control plane), so this never skips.
 describe("Argo CD health check (docs/argocd/health.lua)", () => {
@@ -139,13 +189,20 @@ describe("Argo CD health check (docs/argocd/health.lua)", () => {
     results = health([...cases.map((c) => c[1]), ...stricter.map((c) => c[1])]);
   }, 300_000);
 
-  it.each(cases.map(([name, ...rest], i) => [`${name} → ${rest[1]}`, ...rest, i] as const))("%s", (_, obj, status, message, kstatus, i) => {
-    expect(results[i]).toEqual({ status, message });
-    expect(computeKStatus(obj).status).toBe(kstatus);
-    expect(status, "Argo CD and Flux agree").toBe(argoFor[kstatus]);
-  });
+  it.each(cases.map(([name, ...rest], i) => [`${name} → ${rest[1]}`, ...rest, i] as const))(
+    "%s",
+    (_, obj, status, message, kstatus, i) => {
+      expect(results[i]).toEqual({ status, message });
+      expect(computeKStatus(obj).status).toBe(kstatus);
+      expect(status, "Argo CD and Flux agree").toBe(argoFor[kstatus]);
+    },
+  );
 
-  it.each(stricter.map(([name, ...rest], i) => [`${name} → ${rest[1]}, where kstatus says Current`, ...rest, cases.length + i] as const))("%s", (_, obj, status, message, i) => {
+  it.each(
+    stricter.map(
+      ([name, ...rest], i) => [`${name} → ${rest[1]}, where kstatus says Current`, ...rest, cases.length + i] as const,
+    ),
+  )("%s", (_, obj, status, message, i) => {
     expect(results[i]).toEqual({ status, message });
     expect(computeKStatus(obj).status).toBe("Current");
   });
@@ -163,4 +220,3 @@ describe("docs/gitops.md", () => {
     }
   });
 });
-

@@ -21,7 +21,9 @@ describe(`${CHART_DIR}/templates/crd-*.yaml`, () => {
   it("gates every CRD on crds.enabled and keeps it with crds.keep", () => {
     for (const { text } of files) {
       expect(text).toMatch(/^\{\{- if \.Values\.crds\.enabled \}\}$/m);
-      expect(text).toMatch(/\{\{- if \.Values\.crds\.keep \}\}\n\s+annotations:\n(\s+#.*\n)?\s+helm\.sh\/resource-policy: keep\n/);
+      expect(text).toMatch(
+        /\{\{- if \.Values\.crds\.keep \}\}\n\s+annotations:\n(\s+#.*\n)?\s+helm\.sh\/resource-policy: keep\n/,
+      );
     }
   });
 

@@ -71,9 +71,22 @@ function operatorConfig(objects: RenderedObject[], podNamespace = NS) {
  */
 function restrictedViolations(pod: PodSpec): string[] {
   const problems: string[] = [];
-  const podSc = (pod.securityContext ?? {}) as { runAsNonRoot?: boolean; runAsUser?: number; seccompProfile?: { type?: string } };
+  const podSc = (pod.securityContext ?? {}) as {
+    runAsNonRoot?: boolean;
+    runAsUser?: number;
+    seccompProfile?: { type?: string };
+  };
   if (pod.hostNetwork || pod.hostPID || pod.hostIPC) problems.push("host namespaces");
-  const allowedVolumes = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"];
+  const allowedVolumes = [
+    "configMap",
+    "csi",
+    "downwardAPI",
+    "emptyDir",
+    "ephemeral",
+    "persistentVolumeClaim",
+    "projected",
+    "secret",
+  ];
   for (const v of pod.volumes ?? []) {
     const type = Object.keys(v).find((k) => k !== "name") ?? "";
     if (!allowedVolumes.includes(type)) problems.push(`volume type ${type}`);
@@ -95,7 +108,8 @@ function restrictedViolations(pod: PodSpec): string[] {
     const seccomp = sc.seccompProfile?.type ?? podSc.seccompProfile?.type;
     if (seccomp !== "RuntimeDefault" && seccomp !== "Localhost") problems.push(`${c.name}: seccompProfile ${seccomp}`);
     if (!sc.capabilities?.drop?.includes("ALL")) problems.push(`${c.name}: capabilities must drop ALL`);
-    for (const cap of sc.capabilities?.add ?? []) if (cap !== "NET_BIND_SERVICE") problems.push(`${c.name}: adds ${cap}`);
+    for (const cap of sc.capabilities?.add ?? [])
+      if (cap !== "NET_BIND_SERVICE") problems.push(`${c.name}: adds ${cap}`);
     if (c.ports.some((p) => "hostPort" in p)) problems.push(`${c.name}: hostPort`);
   }
   return problems;
@@ -163,12 +177,18 @@ describe("helm template with the defaults", () => {
     const deployment = deploymentOf(objects);
     expect(deployment.spec.replicas).toBe(2);
     expect((containerOf(objects) as unknown as { image: string }).image).toBe("email-authenticator-operator:0.1.0");
-    expect(one<RenderedObject & { spec: { minAvailable: number } }>(objects, "PodDisruptionBudget").spec.minAvailable).toBe(1);
+    expect(
+      one<RenderedObject & { spec: { minAvailable: number } }>(objects, "PodDisruptionBudget").spec.minAvailable,
+    ).toBe(1);
   });
 
   it("passes flags the operator accepts, with the operator's own defaults, and POD_NAMESPACE from the downward API", () => {
     const config = operatorConfig(objects, "somewhere");
-    const defaults = parseConfig([], { POD_NAMESPACE: "somewhere" }, { hostname: () => "pod", randomSuffix: () => "x" });
+    const defaults = parseConfig(
+      [],
+      { POD_NAMESPACE: "somewhere" },
+      { hostname: () => "pod", randomSuffix: () => "x" },
+    );
     expect(config).toEqual(defaults);
     expect(config.operatorNamespace).toBe("somewhere");
     expect(config.namespaces).toEqual([]);
@@ -224,7 +244,11 @@ describe("helm template with watchNamespaces [team-a, team-b]", () => {
     const bindings = find(objects, "RoleBinding", "email-authenticator-operator-namespace") as Binding[];
     expect(bindings.map((b) => b.metadata.namespace).sort()).toEqual([NS, "team-a", "team-b"]);
     for (const b of bindings) {
-      expect(b.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "email-authenticator-operator-namespace" });
+      expect(b.roleRef).toEqual({
+        apiGroup: "rbac.authorization.k8s.io",
+        kind: "ClusterRole",
+        name: "email-authenticator-operator-namespace",
+      });
       expect(b.subjects).toEqual([{ kind: "ServiceAccount", name: "email-authenticator-operator", namespace: NS }]);
     }
     expect(find(objects, "ClusterRoleBinding", "email-authenticator-operator-namespace")).toEqual([]);
@@ -253,17 +277,42 @@ describe("helm template options", () => {
   });
 
   it("creates the global settings ConfigMap that the operator's schema accepts, and names the credentials Secret", () => {
-    const settings = { create: true, host: "smtp.example.com", port: 587, tlsMode: "STARTTLS", timeout: 20, fromAddress: "auth@example.com" };
-    const { objects } = render({ values: { globalSettings: { ...settings, credentials: { existingSecret: "relay-login" } } } });
-    const cm = one<RenderedObject & { data: Record<string, string> }>(objects, "ConfigMap", "email-authenticator-global-settings");
+    const settings = {
+      create: true,
+      host: "smtp.example.com",
+      port: 587,
+      tlsMode: "STARTTLS",
+      timeout: 20,
+      fromAddress: "auth@example.com",
+    };
+    const { objects } = render({
+      values: { globalSettings: { ...settings, credentials: { existingSecret: "relay-login" } } },
+    });
+    const cm = one<RenderedObject & { data: Record<string, string> }>(
+      objects,
+      "ConfigMap",
+      "email-authenticator-global-settings",
+    );
     expect(cm.metadata.namespace).toBe(NS);
-    expect(globalSettingsData.parse(cm.data)).toEqual({ host: "smtp.example.com", port: 587, tlsMode: "STARTTLS", timeout: 20, fromAddress: "auth@example.com" });
-    expect(operatorConfig(objects).globalSettings).toEqual({ namespace: NS, configMapName: "email-authenticator-global-settings", credentialsSecretName: "relay-login" });
+    expect(globalSettingsData.parse(cm.data)).toEqual({
+      host: "smtp.example.com",
+      port: 587,
+      tlsMode: "STARTTLS",
+      timeout: 20,
+      fromAddress: "auth@example.com",
+    });
+    expect(operatorConfig(objects).globalSettings).toEqual({
+      namespace: NS,
+      configMapName: "email-authenticator-global-settings",
+      credentialsSecretName: "relay-login",
+    });
     expect(find(objects, "Secret")).toEqual([]);
   });
 
   it("keeps values.yaml's global settings defaults equal to the operator's", () => {
-    const values = load(readFileSync(join(chartDir, "values.yaml"), "utf8")) as { globalSettings: Record<string, unknown> };
+    const values = load(readFileSync(join(chartDir, "values.yaml"), "utf8")) as {
+      globalSettings: Record<string, unknown>;
+    };
     const { host, port, tlsMode, timeout, fromAddress } = values.globalSettings;
     expect({ host, port, tlsMode, timeout, fromAddress }).toEqual(globalSettingsData.parse({}));
   });
@@ -287,21 +336,30 @@ describe("helm template options", () => {
     for (const b of [...find(objects, "ClusterRoleBinding"), ...find(objects, "RoleBinding")] as Binding[]) {
       expect(b.subjects).toEqual([{ kind: "ServiceAccount", name: "platform-eao", namespace: NS }]);
     }
-    expect(refusal({ serviceAccount: { create: false } })).toContain("serviceAccount.name is required when serviceAccount.create is false");
+    expect(refusal({ serviceAccount: { create: false } })).toContain(
+      "serviceAccount.name is required when serviceAccount.create is false",
+    );
   });
 
   it("prefixes names with the release name unless it contains the chart name", () => {
     const { objects } = render({ release: "prod", namespace: "auth" });
     expect(deploymentOf(objects).metadata.name).toBe("prod-email-authenticator-operator");
     expect(containerOf(objects).args).toContain("--leader-elect-resource-name=prod-email-authenticator-operator");
-    expect(find(objects, "ClusterRole").map((r) => r.metadata.name).sort()).toEqual([
-      "prod-email-authenticator-operator",
-      "prod-email-authenticator-operator-namespace",
-    ]);
+    expect(
+      find(objects, "ClusterRole")
+        .map((r) => r.metadata.name)
+        .sort(),
+    ).toEqual(["prod-email-authenticator-operator", "prod-email-authenticator-operator-namespace"]);
   });
 
   it("passes extra flags and environment through", () => {
-    const { objects } = render({ values: { extraArgs: ["--leader-elect-identity=fixed"], extraEnv: [{ name: "TZ", value: "UTC" }], logLevel: "debug" } });
+    const { objects } = render({
+      values: {
+        extraArgs: ["--leader-elect-identity=fixed"],
+        extraEnv: [{ name: "TZ", value: "UTC" }],
+        logLevel: "debug",
+      },
+    });
     const config = operatorConfig(objects);
     expect(config.leaderElection.identity).toBe("fixed");
     expect(config.logLevel).toBe("debug");
@@ -309,26 +367,48 @@ describe("helm template options", () => {
   });
 
   it("limits traffic to the API server, DNS and SMTP with networkPolicy.enabled", () => {
-    const { objects } = render({ values: { networkPolicy: { enabled: true, egress: { smtp: { cidrs: ["192.0.2.10/32"], ports: [587] } } } } });
-    const policy = one<RenderedObject & { spec: { policyTypes: string[]; ingress: unknown[]; egress: { ports: { port: number; protocol: string }[]; to?: unknown[] }[] } }>(
-      objects,
-      "NetworkPolicy",
-    );
+    const { objects } = render({
+      values: { networkPolicy: { enabled: true, egress: { smtp: { cidrs: ["192.0.2.10/32"], ports: [587] } } } },
+    });
+    const policy = one<
+      RenderedObject & {
+        spec: {
+          policyTypes: string[];
+          ingress: unknown[];
+          egress: { ports: { port: number; protocol: string }[]; to?: unknown[] }[];
+        };
+      }
+    >(objects, "NetworkPolicy");
     expect(policy.spec.policyTypes).toEqual(["Ingress", "Egress"]);
-    expect(policy.spec.ingress).toEqual([{ ports: [{ port: "http", protocol: "TCP" }] }, { ports: [{ port: "health", protocol: "TCP" }] }]);
+    expect(policy.spec.ingress).toEqual([
+      { ports: [{ port: "http", protocol: "TCP" }] },
+      { ports: [{ port: "health", protocol: "TCP" }] },
+    ]);
     const [api, dns, smtp, ...rest] = policy.spec.egress;
     expect(rest).toEqual([]);
     expect(api?.ports.map((p) => p.port)).toEqual([443, 6443]);
-    expect(dns?.ports).toEqual([{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }]);
-    expect(dns?.to).toEqual([{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }]);
+    expect(dns?.ports).toEqual([
+      { port: 53, protocol: "UDP" },
+      { port: 53, protocol: "TCP" },
+    ]);
+    expect(dns?.to).toEqual([
+      {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+        podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+      },
+    ]);
     expect(smtp).toEqual({ ports: [{ port: 587, protocol: "TCP" }], to: [{ ipBlock: { cidr: "192.0.2.10/32" } }] });
   });
 
   it("scrapes the metrics port with metrics.serviceMonitor.enabled", () => {
-    const { objects } = render({ values: { metrics: { serviceMonitor: { enabled: true, labels: { release: "prom" } } } } });
+    const { objects } = render({
+      values: { metrics: { serviceMonitor: { enabled: true, labels: { release: "prom" } } } },
+    });
     const monitor = one<RenderedObject & { spec: { endpoints: unknown[] } }>(objects, "ServiceMonitor");
     expect(monitor.metadata.labels?.release).toBe("prom");
-    expect(monitor.spec.endpoints).toEqual([{ port: "metrics", path: "/metrics", interval: "30s", scrapeTimeout: "10s" }]);
+    expect(monitor.spec.endpoints).toEqual([
+      { port: "metrics", path: "/metrics", interval: "30s", scrapeTimeout: "10s" },
+    ]);
   });
 });
 
@@ -336,17 +416,49 @@ describe("values.schema.json refuses bad values with a clear message", () => {
   it.each<[string, Record<string, unknown>, string]>([
     ["a misspelt key", { replicas: 2 }, "at '': additional properties 'replicas' not allowed"],
     ["a misspelt nested key", { crds: { keepp: true } }, "at '/crds': additional properties 'keepp' not allowed"],
-    ["replicaCount \"two\"", { replicaCount: "two" }, "at '/replicaCount': got string, want integer"],
-    ["a namespace that is not a DNS label", { watchNamespaces: ["Team_A"] }, "at '/watchNamespaces/0': 'Team_A' does not match pattern"],
+    ['replicaCount "two"', { replicaCount: "two" }, "at '/replicaCount': got string, want integer"],
+    [
+      "a namespace that is not a DNS label",
+      { watchNamespaces: ["Team_A"] },
+      "at '/watchNamespaces/0': 'Team_A' does not match pattern",
+    ],
     ["a namespace listed twice", { watchNamespaces: ["a", "a"] }, "at '/watchNamespaces': items at 0 and 1 are equal"],
-    ["an unknown TLS mode", { globalSettings: { tlsMode: "TLS" } }, "at '/globalSettings/tlsMode': value must be one of 'None', 'STARTTLS', 'ImplicitTLS'"],
-    ["a password in the values", { globalSettings: { credentials: { password: "hunter2" } } }, "additional properties 'password' not allowed"],
-    ["a from address with a display name", { globalSettings: { fromAddress: "Auth <a@example.com>" } }, "at '/globalSettings/fromAddress'"],
-    ["a duration without a unit", { leaderElection: { leaseDuration: "15" } }, "at '/leaderElection/leaseDuration': '15' does not match pattern"],
+    [
+      "an unknown TLS mode",
+      { globalSettings: { tlsMode: "TLS" } },
+      "at '/globalSettings/tlsMode': value must be one of 'None', 'STARTTLS', 'ImplicitTLS'",
+    ],
+    [
+      "a password in the values",
+      { globalSettings: { credentials: { password: "hunter2" } } },
+      "additional properties 'password' not allowed",
+    ],
+    [
+      "a from address with a display name",
+      { globalSettings: { fromAddress: "Auth <a@example.com>" } },
+      "at '/globalSettings/fromAddress'",
+    ],
+    [
+      "a duration without a unit",
+      { leaderElection: { leaseDuration: "15" } },
+      "at '/leaderElection/leaseDuration': '15' does not match pattern",
+    ],
     ["an unknown log level", { logLevel: "verbose" }, "at '/logLevel': value must be one of 'fatal'"],
-    ["a port out of range", { containerPorts: { http: 70000 } }, "at '/containerPorts/http': maximum: got 70,000, want 65,535"],
-    ["a digest that is not sha256", { image: { digest: "latest" } }, "at '/image/digest': 'latest' does not match pattern"],
-    ["a flag without dashes", { extraArgs: ["namespaces=a"] }, "at '/extraArgs/0': 'namespaces=a' does not match pattern"],
+    [
+      "a port out of range",
+      { containerPorts: { http: 70000 } },
+      "at '/containerPorts/http': maximum: got 70,000, want 65,535",
+    ],
+    [
+      "a digest that is not sha256",
+      { image: { digest: "latest" } },
+      "at '/image/digest': 'latest' does not match pattern",
+    ],
+    [
+      "a flag without dashes",
+      { extraArgs: ["namespaces=a"] },
+      "at '/extraArgs/0': 'namespaces=a' does not match pattern",
+    ],
   ])("%s", (_, values, message) => {
     const stderr = refusal(values);
     expect(stderr).toContain("values don't meet the specifications of the schema");
@@ -354,12 +466,17 @@ describe("values.schema.json refuses bad values with a clear message", () => {
   });
 
   it("refuses both minAvailable and maxUnavailable", () => {
-    expect(refusal({ podDisruptionBudget: { minAvailable: 1, maxUnavailable: 1 } })).toContain("set minAvailable or maxUnavailable, not both");
+    expect(refusal({ podDisruptionBudget: { minAvailable: 1, maxUnavailable: 1 } })).toContain(
+      "set minAvailable or maxUnavailable, not both",
+    );
   });
 
   it("agrees with the operator on addresses, TLS modes and log levels", () => {
     const schema = JSON.parse(readFileSync(join(chartDir, "values.schema.json"), "utf8")) as {
-      properties: { globalSettings: { properties: Record<string, { pattern?: string; enum?: string[] }> }; logLevel: { enum: string[] } };
+      properties: {
+        globalSettings: { properties: Record<string, { pattern?: string; enum?: string[] }> };
+        logLevel: { enum: string[] };
+      };
     };
     const settings = schema.properties.globalSettings.properties;
     expect(settings.fromAddress?.pattern).toBe(EMAIL_PATTERN);
@@ -380,7 +497,9 @@ describe("the chart's RBAC", () => {
       .sort((a, b) => `${a.kind}/${a.namespace}/${a.name}`.localeCompare(`${b.kind}/${b.namespace}/${b.name}`));
 
   it("is manifests/install/rbac.yaml when the operator watches its own namespace", () => {
-    const manifests = loadAll(readFileSync(join(repoRoot, "manifests", "install", "rbac.yaml"), "utf8")) as RenderedObject[];
+    const manifests = loadAll(
+      readFileSync(join(repoRoot, "manifests", "install", "rbac.yaml"), "utf8"),
+    ) as RenderedObject[];
     const { objects } = render({ values: { watchNamespaces: [NS] } });
     expect(grants(objects)).toEqual(grants(manifests));
   });

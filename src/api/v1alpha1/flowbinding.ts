@@ -14,12 +14,20 @@ export const flowBindingSpec = z
       message: "stageRef is immutable; create a new FlowBinding instead",
     }).meta({ description: "The EmailAuthenticatorStage in the same namespace. Immutable." }),
     order: z.int().min(0).max(10000).default(0),
-    intent: intent.default("Setup").meta({ description: "Setup enrolls an address; Authenticate sends a code to the user's confirmed device." }),
-    whenNoDevice: whenNoDevice.optional().meta({ description: "For Authenticate: deny the flow (default) or set an address up when the user has no device." }),
+    intent: intent
+      .default("Setup")
+      .meta({ description: "Setup enrolls an address; Authenticate sends a code to the user's confirmed device." }),
+    whenNoDevice: whenNoDevice.optional().meta({
+      description: "For Authenticate: deny the flow (default) or set an address up when the user has no device.",
+    }),
   })
   .meta({
     "x-kubernetes-validations": [
-      { rule: "!has(self.whenNoDevice) || self.intent == 'Authenticate'", message: "whenNoDevice applies only to intent Authenticate", fieldPath: ".whenNoDevice" },
+      {
+        rule: "!has(self.whenNoDevice) || self.intent == 'Authenticate'",
+        message: "whenNoDevice applies only to intent Authenticate",
+        fieldPath: ".whenNoDevice",
+      },
     ],
   });
 export type FlowBindingSpec = z.output<typeof flowBindingSpec>;

@@ -46,7 +46,12 @@ export const stageKind: KindDefinition = {
   spec: stageSpec,
   status: stageStatus,
   // Executions carry the stage's name as a label value, which Kubernetes caps at 63 characters.
-  objectRules: [{ rule: "self.metadata.name.size() <= 63", message: "a stage name is at most 63 characters (it labels the stage's executions)" }],
+  objectRules: [
+    {
+      rule: "self.metadata.name.size() <= 63",
+      message: "a stage name is at most 63 characters (it labels the stage's executions)",
+    },
+  ],
   printerColumns: [
     ...ready,
     { name: "Endpoint", type: "string", jsonPath: ".status.connection.endpoint" },

@@ -16,34 +16,53 @@ export const credentialsSecretRef = z
     usernameKey: dataKey.default("username"),
     passwordKey: dataKey.default("password"),
   })
-  .meta({ description: "Secret holding the SMTP credentials; both keys are optional in the Secret (no AUTH when absent)." });
+  .meta({
+    description: "Secret holding the SMTP credentials; both keys are optional in the Secret (no AUTH when absent).",
+  });
 
-export const caBundleSecretRef = z
-  .strictObject({ name: objectName, key: dataKey.default("ca.crt") })
-  .meta({ description: "Secret holding PEM CA certificates for a relay with a private CA. Verification is never turned off." });
+export const caBundleSecretRef = z.strictObject({ name: objectName, key: dataKey.default("ca.crt") }).meta({
+  description: "Secret holding PEM CA certificates for a relay with a private CA. Verification is never turned off.",
+});
 
 export const connection = z
   .strictObject({
     host: smtpHost.default("localhost"),
     port: z.int().min(1).max(65535).default(25),
     credentialsSecretRef: credentialsSecretRef.optional(),
-    useTLS: z.boolean().default(false).meta({ description: "STARTTLS, required: the mail is not sent if the relay does not offer it." }),
+    useTLS: z
+      .boolean()
+      .default(false)
+      .meta({ description: "STARTTLS, required: the mail is not sent if the relay does not offer it." }),
     useSSL: z.boolean().default(false).meta({ description: "Implicit TLS from the first byte (usually port 465)." }),
-    timeout: z.int().min(1).max(300).default(10).meta({ description: "Seconds allowed to connect, greet, authenticate and send." }),
+    timeout: z
+      .int()
+      .min(1)
+      .max(300)
+      .default(10)
+      .meta({ description: "Seconds allowed to connect, greet, authenticate and send." }),
     fromAddress: emailAddress.default("system@authentik.local"),
     caBundleSecretRef: caBundleSecretRef.optional(),
   })
   .meta({
-    description: "Stage-specific SMTP settings; ignored when useGlobalSettings is true. Defaults to localhost:25 without TLS.",
+    description:
+      "Stage-specific SMTP settings; ignored when useGlobalSettings is true. Defaults to localhost:25 without TLS.",
     "x-kubernetes-validations": [
-      { rule: "!(has(self.useTLS) && has(self.useSSL) && self.useTLS && self.useSSL)", message: "useTLS (STARTTLS) and useSSL (implicit TLS) are mutually exclusive" },
+      {
+        rule: "!(has(self.useTLS) && has(self.useSSL) && self.useTLS && self.useSSL)",
+        message: "useTLS (STARTTLS) and useSSL (implicit TLS) are mutually exclusive",
+      },
     ],
   });
 
 export const limits = z
   .strictObject({
     attemptsPerCode: z.int().min(1).max(10).default(5),
-    failuresPerDay: z.int().min(1).max(100).default(10).meta({ description: "Wrong codes per user and stage in 24 hours, counted across resends." }),
+    failuresPerDay: z
+      .int()
+      .min(1)
+      .max(100)
+      .default(10)
+      .meta({ description: "Wrong codes per user and stage in 24 hours, counted across resends." }),
     resendCooldownSeconds: z.int().min(0).max(3600).default(60),
     sendsPerAddressPerHour: z.int().min(1).max(100).default(5),
   })
@@ -62,11 +81,17 @@ export const connectionCheck = z
     enabled: z.boolean().default(false),
     intervalMinutes: z.int().min(1).max(1440).default(10),
   })
-  .meta({ description: "Periodically connect, start TLS and authenticate (no mail is sent); reported as the ConnectionVerified condition." });
+  .meta({
+    description:
+      "Periodically connect, start TLS and authenticate (no mail is sent); reported as the ConnectionVerified condition.",
+  });
 
 export const stageSpec = z.strictObject({
   friendlyName: displayText(64).optional().meta({ description: "The authenticator type name shown to users." }),
-  useGlobalSettings: z.boolean().default(false).meta({ description: "Use the operator's global SMTP ConfigMap and Secret, including its from address." }),
+  useGlobalSettings: z
+    .boolean()
+    .default(false)
+    .meta({ description: "Use the operator's global SMTP ConfigMap and Secret, including its from address." }),
   connection: connection.prefault({}),
   subject: displayText(255).min(1).default("authentik Sign-in code"),
   tokenExpiry: z.int().min(1).max(1440).default(30).meta({ description: "Minutes a sent code stays valid." }),

@@ -3,12 +3,22 @@ import { emailDeviceSpec } from "../../api/v1alpha1/emaildevice.ts";
 import { planEmailDevice } from "./policy.ts";
 
 const now = new Date("2026-01-01T00:00:00Z");
-const spec = (confirmed: boolean) => emailDeviceSpec.parse({ stageRef: { name: "email" }, user: { id: "u1" }, email: "a@example.com", confirmed });
+const spec = (confirmed: boolean) =>
+  emailDeviceSpec.parse({ stageRef: { name: "email" }, user: { id: "u1" }, email: "a@example.com", confirmed });
 const ready = (p: ReturnType<typeof planEmailDevice>) => p.status.conditions?.find((c) => c.type === "Ready");
 
 describe("planEmailDevice", () => {
   it("is Ready when confirmed and its stage exists, keeping confirmation times", () => {
-    const plan = planEmailDevice({ namespace: "app", generation: 1, spec: spec(true), stageExists: true, status: { confirmedAt: "2025-12-31T00:00:00Z" } }, now);
+    const plan = planEmailDevice(
+      {
+        namespace: "app",
+        generation: 1,
+        spec: spec(true),
+        stageExists: true,
+        status: { confirmedAt: "2025-12-31T00:00:00Z" },
+      },
+      now,
+    );
     expect(ready(plan)).toMatchObject({ status: "True", reason: "Confirmed" });
     expect(plan.status.confirmedAt).toBe("2025-12-31T00:00:00Z");
   });
@@ -20,6 +30,8 @@ describe("planEmailDevice", () => {
   });
 
   it("waits while unconfirmed", () => {
-    expect(ready(planEmailDevice({ namespace: "app", generation: 1, spec: spec(false), stageExists: true }, now))?.reason).toBe("Pending");
+    expect(
+      ready(planEmailDevice({ namespace: "app", generation: 1, spec: spec(false), stageExists: true }, now))?.reason,
+    ).toBe("Pending");
   });
 });

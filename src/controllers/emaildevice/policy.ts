@@ -15,7 +15,12 @@ export interface EmailDeviceInput {
 export function planEmailDevice(input: EmailDeviceInput, now: Date): { status: EmailDeviceStatus; changed: boolean } {
   const stage = `EmailAuthenticatorStage ${input.namespace}/${input.spec.stageRef.name}`;
   const readiness: Readiness = !input.stageExists
-    ? { stalled: { reason: "StageNotFound", message: `${stage} does not exist; the device is kept and is usable again if the stage is re-created` } }
+    ? {
+        stalled: {
+          reason: "StageNotFound",
+          message: `${stage} does not exist; the device is kept and is usable again if the stage is re-created`,
+        },
+      }
     : input.spec.confirmed
       ? { ready: { reason: "Confirmed", message: `the address is confirmed for ${stage}` } }
       : { reconciling: { reason: "Pending", message: "waiting for the user to confirm the address with a code" } };

@@ -42,7 +42,12 @@ export class EmailDeviceReconciler implements Reconciler {
     );
     if (plan.changed) {
       const rv = device.metadata?.resourceVersion ?? "";
-      await writeStatus(d.custom, { resource: EMAIL_DEVICES, namespace: req.namespace, name: req.name, resourceVersion: rv }, device.status, plan.status);
+      await writeStatus(
+        d.custom,
+        { resource: EMAIL_DEVICES, namespace: req.namespace, name: req.name, resourceVersion: rv },
+        device.status,
+        plan.status,
+      );
     }
     return {};
   }

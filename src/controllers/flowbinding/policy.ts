@@ -41,14 +41,22 @@ function conflict({ name, spec, flowBindings }: FlowBindingInput): Readiness | u
   const sameOrder = others.filter((b) => b.spec.order === spec.order);
   if (sameOrder.length) {
     const names = [name, ...sameOrder.map((b) => b.name)].sort().join(", ");
-    return { stalled: { reason: "DuplicateOrder", message: `FlowBindings ${names} all bind flow ${spec.flow} at order ${spec.order}; give each its own order` } };
+    return {
+      stalled: {
+        reason: "DuplicateOrder",
+        message: `FlowBindings ${names} all bind flow ${spec.flow} at order ${spec.order}; give each its own order`,
+      },
+    };
   }
   // One stage twice in a flow would send a second code for an address that was just proven.
   const sameStage = others.filter((b) => b.spec.stageRef.name === spec.stageRef.name);
   if (sameStage.length) {
     const names = [name, ...sameStage.map((b) => b.name)].sort().join(", ");
     return {
-      stalled: { reason: "StageBoundTwice", message: `FlowBindings ${names} bind stage ${spec.stageRef.name} into flow ${spec.flow} more than once; a flow uses a stage once, to set an address up or to authenticate with it` },
+      stalled: {
+        reason: "StageBoundTwice",
+        message: `FlowBindings ${names} bind stage ${spec.stageRef.name} into flow ${spec.flow} more than once; a flow uses a stage once, to set an address up or to authenticate with it`,
+      },
     };
   }
   return undefined;
@@ -61,7 +69,11 @@ function stageReadiness({ namespace, spec, stage }: FlowBindingInput): Readiness
   if (!stage) return { reconciling: { reason: "StageNotFound", message: `${stageName} does not exist yet` } };
   const ready = stage.status?.conditions?.find((c) => c.type === "Ready");
   const current = stage.status?.observedGeneration === stage.generation;
-  if (ready?.status === "True" && current) return { ready: { reason: "Ready", message: `bound into flow ${spec.flow} at order ${spec.order}; ${stageName} is ready` } };
-  if (!ready || !current) return { reconciling: { reason: "StageReconciling", message: `waiting for ${stageName} to be reconciled` } };
+  if (ready?.status === "True" && current)
+    return {
+      ready: { reason: "Ready", message: `bound into flow ${spec.flow} at order ${spec.order}; ${stageName} is ready` },
+    };
+  if (!ready || !current)
+    return { reconciling: { reason: "StageReconciling", message: `waiting for ${stageName} to be reconciled` } };
   return { reconciling: { reason: "StageNotReady", message: `${stageName} is not ready: ${ready.message}` } };
 }

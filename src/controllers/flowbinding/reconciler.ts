@@ -42,14 +42,22 @@ export class FlowBindingReconciler implements Reconciler {
         generation: binding.metadata?.generation ?? 0,
         spec,
         ...(binding.status ? { status: binding.status } : {}),
-        stage: stage && !stage.metadata?.deletionTimestamp ? { generation: stage.metadata?.generation ?? 0, ...(stage.status ? { status: stage.status } : {}) } : null,
+        stage:
+          stage && !stage.metadata?.deletionTimestamp
+            ? { generation: stage.metadata?.generation ?? 0, ...(stage.status ? { status: stage.status } : {}) }
+            : null,
         flowBindings,
       },
       d.clock.now(),
     );
     if (plan.changed) {
       const m = binding.metadata ?? {};
-      await writeStatus(d.custom, { resource: FLOW_BINDINGS, namespace: req.namespace, name: req.name, resourceVersion: m.resourceVersion ?? "" }, binding.status, plan.status);
+      await writeStatus(
+        d.custom,
+        { resource: FLOW_BINDINGS, namespace: req.namespace, name: req.name, resourceVersion: m.resourceVersion ?? "" },
+        binding.status,
+        plan.status,
+      );
     }
     return {};
   }

@@ -22,7 +22,11 @@ export class ConnectionChecks {
     this.#clock = clock;
   }
 
-  async resultFor(key: string, settings: SmtpSettings, intervalMs: number): Promise<{ result: CheckResult; nextInMs: number }> {
+  async resultFor(
+    key: string,
+    settings: SmtpSettings,
+    intervalMs: number,
+  ): Promise<{ result: CheckResult; nextInMs: number }> {
     // Hashed so the credentials inside the settings are not kept around in clear.
     const fingerprint = createHash("sha256").update(JSON.stringify(settings)).digest("hex");
     const now = this.#clock.now().getTime();

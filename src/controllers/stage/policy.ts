@@ -5,7 +5,13 @@ import type { V1ConfigMap } from "@kubernetes/client-node";
 import type { StageSpec, StageStatus } from "../../api/v1alpha1/stage.ts";
 import { compileTemplate, TemplateError } from "../../email/template.ts";
 import { connectionSummary, resolveSmtpSettings, type SettingsInput, type SmtpSettings } from "../../email/settings.ts";
-import { type Condition, readinessConditions, setCondition, statusEqual, type Readiness } from "../../runtime/conditions.ts";
+import {
+  type Condition,
+  readinessConditions,
+  setCondition,
+  statusEqual,
+  type Readiness,
+} from "../../runtime/conditions.ts";
 
 export const CONNECTION_VERIFIED = "ConnectionVerified";
 
@@ -51,7 +57,11 @@ export function planStage(input: StageInput, now: Date): StagePlan {
       ? { stalled: templateProblem }
       : { ready: { reason: "Ready", message: readyMessage(resolution.settings) } };
 
-  let conditions: Condition[] = readinessConditions({ generation: input.generation, ...readiness }, now, input.status?.conditions);
+  let conditions: Condition[] = readinessConditions(
+    { generation: input.generation, ...readiness },
+    now,
+    input.status?.conditions,
+  );
   conditions = connectionCondition(conditions, input, resolution.ok, now);
   const status: StageStatus = {
     observedGeneration: input.generation,
@@ -69,7 +79,9 @@ export function planStage(input: StageInput, now: Date): StagePlan {
 }
 
 function readyMessage(s: SmtpSettings): string {
-  const tls = { None: "without TLS", STARTTLS: "with STARTTLS (required)", ImplicitTLS: "with implicit TLS" }[s.tlsMode];
+  const tls = { None: "without TLS", STARTTLS: "with STARTTLS (required)", ImplicitTLS: "with implicit TLS" }[
+    s.tlsMode
+  ];
   const auth = s.auth ? ", authenticating" : "";
   return `sends from ${s.fromAddress} through ${connectionSummary(s).endpoint} ${tls}${auth} (${s.source.toLowerCase()} settings)`;
 }
@@ -80,7 +92,10 @@ function checkTemplates(input: StageInput): { reason: string; message: string } 
   const where = `ConfigMap ${input.settings.namespace}/${ref.name}`;
   if (!input.templateConfigMap) return { reason: "TemplateNotFound", message: `the template ${where} does not exist` };
   const data = input.templateConfigMap.data ?? {};
-  for (const [key, format] of [[ref.htmlKey, "html"], [ref.textKey, "text"]] as const) {
+  for (const [key, format] of [
+    [ref.htmlKey, "html"],
+    [ref.textKey, "text"],
+  ] as const) {
     const source = data[key];
     if (source === undefined) return { reason: "InvalidTemplate", message: `the template ${where} has no key ${key}` };
     try {
@@ -98,7 +113,11 @@ function connectionCondition(conditions: Condition[], input: StageInput, usable:
   if (!input.spec.connectionCheck.enabled) return conditions.filter((c) => c.type !== CONNECTION_VERIFIED);
   const check = input.connectionCheck;
   const update = !usable
-    ? { status: "Unknown" as const, reason: "SettingsUnusable", message: "not checked: the SMTP settings cannot be resolved" }
+    ? {
+        status: "Unknown" as const,
+        reason: "SettingsUnusable",
+        message: "not checked: the SMTP settings cannot be resolved",
+      }
     : !check
       ? { status: "Unknown" as const, reason: "Pending", message: "the connection check has not run yet" }
       : { status: check.ok ? ("True" as const) : ("False" as const), reason: check.reason, message: check.message };

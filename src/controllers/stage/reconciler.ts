@@ -14,7 +14,13 @@ import { writeStatus } from "../../k8s/status-writer.ts";
 import type { Clock } from "../../runtime/clock.ts";
 import { readinessConditions } from "../../runtime/conditions.ts";
 import type { ObjectCache } from "../../runtime/object-cache.ts";
-import { requestKey, type ReconcileContext, type Reconciler, type Request, type Result } from "../../runtime/reconcile-result.ts";
+import {
+  requestKey,
+  type ReconcileContext,
+  type Reconciler,
+  type Request,
+  type Result,
+} from "../../runtime/reconcile-result.ts";
 import type { ObjectRef, ReferenceTracker } from "../../runtime/references.ts";
 import type { ConnectionChecks } from "./connection-checks.ts";
 import { planStage, type StageInput } from "./policy.ts";
@@ -65,7 +71,14 @@ export class StageReconciler implements Reconciler {
     if (!parsed.success) {
       // Only objects stored before a schema change can get here; the API server checks the rest.
       const message = `the stored spec does not match this operator's schema: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`;
-      const status = { observedGeneration: generation, conditions: readinessConditions({ generation, stalled: { reason: "InvalidSpec", message } }, d.clock.now(), stage.status?.conditions) };
+      const status = {
+        observedGeneration: generation,
+        conditions: readinessConditions(
+          { generation, stalled: { reason: "InvalidSpec", message } },
+          d.clock.now(),
+          stage.status?.conditions,
+        ),
+      };
       await this.#write(stage, status);
       return {};
     }
@@ -88,19 +101,29 @@ export class StageReconciler implements Reconciler {
         caSecret: get<V1Secret>(refs.ca),
       },
       templateConfigMap: get<V1ConfigMap>(refs.template),
-      flows: d.bindings.list(req.namespace).filter((b) => b.spec?.stageRef.name === req.name).map((b) => b.spec?.flow ?? ""),
+      flows: d.bindings
+        .list(req.namespace)
+        .filter((b) => b.spec?.stageRef.name === req.name)
+        .map((b) => b.spec?.flow ?? ""),
       deviceCount: d.devices.list(req.namespace).filter((dev) => dev.spec?.stageRef.name === req.name).length,
     };
     let plan = planStage(input, d.clock.now());
     let requeueAfterMs: number | undefined;
     if (spec.connectionCheck.enabled && plan.settings) {
-      const { result, nextInMs } = await d.checks.resultFor(key, plan.settings, spec.connectionCheck.intervalMinutes * 60_000);
+      const { result, nextInMs } = await d.checks.resultFor(
+        key,
+        plan.settings,
+        spec.connectionCheck.intervalMinutes * 60_000,
+      );
       plan = planStage({ ...input, connectionCheck: result }, d.clock.now());
       requeueAfterMs = nextInMs;
     }
     if (plan.changed) await this.#write(stage, plan.status);
     if (plan.event) await d.events.record(this.#target(stage), plan.event.type, plan.event.reason, plan.event.message);
-    ctx.log.debug({ ready: plan.status.conditions?.find((c) => c.type === "Ready")?.status, wrote: plan.changed }, "reconciled stage");
+    ctx.log.debug(
+      { ready: plan.status.conditions?.find((c) => c.type === "Ready")?.status, wrote: plan.changed },
+      "reconciled stage",
+    );
     return requeueAfterMs === undefined ? {} : { requeueAfterMs };
   }
 
@@ -110,7 +133,14 @@ export class StageReconciler implements Reconciler {
     const name = stage.metadata?.name ?? "";
     if (stage.metadata?.finalizers?.includes(STAGE_FINALIZER)) {
       const deleted = await deleteSecrets(d.core, { namespace, labelSelector: stageExecutionsSelector(name) });
-      if (deleted) await d.events.record(this.#target(stage), "Normal", "ExecutionsDeleted", `deleted ${deleted} pending execution(s) of the deleted stage`, "Delete");
+      if (deleted)
+        await d.events.record(
+          this.#target(stage),
+          "Normal",
+          "ExecutionsDeleted",
+          `deleted ${deleted} pending execution(s) of the deleted stage`,
+          "Delete",
+        );
       ctx.log.info({ deleted }, "stage deleted; removed its pending executions, kept its devices");
       await setFinalizer(d.custom, STAGES, stage, STAGE_FINALIZER, false);
     }
@@ -121,11 +151,22 @@ export class StageReconciler implements Reconciler {
 
   async #write(stage: StageObject, status: StageStatus): Promise<void> {
     const m = stage.metadata ?? {};
-    await writeStatus(this.#d.custom, { resource: STAGES, namespace: m.namespace ?? "", name: m.name ?? "", resourceVersion: m.resourceVersion ?? "" }, stage.status, status);
+    await writeStatus(
+      this.#d.custom,
+      { resource: STAGES, namespace: m.namespace ?? "", name: m.name ?? "", resourceVersion: m.resourceVersion ?? "" },
+      stage.status,
+      status,
+    );
   }
 
   #target(stage: StageObject) {
     const m = stage.metadata ?? {};
-    return { apiVersion: stage.apiVersion ?? "", kind: STAGES.kind, namespace: m.namespace ?? "", name: m.name ?? "", ...(m.uid ? { uid: m.uid } : {}) };
+    return {
+      apiVersion: stage.apiVersion ?? "",
+      kind: STAGES.kind,
+      namespace: m.namespace ?? "",
+      name: m.name ?? "",
+      ...(m.uid ? { uid: m.uid } : {}),
+    };
   }
 }

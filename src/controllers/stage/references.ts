@@ -26,4 +26,5 @@ export function stageReferences(namespace: string, spec: StageSpec, global: Glob
   return refs;
 }
 
-export const refList = (refs: StageRefs): ObjectRef[] => Object.values(refs).filter((r): r is ObjectRef => r !== undefined);
+export const refList = (refs: StageRefs): ObjectRef[] =>
+  Object.values(refs).filter((r): r is ObjectRef => r !== undefined);
