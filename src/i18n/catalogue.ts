@@ -20,7 +20,7 @@ export type Params = Readonly<Record<string, string | number>>;
 export interface Translator {
   readonly locale: Locale;
   /** Plural messages need `count`; a missing placeholder value stays visible as `{name}`. */
-  t(key: MessageKey, params?: Params): string;
+  t: (key: MessageKey, params?: Params) => string;
 }
 
 export function isLocale(value: string): value is Locale {
@@ -44,7 +44,7 @@ export function translator(locale: Locale): Translator {
   const plural = new Intl.PluralRules(locale);
   return {
     locale,
-    t(key, params = {}) {
+    t: (key, params = {}) => {
       const message = catalogue[key];
       const text =
         typeof message === "string"

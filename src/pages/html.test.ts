@@ -11,11 +11,8 @@ describe("html", () => {
 
   it("nests templates without escaping them twice, and escapes strings inside arrays", () => {
     const items = ["<a>", "b&c"].map((s) => html`<li>${s}</li>`);
-    expect(
-      html`<ul>
-        ${items}
-      </ul>`.value,
-    ).toBe("<ul><li>&lt;a&gt;</li><li>b&amp;c</li></ul>");
+    // prettier-ignore
+    expect(html`<ul>${items}</ul>`.value).toBe("<ul><li>&lt;a&gt;</li><li>b&amp;c</li></ul>");
     expect(html`${["<x>", html`<y></y>`]}`.value).toBe("&lt;x&gt;<y>");
   });
 
