@@ -13,7 +13,7 @@ describe("html", () => {
     const items = ["<a>", "b&c"].map((s) => html`<li>${s}</li>`);
     // prettier-ignore
     expect(html`<ul>${items}</ul>`.value).toBe("<ul><li>&lt;a&gt;</li><li>b&amp;c</li></ul>");
-    expect(html`${["<x>", html`<y></y>`]}`.value).toBe("&lt;x&gt;<y>");
+    expect(html`${["<x>", html`<y></y>`]}`.value).toBe("&lt;x&gt;<y></y>");
   });
 
   it("renders nothing for false, true, null and undefined, and numbers as text", () => {
