@@ -7,7 +7,7 @@ import { createLogger } from "./log/logger.ts";
 import { Operator } from "./operator/operator.ts";
 import { startLeaderElection } from "./operator/leadership.ts";
 import { startApiServer } from "./operator/api-server.ts";
-import { systemClock } from "./runtime/clock.ts";
+import { systemClock } from "@emailauth/operator-runtime";
 
 async function main(): Promise<number> {
   let config;

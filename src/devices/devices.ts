@@ -6,10 +6,11 @@ import { type CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kuberne
 import { API_VERSION } from "../api/v1alpha1/common.ts";
 import type { EmailDeviceSpec, EmailDeviceStatus } from "../api/v1alpha1/emaildevice.ts";
 import { MANAGED_BY, STAGE_LABEL } from "../api/labels.ts";
-import { isAlreadyExists } from "../k8s/errors.ts";
-import { type CustomObject, EMAIL_DEVICES } from "../k8s/custom-objects.ts";
-import { formatTime } from "../runtime/conditions.ts";
-import type { ObjectCache } from "../runtime/object-cache.ts";
+import { isAlreadyExists } from "@emailauth/operator-runtime";
+import { type CustomObject } from "@emailauth/operator-runtime";
+import { EMAIL_DEVICES } from "../k8s/custom-objects.ts";
+import { formatTime } from "@emailauth/operator-runtime";
+import type { ObjectCache } from "@emailauth/operator-runtime";
 
 export type DeviceObject = CustomObject<EmailDeviceSpec, EmailDeviceStatus>;
 

@@ -4,7 +4,7 @@
 import { randomBytes as cryptoRandomBytes } from "node:crypto";
 import type { CoreV1Api, V1Secret } from "@kubernetes/client-node";
 import { CODE_KEY_SECRET_TYPE, MANAGED_BY } from "../api/labels.ts";
-import { isAlreadyExists, isNotFound } from "../k8s/errors.ts";
+import { isAlreadyExists, isNotFound } from "@emailauth/operator-runtime";
 import type { RandomBytes } from "./codes.ts";
 
 export const DEFAULT_CODE_KEY_SECRET = "email-authenticator-code-key";

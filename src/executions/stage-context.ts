@@ -4,11 +4,11 @@
 import type { CoreV1Api, V1ConfigMap, V1Secret } from "@kubernetes/client-node";
 import { stageSpec, type StageSpec } from "../api/v1alpha1/stage.ts";
 import { resolveSmtpSettings, type GlobalSettingsRef, type SmtpSettings } from "../email/settings.ts";
-import { isNotFound } from "../k8s/errors.ts";
-import type { CustomObject } from "../k8s/custom-objects.ts";
-import type { ObjectCache } from "../runtime/object-cache.ts";
+import { isNotFound } from "@emailauth/operator-runtime";
+import type { CustomObject } from "@emailauth/operator-runtime";
+import type { ObjectCache } from "@emailauth/operator-runtime";
 import { refList, stageReferences } from "../controllers/stage/references.ts";
-import type { ObjectRef } from "../runtime/references.ts";
+import type { ObjectRef } from "@emailauth/operator-runtime";
 
 export interface StageContext {
   name: string;

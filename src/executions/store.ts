@@ -3,8 +3,8 @@
 // after the first carries the resourceVersion it read, so concurrent requests cannot both win.
 // Nothing here logs; records hold a code's MAC and a token's hash, never the code or token.
 import type { CoreV1Api, V1Secret } from "@kubernetes/client-node";
-import { isAlreadyExists, isConflict, isNotFound, normalizeError, type KubeError, isForbidden } from "../k8s/errors.ts";
-import type { Clock } from "../runtime/clock.ts";
+import { isAlreadyExists, isConflict, isNotFound, normalizeError, type KubeError, isForbidden } from "@emailauth/operator-runtime";
+import type { Clock } from "@emailauth/operator-runtime";
 import {
   CHALLENGE_RECORD,
   decodeRecord,

@@ -14,8 +14,8 @@ import {
   THROTTLE_KIND_LABEL,
   THROTTLE_SECRET_TYPE,
 } from "../api/labels.ts";
-import { isAlreadyExists, isConflict, isNotFound } from "../k8s/errors.ts";
-import type { Clock } from "../runtime/clock.ts";
+import { isAlreadyExists, isConflict, isNotFound } from "@emailauth/operator-runtime";
+import type { Clock } from "@emailauth/operator-runtime";
 
 const HOUR_MS = 3_600_000;
 export const FAILURE_WINDOW_MS = 24 * HOUR_MS;

@@ -3,7 +3,7 @@
 // test/integration/executions-store.test.ts.
 import { ApiException } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import { FakeClock } from "../runtime/clock.ts";
+import { FakeClock } from "@emailauth/operator-runtime";
 import { codeMac } from "./codes.ts";
 import { ConflictError } from "./store.ts";
 import type { ChallengeData, Stored } from "./types.ts";

@@ -2,8 +2,8 @@
 // The attempt is counted with a resourceVersion-guarded write BEFORE the comparison, so parallel
 // guesses cannot share one attempt; success is a DELETE preconditioned on the uid and
 // resourceVersion of that write, so of any number of requests with the right code one wins.
-import { isConflict, isNotFound } from "../k8s/errors.ts";
-import type { Clock } from "../runtime/clock.ts";
+import { isConflict, isNotFound } from "@emailauth/operator-runtime";
+import type { Clock } from "@emailauth/operator-runtime";
 import { codeMatches } from "./codes.ts";
 import type { ExecutionStore } from "./store.ts";
 import type { Throttles } from "./throttle.ts";

@@ -1,8 +1,8 @@
 // A flow is the ordered set of FlowBindings that share a flow name in a namespace. An
 // execution may start only when every binding (and so its stage) is Ready.
 import { flowBindingSpec } from "../api/v1alpha1/flowbinding.ts";
-import type { CustomObject } from "../k8s/custom-objects.ts";
-import type { Condition } from "../runtime/conditions.ts";
+import type { CustomObject } from "@emailauth/operator-runtime";
+import type { Condition } from "@emailauth/operator-runtime";
 
 export interface FlowStep {
   binding: string;

@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { GROUP } from "../api/v1alpha1/common.ts";
-import type { Clock } from "../runtime/clock.ts";
+import type { Clock } from "@emailauth/operator-runtime";
 
 export interface Caller {
   username: string;

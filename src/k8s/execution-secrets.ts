@@ -1,7 +1,7 @@
 // Deletes execution Secrets by label, page by page, each with uid and resourceVersion
 // preconditions so a Secret that changed since it was listed is left for the next round.
 import type { CoreV1Api, V1Secret } from "@kubernetes/client-node";
-import { isConflict, isNotFound } from "./errors.ts";
+import { isConflict, isNotFound } from "@emailauth/operator-runtime";
 
 export interface DeleteOptions {
   namespace: string;

@@ -13,11 +13,11 @@ import { Throttles } from "../executions/throttle.ts";
 import type { BindingObject } from "../flows/flow.ts";
 import { createApp } from "../http/app.ts";
 import { kubernetesAccessReviewer } from "../http/auth.ts";
-import { eventRecorder } from "../k8s/events.ts";
-import type { CustomObject } from "../k8s/custom-objects.ts";
-import type { Clock } from "../runtime/clock.ts";
-import type { OperatorMetrics } from "../runtime/metrics.ts";
-import type { ObjectCache } from "../runtime/object-cache.ts";
+import { eventRecorder } from "@emailauth/operator-runtime";
+import type { CustomObject } from "@emailauth/operator-runtime";
+import type { Clock } from "@emailauth/operator-runtime";
+import type { OperatorMetrics } from "./metrics.ts";
+import type { ObjectCache } from "@emailauth/operator-runtime";
 
 export interface ApiServerOptions {
   kc: KubeConfig;

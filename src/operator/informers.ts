@@ -2,11 +2,11 @@
 // joined into one cache per kind; and the factory of single-object watches for references.
 import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { createInformer, type Informer, type InformerMetrics } from "../k8s/informer.ts";
-import type { CustomResource } from "../k8s/custom-objects.ts";
-import type { Clock } from "../runtime/clock.ts";
-import { joinCaches, type ObjectCache } from "../runtime/object-cache.ts";
-import type { ObjectRef, SingleObjectWatch, WatchFactory } from "../runtime/references.ts";
+import { createInformer, type Informer, type InformerMetrics } from "@emailauth/operator-runtime";
+import type { CustomResource } from "@emailauth/operator-runtime";
+import type { Clock } from "@emailauth/operator-runtime";
+import { joinCaches, type ObjectCache } from "@emailauth/operator-runtime";
+import type { ObjectRef, SingleObjectWatch, WatchFactory } from "@emailauth/operator-runtime";
 
 export interface InformerDeps {
   kc: KubeConfig;

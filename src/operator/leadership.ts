@@ -4,7 +4,7 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { OperatorConfig } from "../config/config.ts";
-import { LeaderElector } from "../runtime/leader.ts";
+import { LeaderElector } from "@emailauth/operator-runtime";
 import type { Operator } from "./operator.ts";
 
 export interface LeadershipOptions {

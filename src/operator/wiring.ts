@@ -2,10 +2,10 @@
 // names keys: the object itself, and whatever reads it (a stage's bindings and devices read
 // the stage; a stage's status counts its bindings and devices; bindings of a flow see each other).
 import type { KubernetesObject } from "@kubernetes/client-node";
-import type { Informer } from "../k8s/informer.ts";
-import type { CustomObject } from "../k8s/custom-objects.ts";
-import type { ObjectCache } from "../runtime/object-cache.ts";
-import type { Request } from "../runtime/reconcile-result.ts";
+import type { Informer } from "@emailauth/operator-runtime";
+import type { CustomObject } from "@emailauth/operator-runtime";
+import type { ObjectCache } from "@emailauth/operator-runtime";
+import type { Request } from "@emailauth/operator-runtime";
 
 type Ref = { stageRef?: { name?: string }; flow?: string };
 export type Obj = CustomObject<Ref> & KubernetesObject;

@@ -14,7 +14,7 @@ import { Throttles } from "../../src/executions/throttle.ts";
 import { verifyCode } from "../../src/executions/verify.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { Operator } from "../../src/operator/operator.ts";
-import { systemClock } from "../../src/runtime/clock.ts";
+import { systemClock } from "@emailauth/operator-runtime";
 import { ControlPlane } from "../harness/controlplane.ts";
 import { createTestNamespace, grantOperatorNamespace } from "../harness/context.ts";
 import { loadKubeconfig } from "../harness/kubeconfig.ts";

@@ -8,7 +8,7 @@ import { parseConfig } from "../../src/config/config.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { startApiServer } from "../../src/operator/api-server.ts";
 import { Operator } from "../../src/operator/operator.ts";
-import { type Clock, systemClock } from "../../src/runtime/clock.ts";
+import { type Clock, systemClock } from "@emailauth/operator-runtime";
 import { controlPlane, createTestNamespace, grantOperatorNamespace } from "./context.ts";
 import { serviceAccountToken } from "./controlplane.ts";
 import { Mailpit, type MailMessage } from "./mailpit.ts";

@@ -2,7 +2,7 @@
 // wait until an object reaches a state (polling: simple, and fast enough on loopback).
 import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { GROUP, VERSION } from "../../src/api/v1alpha1/common.ts";
-import type { Condition } from "../../src/runtime/conditions.ts";
+import type { Condition } from "@emailauth/operator-runtime";
 import { waitFor } from "./wait.ts";
 
 export type Plural = "emailauthenticatorstages" | "flowbindings" | "emaildevices";

@@ -14,8 +14,8 @@ import { ConflictError, ExecutionStore } from "../../src/executions/store.ts";
 import { Throttles } from "../../src/executions/throttle.ts";
 import type { ExecutionData } from "../../src/executions/types.ts";
 import { verifyCode, type VerifyResult } from "../../src/executions/verify.ts";
-import { isConflict } from "../../src/k8s/errors.ts";
-import { FakeClock } from "../../src/runtime/clock.ts";
+import { isConflict } from "@emailauth/operator-runtime";
+import { FakeClock } from "@emailauth/operator-runtime";
 import { controlPlane, createTestNamespace, grantOperatorNamespace } from "../harness/context.ts";
 import { objects } from "../harness/objects.ts";
 

@@ -3,10 +3,10 @@
 import { CoreV1Api, HttpMethod, IsomorphicFetchHttpLibrary, RequestContext } from "@kubernetes/client-node";
 import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createInformer } from "../../src/k8s/informer.ts";
-import type { InformerMetrics, RestartReason } from "../../src/k8s/informer.ts";
+import { createInformer } from "@emailauth/operator-runtime";
+import type { InformerMetrics, RestartReason } from "@emailauth/operator-runtime";
 import { createLogger } from "../../src/log/logger.ts";
-import { Backoff } from "../../src/runtime/backoff.ts";
+import { Backoff } from "@emailauth/operator-runtime";
 import { ControlPlane } from "../harness/controlplane.ts";
 import { createTestNamespace } from "../harness/context.ts";
 import { waitFor } from "../harness/wait.ts";

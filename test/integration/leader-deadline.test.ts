@@ -2,7 +2,7 @@
 // take over. Needs the API server to go away, so it runs on a control plane of its own.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createLogger } from "../../src/log/logger.ts";
-import { LeaderElector } from "../../src/runtime/leader.ts";
+import { LeaderElector } from "@emailauth/operator-runtime";
 import { ControlPlane, OPERATOR_NAMESPACE } from "../harness/controlplane.ts";
 import { loadKubeconfig } from "../harness/kubeconfig.ts";
 import { waitFor } from "../harness/wait.ts";

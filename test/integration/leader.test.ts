@@ -6,7 +6,7 @@ import { CoordinationV1Api } from "@kubernetes/client-node";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { createLogger } from "../../src/log/logger.ts";
-import { LeaderElector } from "../../src/runtime/leader.ts";
+import { LeaderElector } from "@emailauth/operator-runtime";
 import { OPERATOR_NAMESPACE } from "../harness/controlplane.ts";
 import { controlPlane } from "../harness/context.ts";
 import { waitFor } from "../harness/wait.ts";

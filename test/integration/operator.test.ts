@@ -13,7 +13,7 @@ import {
   COMPONENT_LABEL,
   EXECUTION_COMPONENT,
 } from "../../src/api/labels.ts";
-import { computeKStatus } from "../../src/runtime/kstatus.ts";
+import { computeKStatus } from "@emailauth/operator-runtime";
 import { controlPlane, createTestNamespace, grantOperatorNamespace } from "../harness/context.ts";
 import { condition, objects, readyIs, type TestObject } from "../harness/objects.ts";
 import { startOperator, type OperatorProcess } from "../harness/operator-process.ts";

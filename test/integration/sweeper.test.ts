@@ -11,7 +11,7 @@ import {
 } from "../../src/api/labels.ts";
 import { Sweeper } from "../../src/controllers/sweeper/sweeper.ts";
 import { createLogger } from "../../src/log/logger.ts";
-import { FakeClock } from "../../src/runtime/clock.ts";
+import { FakeClock } from "@emailauth/operator-runtime";
 import { controlPlane, createTestNamespace, grantOperatorNamespace } from "../harness/context.ts";
 
 describe("Sweeper", () => {

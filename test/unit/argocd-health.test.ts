@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { load } from "js-yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { allKinds } from "../../src/api/v1alpha1/kinds.ts";
-import { type Condition, type ConditionStatus, readinessConditions } from "../../src/runtime/conditions.ts";
-import { computeKStatus, type KStatus, type KStatusObject } from "../../src/runtime/kstatus.ts";
+import { type Condition, type ConditionStatus, readinessConditions } from "@emailauth/operator-runtime";
+import { computeKStatus, type KStatus, type KStatusObject } from "@emailauth/operator-runtime";
 import { repoRoot } from "../harness/paths.ts";
 
 const script = readFileSync(join(repoRoot, "docs", "argocd", "health.lua"), "utf8");

@@ -2,7 +2,7 @@
 // outlives its stage (it is the user's enrolment); it then says so and works again if the stage
 // is re-created.
 import type { EmailDeviceSpec, EmailDeviceStatus } from "../../api/v1alpha1/emaildevice.ts";
-import { readinessConditions, statusEqual, type Readiness } from "../../runtime/conditions.ts";
+import { readinessConditions, statusEqual, type Readiness } from "@emailauth/operator-runtime";
 
 export interface EmailDeviceInput {
   namespace: string;

@@ -1,11 +1,12 @@
 // EmailDevice: reports whether its stage exists and the address is confirmed.
 import type { CustomObjectsApi } from "@kubernetes/client-node";
 import { emailDeviceSpec, type EmailDeviceSpec, type EmailDeviceStatus } from "../../api/v1alpha1/emaildevice.ts";
-import { type CustomObject, EMAIL_DEVICES } from "../../k8s/custom-objects.ts";
-import { writeStatus } from "../../k8s/status-writer.ts";
-import type { Clock } from "../../runtime/clock.ts";
-import type { ObjectCache } from "../../runtime/object-cache.ts";
-import type { Reconciler, Request, Result } from "../../runtime/reconcile-result.ts";
+import { type CustomObject } from "@emailauth/operator-runtime";
+import { EMAIL_DEVICES } from "../../k8s/custom-objects.ts";
+import { writeStatus } from "@emailauth/operator-runtime";
+import type { Clock } from "@emailauth/operator-runtime";
+import type { ObjectCache } from "@emailauth/operator-runtime";
+import type { Reconciler, Request, Result } from "@emailauth/operator-runtime";
 import { planEmailDevice } from "./policy.ts";
 
 export type EmailDeviceObject = CustomObject<EmailDeviceSpec, EmailDeviceStatus>;

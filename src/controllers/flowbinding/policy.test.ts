@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { flowBindingSpec } from "../../api/v1alpha1/flowbinding.ts";
-import { computeKStatus } from "../../runtime/kstatus.ts";
+import { computeKStatus } from "@emailauth/operator-runtime";
 import { planFlowBinding, type FlowBindingInput } from "./policy.ts";
 
 const now = new Date("2026-01-01T00:00:00Z");

@@ -3,7 +3,7 @@
 // bindings from the caches.
 import type { FlowBindingSpec, FlowBindingStatus } from "../../api/v1alpha1/flowbinding.ts";
 import type { StageStatus } from "../../api/v1alpha1/stage.ts";
-import { readinessConditions, statusEqual, type Readiness } from "../../runtime/conditions.ts";
+import { readinessConditions, statusEqual, type Readiness } from "@emailauth/operator-runtime";
 
 export interface BindingRef {
   name: string;

@@ -2,11 +2,12 @@
 import type { CustomObjectsApi } from "@kubernetes/client-node";
 import { flowBindingSpec, type FlowBindingSpec, type FlowBindingStatus } from "../../api/v1alpha1/flowbinding.ts";
 import type { StageStatus } from "../../api/v1alpha1/stage.ts";
-import { type CustomObject, FLOW_BINDINGS } from "../../k8s/custom-objects.ts";
-import { writeStatus } from "../../k8s/status-writer.ts";
-import type { Clock } from "../../runtime/clock.ts";
-import type { ObjectCache } from "../../runtime/object-cache.ts";
-import type { Reconciler, Request, Result } from "../../runtime/reconcile-result.ts";
+import { type CustomObject } from "@emailauth/operator-runtime";
+import { FLOW_BINDINGS } from "../../k8s/custom-objects.ts";
+import { writeStatus } from "@emailauth/operator-runtime";
+import type { Clock } from "@emailauth/operator-runtime";
+import type { ObjectCache } from "@emailauth/operator-runtime";
+import type { Reconciler, Request, Result } from "@emailauth/operator-runtime";
 import { planFlowBinding } from "./policy.ts";
 
 export type FlowBindingObject = CustomObject<FlowBindingSpec, FlowBindingStatus>;

@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import type { CheckResult } from "../../email/transport.ts";
 import type { SmtpSettings } from "../../email/settings.ts";
-import type { Clock } from "../../runtime/clock.ts";
+import type { Clock } from "@emailauth/operator-runtime";
 
 interface Entry {
   fingerprint: string;

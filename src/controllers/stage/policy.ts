@@ -11,7 +11,7 @@ import {
   setCondition,
   statusEqual,
   type Readiness,
-} from "../../runtime/conditions.ts";
+} from "@emailauth/operator-runtime";
 
 export const CONNECTION_VERIFIED = "ConnectionVerified";
 

@@ -6,22 +6,23 @@ import type { EmailDeviceSpec } from "../../api/v1alpha1/emaildevice.ts";
 import type { FlowBindingSpec } from "../../api/v1alpha1/flowbinding.ts";
 import { stageSpec, type StageStatus } from "../../api/v1alpha1/stage.ts";
 import type { GlobalSettingsRef } from "../../email/settings.ts";
-import type { EventRecorder } from "../../k8s/events.ts";
+import type { EventRecorder } from "@emailauth/operator-runtime";
 import { deleteSecrets } from "../../k8s/execution-secrets.ts";
-import { setFinalizer } from "../../k8s/finalizers.ts";
-import { type CustomObject, STAGES } from "../../k8s/custom-objects.ts";
-import { writeStatus } from "../../k8s/status-writer.ts";
-import type { Clock } from "../../runtime/clock.ts";
-import { readinessConditions } from "../../runtime/conditions.ts";
-import type { ObjectCache } from "../../runtime/object-cache.ts";
+import { setFinalizer } from "@emailauth/operator-runtime";
+import { type CustomObject } from "@emailauth/operator-runtime";
+import { STAGES } from "../../k8s/custom-objects.ts";
+import { writeStatus } from "@emailauth/operator-runtime";
+import type { Clock } from "@emailauth/operator-runtime";
+import { readinessConditions } from "@emailauth/operator-runtime";
+import type { ObjectCache } from "@emailauth/operator-runtime";
 import {
   requestKey,
   type ReconcileContext,
   type Reconciler,
   type Request,
   type Result,
-} from "../../runtime/reconcile-result.ts";
-import type { ObjectRef, ReferenceTracker } from "../../runtime/references.ts";
+} from "@emailauth/operator-runtime";
+import type { ObjectRef, ReferenceTracker } from "@emailauth/operator-runtime";
 import type { ConnectionChecks } from "./connection-checks.ts";
 import { planStage, type StageInput } from "./policy.ts";
 import { refList, stageReferences } from "./references.ts";

@@ -2,7 +2,7 @@
 // settings. Declared to the reference tracker so exactly these objects are watched.
 import type { StageSpec } from "../../api/v1alpha1/stage.ts";
 import type { GlobalSettingsRef } from "../../email/settings.ts";
-import type { ObjectRef } from "../../runtime/references.ts";
+import type { ObjectRef } from "@emailauth/operator-runtime";
 
 export interface StageRefs {
   credentials?: ObjectRef;

@@ -5,8 +5,8 @@ import type { CoreV1Api } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { expiringSelector } from "../../api/labels.ts";
 import { deleteSecrets } from "../../k8s/execution-secrets.ts";
-import { normalizeError } from "../../k8s/errors.ts";
-import type { Cancel, Clock } from "../../runtime/clock.ts";
+import { normalizeError } from "@emailauth/operator-runtime";
+import type { Cancel, Clock } from "@emailauth/operator-runtime";
 import { expiredExecutions } from "./expired.ts";
 
 export interface SweeperOptions {

@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { EventsV1Api, type KubeConfig, V1MicroTime } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import type { Clock } from "../runtime/clock.ts";
+import type { Clock } from "./clock.ts";
 
 export interface EventTarget {
   apiVersion: string;

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import type { Condition as ApiCondition } from "../api/v1alpha1/common.ts";
 import {
   findCondition,
   formatTime,
@@ -10,10 +9,6 @@ import {
   truncateMessage,
 } from "./conditions.ts";
 import type { Condition } from "./conditions.ts";
-
-// Compile-time check that these helpers produce what the CRD schema accepts.
-const _fitsSchema = (c: Condition): ApiCondition => c;
-void _fitsSchema;
 
 const t0 = new Date("2026-03-01T10:00:00.123Z");
 const t1 = new Date("2026-03-01T11:30:00.999Z");

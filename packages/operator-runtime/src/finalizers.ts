@@ -1,7 +1,7 @@
 // Adds or removes our finalizer with a merge patch that carries the resourceVersion it was
 // computed from: a concurrent change fails with 409 and the controller retries.
 import { type CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
-import type { CustomObject, CustomResource } from "./custom-objects.ts";
+import type { CustomObject, CustomResource } from "./objects.ts";
 
 export async function setFinalizer(
   api: CustomObjectsApi,

@@ -2,7 +2,7 @@
 // resourceVersion the status was computed from, so a concurrent change makes it fail with 409
 // (and the controller requeues) instead of overwriting newer data.
 import { type CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
-import type { CustomResource } from "./custom-objects.ts";
+import type { CustomResource } from "./objects.ts";
 
 export interface StatusTarget {
   resource: CustomResource;

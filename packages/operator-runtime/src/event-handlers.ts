@@ -3,7 +3,7 @@
 // stop the others, break the watch, or surface as an unhandled rejection (client-node's own
 // informer lets those escape, kubernetes-client/javascript#680).
 import type { Logger } from "pino";
-import type { Delta } from "./store.ts";
+import type { Delta } from "./informer-store.ts";
 
 export type AddHandler<T> = (obj: T) => unknown;
 export type UpdateHandler<T> = (old: T, obj: T) => unknown;

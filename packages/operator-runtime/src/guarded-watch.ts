@@ -2,7 +2,7 @@
 // aborted and reported as idle rather than failed, so the caller re-watches at once from the
 // same resourceVersion instead of backing off. The limit never exceeds the server-side timeout
 // plus a grace period: a healthy server always ends the watch by then.
-import type { Clock } from "../runtime/clock.ts";
+import type { Clock } from "./clock.ts";
 import type { ListWatch, WatchEvent } from "./list-watch.ts";
 import { Watchdog } from "./watchdog.ts";
 

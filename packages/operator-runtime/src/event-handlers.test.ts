@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { createLogger } from "../log/logger.ts";
+import { pino } from "pino";
 import { EventHandlers } from "./event-handlers.ts";
 
 function setup() {
@@ -12,7 +12,12 @@ function setup() {
       callback();
     },
   });
-  return { lines, handlers: new EventHandlers<string>(createLogger({ level: "debug", destination: stream })) };
+  return {
+    lines,
+    handlers: new EventHandlers<string>(
+      pino({ level: "debug", formatters: { level: (label) => ({ level: label }) } }, stream),
+    ),
+  };
 }
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));

@@ -4,7 +4,7 @@
 // a timeout: a request hanging on a dead connection must not hold the elector past its deadline.
 import { CoordinationV1Api, Observable } from "@kubernetes/client-node";
 import type { ConfigurationOptions, KubeConfig, ObservableMiddleware, V1Lease } from "@kubernetes/client-node";
-import { isNotFound } from "../k8s/errors.ts";
+import { isNotFound } from "./errors.ts";
 import { leaseSpecFrom, recordFromLease } from "./lease-record.ts";
 import type { LeaderRecord } from "./lease-record.ts";
 

@@ -3,7 +3,7 @@
 // nothing changes, so silence well beyond that means the connection is dead.
 // One timer per arming, not one per event: touch() only records the time, and the timer,
 // when it fires early relative to the last touch, re-arms itself for the remainder.
-import type { Cancel, Clock } from "../runtime/clock.ts";
+import type { Cancel, Clock } from "./clock.ts";
 
 export class Watchdog {
   readonly #clock: Clock;

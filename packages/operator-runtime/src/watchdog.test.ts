@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FakeClock } from "../runtime/clock.ts";
+import { FakeClock } from "./clock.ts";
 import { Watchdog } from "./watchdog.ts";
 
 function setup(limitMs = 1000) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { keyOf, objectKey, Store } from "./store.ts";
+import { keyOf, objectKey, Store } from "./informer-store.ts";
 
 interface Obj {
   kind?: string;

@@ -1,7 +1,7 @@
 // The informer's options and its metrics hooks, apart from the loop that uses them.
 import type { Logger } from "pino";
-import type { Backoff } from "../runtime/backoff.ts";
-import type { Clock } from "../runtime/clock.ts";
+import type { Backoff } from "./backoff.ts";
+import type { Clock } from "./clock.ts";
 import type { ListWatch } from "./list-watch.ts";
 
 /** Why a new LIST or WATCH was started: the server closed the watch, 410, a failure, or silence. */

@@ -2,9 +2,9 @@
 // controller-runtime's: reconcile totals and durations, queue depth, watch restarts and the
 // age of the last event each informer saw, and whether this replica leads.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { InformerMetrics, RestartReason } from "../k8s/informer.ts";
+import type { InformerMetrics, RestartReason } from "@emailauth/operator-runtime";
 import type { SendMetrics } from "../executions/sender.ts";
-import type { ControllerMetrics, ReconcileOutcome } from "./controller.ts";
+import type { ControllerMetrics, ReconcileOutcome } from "@emailauth/operator-runtime";
 
 export class OperatorMetrics implements ControllerMetrics, InformerMetrics, SendMetrics {
   readonly registry = new Registry();

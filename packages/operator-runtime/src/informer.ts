@@ -11,10 +11,10 @@
 // event reports. client-node's own informer stops for good on most errors (§B.3); this does not.
 import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { Backoff, jittered } from "../runtime/backoff.ts";
-import { systemClock } from "../runtime/clock.ts";
-import type { Cancel, Clock } from "../runtime/clock.ts";
-import { sleep } from "../runtime/sleep.ts";
+import { Backoff, jittered } from "./backoff.ts";
+import { systemClock } from "./clock.ts";
+import type { Cancel, Clock } from "./clock.ts";
+import { sleep } from "./sleep.ts";
 import { normalizeError } from "./errors.ts";
 import { EventHandlers } from "./event-handlers.ts";
 import type { AddHandler, DeleteHandler, ResyncHandler, UpdateHandler } from "./event-handlers.ts";
@@ -25,7 +25,7 @@ import type { ListWatch, ListWatchOptions, WatchEvent } from "./list-watch.ts";
 import { resourceName } from "./resource.ts";
 import type { ResourceRef } from "./resource.ts";
 import type { InformerMetrics, InformerOptions, RestartReason } from "./informer-options.ts";
-import { keyOf, Store } from "./store.ts";
+import { keyOf, Store } from "./informer-store.ts";
 
 export type { InformerMetrics, InformerOptions, RestartReason };
 

@@ -10,7 +10,7 @@
 // is still being renewed), then release the Lease so a successor starts at once.
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { isAlreadyExists, isConflict, normalizeError } from "../k8s/errors.ts";
+import { isAlreadyExists, isConflict, normalizeError } from "./errors.ts";
 import { jittered } from "./backoff.ts";
 import { systemClock } from "./clock.ts";
 import type { Cancel, Clock } from "./clock.ts";

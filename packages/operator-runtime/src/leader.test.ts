@@ -2,7 +2,7 @@
 // here only what needs no server: its configuration rules.
 import { KubeConfig } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import { createLogger } from "../log/logger.ts";
+import { pino } from "pino";
 import { LeaderElector } from "./leader.ts";
 import type { LeaderElectorOptions } from "./leader.ts";
 
@@ -20,7 +20,7 @@ const options = (o: Partial<LeaderElectorOptions> = {}): LeaderElectorOptions =>
   name: "lease",
   identity: "a",
   callbacks: { onStartedLeading: () => {} },
-  log: createLogger({ level: "silent" }),
+  log: pino({ level: "silent" }),
   ...o,
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ReferenceTracker, type ObjectRef, type SingleObjectWatch } from "./references.ts";
+import { ReferenceTracker, type ObjectRef, type SingleObjectWatch } from "./reference-tracker.ts";
 
 class FakeWatch implements SingleObjectWatch<string> {
   synced = false;

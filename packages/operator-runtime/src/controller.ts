@@ -4,7 +4,7 @@
 // leader election, once leading); stop it before releasing the lease.
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import { normalizeError } from "../k8s/errors.ts";
+import { normalizeError } from "./errors.ts";
 import { ExponentialRateLimiter } from "./backoff.ts";
 import type { RateLimiter } from "./backoff.ts";
 import type { Clock } from "./clock.ts";

@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { createLogger } from "../log/logger.ts";
+import { pino } from "pino";
 import { ExponentialRateLimiter } from "./backoff.ts";
 import { FakeClock } from "./clock.ts";
 import { Controller } from "./controller.ts";
@@ -46,7 +46,7 @@ function setup(options: { workers?: number; step?: Step; metrics?: ControllerMet
   const controller = new Controller({
     name: "stages",
     reconciler,
-    log: createLogger({ level: "debug", destination: stream }),
+    log: pino({ level: "debug", formatters: { level: (label) => ({ level: label }) } }, stream),
     clock,
     workers: options.workers ?? 1,
     rateLimiter: new ExponentialRateLimiter({ baseMs: 5, maxMs: 1000 }),

@@ -1,0 +1,88 @@
+// The public face of the operator runtime: a small controller runtime on
+// @kubernetes/client-node, shaped after controller-runtime. Everything not exported here
+// (guarded watches, the watchdog, lease records, the informer's store) is internal.
+
+// Time, waiting and retrying: the bottom layer, injected everywhere above.
+export { type Cancel, type Clock, FakeClock, systemClock } from "./src/clock.ts";
+export { sleep } from "./src/sleep.ts";
+export { Backoff, type BackoffOptions, ExponentialRateLimiter, jittered, type RateLimiter } from "./src/backoff.ts";
+export {
+  isAlreadyExists,
+  isConflict,
+  isForbidden,
+  isGone,
+  isInvalid,
+  isNotFound,
+  type KubeError,
+  type KubeErrorKind,
+  normalizeError,
+} from "./src/errors.ts";
+
+// Objects and where they live.
+export type { CustomObject, CustomResource, ObjectMeta } from "./src/objects.ts";
+export { collectionPath, resourceName, type ResourceRef } from "./src/resource.ts";
+
+// Caches: list-watch, informers and their read-only views.
+export {
+  createListWatch,
+  type ListResult,
+  type ListWatch,
+  type ListWatchOptions,
+  type WatchEvent,
+  type WatchEventType,
+  type WatchRequest,
+} from "./src/list-watch.ts";
+export { createInformer, type CreateInformerOptions, DEFAULT_IDLE_LIMIT_MS, Informer } from "./src/informer.ts";
+export type { InformerMetrics, InformerOptions, RestartReason } from "./src/informer-options.ts";
+export type { AddHandler, DeleteHandler, ResyncHandler, UpdateHandler } from "./src/event-handlers.ts";
+export { type ObjectCache, joinCaches } from "./src/object-cache.ts";
+export {
+  type ObjectRef,
+  ReferenceTracker,
+  refKey,
+  type SingleObjectWatch,
+  type WatchFactory,
+} from "./src/reference-tracker.ts";
+
+// Controllers: the queue, the loop that owns retries, and what a reconciler returns.
+export { WorkQueue, type WorkQueueOptions } from "./src/workqueue.ts";
+export { Controller, type ControllerMetrics, type ControllerOptions, type ReconcileOutcome } from "./src/controller.ts";
+export {
+  parseRequestKey,
+  type ReconcileContext,
+  type Reconciler,
+  type Request,
+  requestKey,
+  type Result,
+  TerminalError,
+} from "./src/reconcile-result.ts";
+
+// Status, finalizers and Events: writes that carry the resourceVersion they were computed from.
+export {
+  type Condition,
+  type ConditionStatus,
+  type ConditionUpdate,
+  findCondition,
+  formatTime,
+  MAX_CONDITION_MESSAGE,
+  type Readiness,
+  readinessConditions,
+  type ReasonMessage,
+  setCondition,
+  statusEqual,
+  truncateMessage,
+} from "./src/conditions.ts";
+export {
+  computeKStatus,
+  type KStatus,
+  type KStatusCondition,
+  type KStatusObject,
+  type KStatusResult,
+} from "./src/kstatus.ts";
+export { mergePatch, type StatusTarget, writeStatus } from "./src/status-writer.ts";
+export { setFinalizer } from "./src/finalizers.ts";
+export { type EventRecorder, eventRecorder, type EventTarget } from "./src/events.ts";
+
+// The process around controllers: leader election and health endpoints.
+export { type LeaderCallbacks, LeaderElector, type LeaderElectorOptions } from "./src/leader.ts";
+export { type HealthServerOptions, type ReadinessCheck, startHealthServer } from "./src/health-server.ts";
