@@ -3,8 +3,8 @@
 // the CRDs are templates rather than files in the chart's crds/ folder (which Helm never
 // upgrades): `crds.enabled` gates them and `crds.keep` keeps them on uninstall.
 import { dump } from "js-yaml";
-import { customResourceDefinition } from "../src/api/crd.ts";
-import { allKinds } from "../src/api/v1alpha1/kinds.ts";
+import { customResourceDefinition } from "../src/kinds/crd.ts";
+import { allKinds } from "../src/kinds/v1alpha1/kinds.ts";
 
 export const CHART_DIR = "charts/email-authenticator-operator";
 
@@ -26,7 +26,7 @@ export function chartCrdFiles(): { path: string; text: string }[] {
     const crd = customResourceDefinition(kind) as { metadata: { name: string }; spec: unknown };
     const spec = escapeTemplate(dump(crd.spec, { lineWidth: 120, noRefs: true }));
     const text = [
-      "{{- /* Generated from src/api by `npm run generate`. Do not edit. */ -}}",
+      "{{- /* Generated from src/kinds by `npm run generate`. Do not edit. */ -}}",
       "{{- if .Values.crds.enabled }}",
       "apiVersion: apiextensions.k8s.io/v1",
       "kind: CustomResourceDefinition",

@@ -1,7 +1,7 @@
-// Writes crds/<plural>.yaml and the chart's CRD templates from src/api (the single source of
+// Writes crds/<plural>.yaml and the chart's CRD templates from src/kinds (the single source of
 // truth for the schemas).
 import { writeFileSync } from "node:fs";
-import { crdFiles } from "../src/api/crd-files.ts";
+import { crdFiles } from "../src/kinds/crd-files.ts";
 import { chartCrdFiles } from "./chart-crd-files.ts";
 
 for (const { path, text } of [...crdFiles(), ...chartCrdFiles()]) {

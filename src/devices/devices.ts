@@ -3,9 +3,9 @@
 // replicas completing at once converge on one object (the second create gets AlreadyExists).
 import { createHash } from "node:crypto";
 import { type CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
-import { API_VERSION } from "../api/v1alpha1/common.ts";
-import type { EmailDeviceSpec, EmailDeviceStatus } from "../api/v1alpha1/emaildevice.ts";
-import { MANAGED_BY, STAGE_LABEL } from "../api/labels.ts";
+import { API_VERSION } from "../kinds/v1alpha1/common.ts";
+import type { EmailDeviceSpec, EmailDeviceStatus } from "../kinds/v1alpha1/emaildevice.ts";
+import { MANAGED_BY, STAGE_LABEL } from "../kinds/labels.ts";
 import { isAlreadyExists } from "@emailauth/operator-runtime";
 import { type CustomObject } from "@emailauth/operator-runtime";
 import { EMAIL_DEVICES } from "../k8s/custom-objects.ts";

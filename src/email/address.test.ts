@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EMAIL_PATTERN } from "../api/v1alpha1/common.ts";
+import { EMAIL_PATTERN } from "../kinds/v1alpha1/common.ts";
 import { maskAddress, parseAddress, sanitizeDisplayName } from "./address.ts";
 
 const label = (n: number) => "a".repeat(n);

@@ -3,7 +3,7 @@
 // Strict on purpose: every character refused here is one that a mail library's parser could
 // read differently from us (header injection, comments, quoted local parts, misdelivery).
 import { domainToASCII, domainToUnicode } from "node:url";
-import { EMAIL_PATTERN } from "../api/v1alpha1/common.ts";
+import { EMAIL_PATTERN } from "../kinds/v1alpha1/common.ts";
 
 export type ParsedAddress = { ok: true; address: string; key: string } | { ok: false; reason: string };
 

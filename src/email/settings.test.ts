@@ -1,6 +1,6 @@
 import type { V1Secret } from "@kubernetes/client-node";
 import { beforeAll, describe, expect, it } from "vitest";
-import { stageSpec } from "../api/v1alpha1/stage.ts";
+import { stageSpec } from "../kinds/v1alpha1/stage.ts";
 import { createTestPki } from "../../test/harness/pki.ts";
 import { connectionSummary, resolveSmtpSettings, type SettingsInput } from "./settings.ts";
 

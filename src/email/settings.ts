@@ -3,8 +3,8 @@
 // every problem comes back as a reason and a message a human can act on, never as an exception.
 import { X509Certificate } from "node:crypto";
 import type { V1ConfigMap, V1Secret } from "@kubernetes/client-node";
-import { GLOBAL_CREDENTIAL_KEYS, globalSettingsData } from "../api/global-settings.ts";
-import type { StageSpec, TlsMode } from "../api/v1alpha1/stage.ts";
+import { GLOBAL_CREDENTIAL_KEYS, globalSettingsData } from "../kinds/global-settings.ts";
+import type { StageSpec, TlsMode } from "../kinds/v1alpha1/stage.ts";
 
 export interface SmtpSettings {
   source: "Global" | "Stage";

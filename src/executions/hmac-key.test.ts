@@ -2,7 +2,7 @@
 // API server behaviour (AlreadyExists between replicas) is in test/integration/executions-store.test.ts.
 import { ApiException, type CoreV1Api, type V1Secret } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import { CODE_KEY_SECRET_TYPE } from "../api/labels.ts";
+import { CODE_KEY_SECRET_TYPE } from "../kinds/labels.ts";
 import { CodeKey, loadOrCreateKey } from "./hmac-key.ts";
 
 const status = (code: number, reason: string) =>

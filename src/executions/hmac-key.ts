@@ -3,7 +3,7 @@
 // Secret (open challenges then fail). The key never appears in logs or error messages.
 import { randomBytes as cryptoRandomBytes } from "node:crypto";
 import type { CoreV1Api, V1Secret } from "@kubernetes/client-node";
-import { CODE_KEY_SECRET_TYPE, MANAGED_BY } from "../api/labels.ts";
+import { CODE_KEY_SECRET_TYPE, MANAGED_BY } from "../kinds/labels.ts";
 import { isAlreadyExists, isNotFound } from "@emailauth/operator-runtime";
 import type { RandomBytes } from "./codes.ts";
 

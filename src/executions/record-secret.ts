@@ -13,8 +13,8 @@ import {
   EXPIRES_AT_ANNOTATION,
   MANAGED_BY,
   STAGE_LABEL,
-} from "../api/labels.ts";
-import { API_VERSION } from "../api/v1alpha1/common.ts";
+} from "../kinds/labels.ts";
+import { API_VERSION } from "../kinds/v1alpha1/common.ts";
 import { challengeData, executionData, type ChallengeData, type ExecutionData, type Stored } from "./types.ts";
 
 export const RECORD_KEY = "record";

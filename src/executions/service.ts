@@ -3,7 +3,7 @@
 // can serve any request; every decision re-reads what it acts on.
 import type { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { stageSpec } from "../api/v1alpha1/stage.ts";
+import { stageSpec } from "../kinds/v1alpha1/stage.ts";
 import {
   confirmDevice,
   DeviceExistsError,

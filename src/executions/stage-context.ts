@@ -2,7 +2,7 @@
 // the request: the stage (from the cache), its SMTP settings and Secrets (direct reads, so a
 // rotated password is used at once), and its custom templates.
 import type { CoreV1Api, V1ConfigMap, V1Secret } from "@kubernetes/client-node";
-import { stageSpec, type StageSpec } from "../api/v1alpha1/stage.ts";
+import { stageSpec, type StageSpec } from "../kinds/v1alpha1/stage.ts";
 import { resolveSmtpSettings, type GlobalSettingsRef, type SmtpSettings } from "../email/settings.ts";
 import { isNotFound } from "@emailauth/operator-runtime";
 import type { CustomObject } from "@emailauth/operator-runtime";

@@ -13,7 +13,7 @@ import {
   THROTTLE_COMPONENT,
   THROTTLE_KIND_LABEL,
   THROTTLE_SECRET_TYPE,
-} from "../api/labels.ts";
+} from "../kinds/labels.ts";
 import { isAlreadyExists, isConflict, isNotFound } from "@emailauth/operator-runtime";
 import type { Clock } from "@emailauth/operator-runtime";
 

@@ -1,6 +1,6 @@
 // A flow is the ordered set of FlowBindings that share a flow name in a namespace. An
 // execution may start only when every binding (and so its stage) is Ready.
-import { flowBindingSpec } from "../api/v1alpha1/flowbinding.ts";
+import { flowBindingSpec } from "../kinds/v1alpha1/flowbinding.ts";
 import type { CustomObject } from "@emailauth/operator-runtime";
 import type { Condition } from "@emailauth/operator-runtime";
 

@@ -4,7 +4,7 @@
 // hash of the token (never the token itself).
 import { createHash } from "node:crypto";
 import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from "@kubernetes/client-node";
-import { GROUP } from "../api/v1alpha1/common.ts";
+import { GROUP } from "../kinds/v1alpha1/common.ts";
 import type { Clock } from "@emailauth/operator-runtime";
 
 export interface Caller {

@@ -1,7 +1,7 @@
 // Request and response bodies of the HTTP API. The same zod schemas validate requests and
 // generate /openapi.json, so the document cannot drift from what the server accepts.
 import { z } from "zod";
-import { displayText } from "../api/v1alpha1/common.ts";
+import { displayText } from "../kinds/v1alpha1/common.ts";
 import { EXECUTION_STATES } from "../executions/types.ts";
 import { PROBLEM_CODES } from "./problems.ts";
 

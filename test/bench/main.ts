@@ -6,7 +6,7 @@
 //   reconcile    stage created → status Ready, vs the floor of one create + one status patch
 //   heap         the process heap with the operator running and its caches filled, vs before it started
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
-import { GROUP, VERSION } from "../../src/api/v1alpha1/common.ts";
+import { GROUP, VERSION } from "../../src/kinds/v1alpha1/common.ts";
 import { parseConfig } from "../../src/config/config.ts";
 import { codeMac } from "../../src/executions/codes.ts";
 import { ExecutionStore } from "../../src/executions/store.ts";

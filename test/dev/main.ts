@@ -12,7 +12,7 @@ import { createAll, readManifests } from "../harness/manifests.ts";
 import { reapOrphans } from "../harness/leftovers.ts";
 import { onTerminationSignals } from "../harness/processes.ts";
 import { repoRoot, tool } from "../harness/paths.ts";
-import { globalSettingsData } from "../../src/api/global-settings.ts";
+import { globalSettingsData } from "../../src/kinds/global-settings.ts";
 
 const GLOBAL_SETTINGS_CONFIGMAP = "email-authenticator-global-settings";
 

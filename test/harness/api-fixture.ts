@@ -3,7 +3,7 @@
 // clock can be moved (code expiry, cooldowns) and its logs read; informers keep real time.
 import { Writable } from "node:stream";
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, RbacAuthorizationV1Api } from "@kubernetes/client-node";
-import { GROUP, VERSION } from "../../src/api/v1alpha1/common.ts";
+import { GROUP, VERSION } from "../../src/kinds/v1alpha1/common.ts";
 import { parseConfig } from "../../src/config/config.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { startApiServer } from "../../src/operator/api-server.ts";

@@ -1,7 +1,7 @@
 // Small helpers for tests that drive the operator through the API server: create, read, and
 // wait until an object reaches a state (polling: simple, and fast enough on loopback).
 import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
-import { GROUP, VERSION } from "../../src/api/v1alpha1/common.ts";
+import { GROUP, VERSION } from "../../src/kinds/v1alpha1/common.ts";
 import type { Condition } from "@emailauth/operator-runtime";
 import { waitFor } from "./wait.ts";
 

@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { AuthorizationV1Api, CoreV1Api } from "@kubernetes/client-node";
 import { dump } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GROUP } from "../../src/api/v1alpha1/common.ts";
+import { GROUP } from "../../src/kinds/v1alpha1/common.ts";
 import { controlPlane, createTestNamespace } from "../harness/context.ts";
 import { chartDir, helm, render, type RenderedObject } from "../harness/helm.ts";
 import { tool } from "../harness/paths.ts";

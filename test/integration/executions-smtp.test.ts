@@ -17,7 +17,7 @@ import {
   type EventsV1Event,
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GROUP, VERSION } from "../../src/api/v1alpha1/common.ts";
+import { GROUP, VERSION } from "../../src/kinds/v1alpha1/common.ts";
 import { problem } from "../../src/http/schemas.ts";
 import {
   codeIn,

@@ -5,7 +5,7 @@
 import { CoreV1Api, type V1Secret } from "@kubernetes/client-node";
 import { createLogger } from "../../src/log/logger.ts";
 import { beforeAll, describe, expect, it } from "vitest";
-import { CODE_KEY_SECRET_TYPE, COMPONENT_LABEL } from "../../src/api/labels.ts";
+import { CODE_KEY_SECRET_TYPE, COMPONENT_LABEL } from "../../src/kinds/labels.ts";
 import { Sweeper } from "../../src/controllers/sweeper/sweeper.ts";
 import { codeMac, generateCode, newExecutionId, newExecutionToken, tokenHash } from "../../src/executions/codes.ts";
 import { CodeKey, loadOrCreateKey } from "../../src/executions/hmac-key.ts";

@@ -3,7 +3,7 @@
 import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import type { KubernetesObject, V1ConfigMap } from "@kubernetes/client-node";
 import { beforeAll, describe, expect, it } from "vitest";
-import { GROUP, VERSION } from "../../src/api/v1alpha1/common.ts";
+import { GROUP, VERSION } from "../../src/kinds/v1alpha1/common.ts";
 import { createInformer, Informer } from "@emailauth/operator-runtime";
 import type { InformerMetrics, RestartReason } from "@emailauth/operator-runtime";
 import { normalizeError } from "@emailauth/operator-runtime";

@@ -6,7 +6,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GROUP, VERSION } from "../../src/api/v1alpha1/common.ts";
+import { GROUP, VERSION } from "../../src/kinds/v1alpha1/common.ts";
 import { createAll, readManifests } from "../harness/manifests.ts";
 import { crdsDir, repoRoot } from "../harness/paths.ts";
 import { waitFor } from "../harness/wait.ts";

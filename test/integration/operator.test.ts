@@ -12,7 +12,7 @@ import {
   STAGE_LABEL,
   COMPONENT_LABEL,
   EXECUTION_COMPONENT,
-} from "../../src/api/labels.ts";
+} from "../../src/kinds/labels.ts";
 import { computeKStatus } from "@emailauth/operator-runtime";
 import { controlPlane, createTestNamespace, grantOperatorNamespace } from "../harness/context.ts";
 import { condition, objects, readyIs, type TestObject } from "../harness/objects.ts";

@@ -9,7 +9,7 @@ import {
   RbacAuthorizationV1Api,
 } from "@kubernetes/client-node";
 import { beforeAll, describe, expect, it } from "vitest";
-import { GROUP, VERSION } from "../../src/api/v1alpha1/common.ts";
+import { GROUP, VERSION } from "../../src/kinds/v1alpha1/common.ts";
 import { controlPlane, createTestNamespace, grantOperatorNamespace } from "../harness/context.ts";
 
 const plane = controlPlane();

@@ -8,7 +8,7 @@ import {
   EXECUTION_COMPONENT,
   EXPIRES_AT_ANNOTATION,
   THROTTLE_COMPONENT,
-} from "../../src/api/labels.ts";
+} from "../../src/kinds/labels.ts";
 import { Sweeper } from "../../src/controllers/sweeper/sweeper.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { FakeClock } from "@emailauth/operator-runtime";

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { load } from "js-yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import { allKinds } from "../../src/api/v1alpha1/kinds.ts";
+import { allKinds } from "../../src/kinds/v1alpha1/kinds.ts";
 import { type Condition, type ConditionStatus, readinessConditions } from "@emailauth/operator-runtime";
 import { computeKStatus, type KStatus, type KStatusObject } from "@emailauth/operator-runtime";
 import { repoRoot } from "../harness/paths.ts";

@@ -1,4 +1,4 @@
-// The chart's CRD templates are generated from src/api like crds/; this fails when either side is
+// The chart's CRD templates are generated from src/kinds like crds/; this fails when either side is
 // edited alone. Fix by running `npm run generate`. (test/unit/chart.test.ts checks what they render.)
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -9,11 +9,11 @@ import { repoRoot } from "../harness/paths.ts";
 describe(`${CHART_DIR}/templates/crd-*.yaml`, () => {
   const files = chartCrdFiles();
 
-  it.each(files.map((f) => [f.path, f.text]))("%s matches the schemas in src/api", (path, text) => {
+  it.each(files.map((f) => [f.path, f.text]))("%s matches the schemas in src/kinds", (path, text) => {
     expect(readFileSync(join(repoRoot, path), "utf8"), "run `npm run generate`").toBe(text);
   });
 
-  it("has no CRD template that src/api does not generate", () => {
+  it("has no CRD template that src/kinds does not generate", () => {
     const onDisk = readdirSync(join(repoRoot, CHART_DIR, "templates")).filter((f) => f.startsWith("crd-"));
     expect(onDisk.map((f) => `${CHART_DIR}/templates/${f}`).sort()).toEqual(files.map((f) => f.path).sort());
   });

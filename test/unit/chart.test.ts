@@ -5,10 +5,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { load, loadAll } from "js-yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import { customResourceDefinition } from "../../src/api/crd.ts";
-import { globalSettingsData } from "../../src/api/global-settings.ts";
-import { EMAIL_PATTERN } from "../../src/api/v1alpha1/common.ts";
-import { allKinds } from "../../src/api/v1alpha1/kinds.ts";
+import { customResourceDefinition } from "../../src/kinds/crd.ts";
+import { globalSettingsData } from "../../src/kinds/global-settings.ts";
+import { EMAIL_PATTERN } from "../../src/kinds/v1alpha1/common.ts";
+import { allKinds } from "../../src/kinds/v1alpha1/kinds.ts";
 import { parseConfig } from "../../src/config/config.ts";
 import { LOG_LEVELS } from "../../src/log/logger.ts";
 import { chartDir, helm, helmBin, render, type RenderedObject, template } from "../harness/helm.ts";
@@ -227,7 +227,7 @@ describe("helm template with the defaults", () => {
     expect(find(objects, "RoleBinding", "email-authenticator-operator-namespace")).toEqual([]);
   });
 
-  it("ships the CRDs of src/api, kept on uninstall", () => {
+  it("ships the CRDs of src/kinds, kept on uninstall", () => {
     for (const kind of allKinds) {
       const expected = customResourceDefinition(kind) as { metadata: { name: string }; spec: unknown };
       const crd = one<RenderedObject & { spec: unknown }>(objects, "CustomResourceDefinition", expected.metadata.name);

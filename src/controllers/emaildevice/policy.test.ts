@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { emailDeviceSpec } from "../../api/v1alpha1/emaildevice.ts";
+import { emailDeviceSpec } from "../../kinds/v1alpha1/emaildevice.ts";
 import { planEmailDevice } from "./policy.ts";
 
 const now = new Date("2026-01-01T00:00:00Z");

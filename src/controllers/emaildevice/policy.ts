@@ -1,7 +1,7 @@
 // An EmailDevice's status: usable when its stage exists and the address is confirmed. A device
 // outlives its stage (it is the user's enrolment); it then says so and works again if the stage
 // is re-created.
-import type { EmailDeviceSpec, EmailDeviceStatus } from "../../api/v1alpha1/emaildevice.ts";
+import type { EmailDeviceSpec, EmailDeviceStatus } from "../../kinds/v1alpha1/emaildevice.ts";
 import { readinessConditions, statusEqual, type Readiness } from "@emailauth/operator-runtime";
 
 export interface EmailDeviceInput {

@@ -1,6 +1,6 @@
 // EmailDevice: reports whether its stage exists and the address is confirmed.
 import type { CustomObjectsApi } from "@kubernetes/client-node";
-import { emailDeviceSpec, type EmailDeviceSpec, type EmailDeviceStatus } from "../../api/v1alpha1/emaildevice.ts";
+import { emailDeviceSpec, type EmailDeviceSpec, type EmailDeviceStatus } from "../../kinds/v1alpha1/emaildevice.ts";
 import { type CustomObject } from "@emailauth/operator-runtime";
 import { EMAIL_DEVICES } from "../../k8s/custom-objects.ts";
 import { writeStatus } from "@emailauth/operator-runtime";

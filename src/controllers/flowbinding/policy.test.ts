@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { flowBindingSpec } from "../../api/v1alpha1/flowbinding.ts";
+import { flowBindingSpec } from "../../kinds/v1alpha1/flowbinding.ts";
 import { computeKStatus } from "@emailauth/operator-runtime";
 import { planFlowBinding, type FlowBindingInput } from "./policy.ts";
 

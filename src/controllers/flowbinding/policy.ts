@@ -1,8 +1,8 @@
 // A FlowBinding's status: it mirrors its stage's readiness and reports conflicts with the
 // other bindings of its flow. Pure; the gatherer passes the stage (or null) and the flow's
 // bindings from the caches.
-import type { FlowBindingSpec, FlowBindingStatus } from "../../api/v1alpha1/flowbinding.ts";
-import type { StageStatus } from "../../api/v1alpha1/stage.ts";
+import type { FlowBindingSpec, FlowBindingStatus } from "../../kinds/v1alpha1/flowbinding.ts";
+import type { StageStatus } from "../../kinds/v1alpha1/stage.ts";
 import { readinessConditions, statusEqual, type Readiness } from "@emailauth/operator-runtime";
 
 export interface BindingRef {

@@ -1,7 +1,7 @@
 // FlowBinding: reads its stage and its flow's other bindings from the caches, plans, writes on change.
 import type { CustomObjectsApi } from "@kubernetes/client-node";
-import { flowBindingSpec, type FlowBindingSpec, type FlowBindingStatus } from "../../api/v1alpha1/flowbinding.ts";
-import type { StageStatus } from "../../api/v1alpha1/stage.ts";
+import { flowBindingSpec, type FlowBindingSpec, type FlowBindingStatus } from "../../kinds/v1alpha1/flowbinding.ts";
+import type { StageStatus } from "../../kinds/v1alpha1/stage.ts";
 import { type CustomObject } from "@emailauth/operator-runtime";
 import { FLOW_BINDINGS } from "../../k8s/custom-objects.ts";
 import { writeStatus } from "@emailauth/operator-runtime";

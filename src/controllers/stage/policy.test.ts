@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { stageSpec } from "../../api/v1alpha1/stage.ts";
+import { stageSpec } from "../../kinds/v1alpha1/stage.ts";
 import { planStage, type StageInput } from "./policy.ts";
 
 const t0 = new Date("2026-01-01T00:00:00Z");

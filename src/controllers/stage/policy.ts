@@ -2,7 +2,7 @@
 // argument), so every rule is a unit test: resolve the SMTP settings, check the template,
 // and report Ready, or Stalled with a reason and a message a human can act on.
 import type { V1ConfigMap } from "@kubernetes/client-node";
-import type { StageSpec, StageStatus } from "../../api/v1alpha1/stage.ts";
+import type { StageSpec, StageStatus } from "../../kinds/v1alpha1/stage.ts";
 import { compileTemplate, TemplateError } from "../../email/template.ts";
 import { connectionSummary, resolveSmtpSettings, type SettingsInput, type SmtpSettings } from "../../email/settings.ts";
 import {

@@ -1,10 +1,10 @@
 // EmailAuthenticatorStage: gather (caches and the reference tracker), plan (policy.ts, pure),
 // write once and only on change. Owns the finalizer that clears pending executions on delete.
 import type { CoreV1Api, CustomObjectsApi, KubernetesObject, V1ConfigMap, V1Secret } from "@kubernetes/client-node";
-import { STAGE_FINALIZER, stageExecutionsSelector } from "../../api/labels.ts";
-import type { EmailDeviceSpec } from "../../api/v1alpha1/emaildevice.ts";
-import type { FlowBindingSpec } from "../../api/v1alpha1/flowbinding.ts";
-import { stageSpec, type StageStatus } from "../../api/v1alpha1/stage.ts";
+import { STAGE_FINALIZER, stageExecutionsSelector } from "../../kinds/labels.ts";
+import type { EmailDeviceSpec } from "../../kinds/v1alpha1/emaildevice.ts";
+import type { FlowBindingSpec } from "../../kinds/v1alpha1/flowbinding.ts";
+import { stageSpec, type StageStatus } from "../../kinds/v1alpha1/stage.ts";
 import type { GlobalSettingsRef } from "../../email/settings.ts";
 import type { EventRecorder } from "@emailauth/operator-runtime";
 import { deleteSecrets } from "../../k8s/execution-secrets.ts";

@@ -1,6 +1,6 @@
 // What a stage reads besides itself: the Secrets and ConfigMaps its spec names, or the global
 // settings. Declared to the reference tracker so exactly these objects are watched.
-import type { StageSpec } from "../../api/v1alpha1/stage.ts";
+import type { StageSpec } from "../../kinds/v1alpha1/stage.ts";
 import type { GlobalSettingsRef } from "../../email/settings.ts";
 import type { ObjectRef } from "@emailauth/operator-runtime";
 

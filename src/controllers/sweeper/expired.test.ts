@@ -1,6 +1,6 @@
 import type { V1Secret } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import { EXPIRES_AT_ANNOTATION } from "../../api/labels.ts";
+import { EXPIRES_AT_ANNOTATION } from "../../kinds/labels.ts";
 import { expiredExecutions } from "./expired.ts";
 
 const secret = (name: string, expires?: string): V1Secret => ({

@@ -1,7 +1,7 @@
 // Which execution Secrets the sweeper deletes: those whose expiry annotation has passed. An
 // unreadable annotation counts as expired, since nothing can use such an execution.
 import type { V1Secret } from "@kubernetes/client-node";
-import { EXPIRES_AT_ANNOTATION } from "../../api/labels.ts";
+import { EXPIRES_AT_ANNOTATION } from "../../kinds/labels.ts";
 
 export function expiredExecutions(secrets: readonly V1Secret[], now: Date, max: number): V1Secret[] {
   return secrets

@@ -3,7 +3,7 @@
 // abandoned executions, dead codes and stale counters.
 import type { CoreV1Api } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { expiringSelector } from "../../api/labels.ts";
+import { expiringSelector } from "../../kinds/labels.ts";
 import { deleteSecrets } from "../../k8s/execution-secrets.ts";
 import { normalizeError } from "@emailauth/operator-runtime";
 import type { Cancel, Clock } from "@emailauth/operator-runtime";

@@ -3,7 +3,7 @@ import { dump } from "js-yaml";
 import { customResourceDefinition } from "./crd.ts";
 import { allKinds } from "./v1alpha1/kinds.ts";
 
-const HEADER = "# Generated from src/api by `npm run generate`. Do not edit.\n";
+const HEADER = "# Generated from src/kinds by `npm run generate`. Do not edit.\n";
 
 export function crdFiles(): { path: string; text: string }[] {
   return allKinds.map((kind) => ({
