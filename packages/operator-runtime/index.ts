@@ -5,7 +5,7 @@
 // Time, waiting and retrying: the bottom layer, injected everywhere above.
 export { type Cancel, type Clock, FakeClock, systemClock } from "./src/clock.ts";
 export { sleep } from "./src/sleep.ts";
-export { Backoff, type BackoffOptions, ExponentialRateLimiter, jittered, type RateLimiter } from "./src/backoff.ts";
+export { Backoff, type BackoffOptions, jittered } from "./src/backoff.ts";
 export {
   isAlreadyExists,
   isConflict,

@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { pino } from "pino";
-import { ExponentialRateLimiter } from "./backoff.ts";
+import { Backoff } from "./backoff.ts";
 import { FakeClock } from "./clock.ts";
 import { Controller } from "./controller.ts";
 import type { ControllerMetrics, ReconcileOutcome } from "./controller.ts";
@@ -49,7 +49,7 @@ function setup(options: { workers?: number; step?: Step; metrics?: ControllerMet
     log: pino({ level: "debug", formatters: { level: (label) => ({ level: label }) } }, stream),
     clock,
     workers: options.workers ?? 1,
-    rateLimiter: new ExponentialRateLimiter({ baseMs: 5, maxMs: 1000 }),
+    backoff: new Backoff({ initialMs: 5, maxMs: 1000, jitter: 0 }),
     metrics,
     newReconcileID: () => `r${++ids}`,
   });

@@ -5,8 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { normalizeError } from "./errors.ts";
-import { ExponentialRateLimiter } from "./backoff.ts";
-import type { RateLimiter } from "./backoff.ts";
+import { Backoff } from "./backoff.ts";
 import type { Clock } from "./clock.ts";
 import { parseRequestKey, requestKey, TerminalError } from "./reconcile-result.ts";
 import type { Reconciler, Request, Result } from "./reconcile-result.ts";
@@ -28,8 +27,8 @@ export interface ControllerOptions {
   clock: Clock;
   /** Concurrent reconciles of different keys (default 1, as controller-runtime). */
   workers?: number;
-  /** Per-key retry delays (default 5 ms doubling to 5 min). */
-  rateLimiter?: RateLimiter;
+  /** Per-key retry delays (default 5 ms doubling to 5 min, no jitter, as controller-runtime). */
+  backoff?: Backoff;
   metrics?: ControllerMetrics;
   newReconcileID?: () => string;
 }
@@ -60,7 +59,7 @@ export class Controller {
     this.#newReconcileID = options.newReconcileID ?? randomUUID;
     this.#queue = new WorkQueue({
       clock: options.clock,
-      rateLimiter: options.rateLimiter ?? new ExponentialRateLimiter(),
+      backoff: options.backoff ?? new Backoff({ initialMs: 5, maxMs: 300_000, jitter: 0 }),
       onDepthChange: (depth) => this.#metrics.onQueueDepth(this.name, depth),
     });
   }

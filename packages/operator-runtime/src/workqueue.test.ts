@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ExponentialRateLimiter } from "./backoff.ts";
+import { Backoff } from "./backoff.ts";
 import { FakeClock } from "./clock.ts";
 import { WorkQueue } from "./workqueue.ts";
 
@@ -16,7 +16,7 @@ function setup() {
   const depths: number[] = [];
   const queue = new WorkQueue({
     clock,
-    rateLimiter: new ExponentialRateLimiter({ baseMs: 5, maxMs: 1000 }),
+    backoff: new Backoff({ initialMs: 5, maxMs: 1000, jitter: 0 }),
     onDepthChange: (d) => depths.push(d),
   });
   return { clock, queue, depths };

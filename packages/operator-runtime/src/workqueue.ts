@@ -2,12 +2,13 @@
 // key being processed is never handed to a second worker; adding it meanwhile marks it dirty so
 // it is queued again, once, when the first worker calls done(). Reconciles are level-based, so
 // collapsing duplicates loses nothing.
-import type { RateLimiter } from "./backoff.ts";
+import type { Backoff } from "./backoff.ts";
 import type { Cancel, Clock } from "./clock.ts";
 
 export interface WorkQueueOptions {
   clock: Clock;
-  rateLimiter: RateLimiter;
+  /** Per-key delays of addRateLimited. */
+  backoff: Backoff;
   /** Called with len() whenever it changes (queue depth metric). */
   onDepthChange?: (depth: number) => void;
 }
@@ -19,7 +20,7 @@ interface Delayed {
 
 export class WorkQueue {
   readonly #clock: Clock;
-  readonly #rateLimiter: RateLimiter;
+  readonly #backoff: Backoff;
   readonly #onDepthChange: (depth: number) => void;
   /** Keys ready to be handed out, oldest first. */
   readonly #queue: string[] = [];
@@ -33,7 +34,7 @@ export class WorkQueue {
 
   constructor(options: WorkQueueOptions) {
     this.#clock = options.clock;
-    this.#rateLimiter = options.rateLimiter;
+    this.#backoff = options.backoff;
     this.#onDepthChange = options.onDepthChange ?? (() => {});
   }
 
@@ -69,17 +70,17 @@ export class WorkQueue {
 
   /** Adds `key` after its next per-key backoff delay. */
   addRateLimited(key: string): void {
-    this.addAfter(key, this.#rateLimiter.when(key));
+    this.addAfter(key, this.#backoff.next(key));
   }
 
   /** Resets the backoff of `key`; it does not remove the key from the queue. */
   forget(key: string): void {
-    this.#rateLimiter.forget(key);
+    this.#backoff.reset(key);
   }
 
   /** Failures of `key` since it was last forgotten. */
   numRequeues(key: string): number {
-    return this.#rateLimiter.failures(key);
+    return this.#backoff.attempts(key);
   }
 
   /**
