@@ -86,8 +86,7 @@ class KubeListWatch<T extends KubernetesObject> implements ListWatch<T> {
     this.#pageSize = options.pageSize ?? 500;
     this.#listTimeoutMs = options.listTimeoutMs ?? 60_000;
     this.#watch = new Watch(kc);
-    // Private in the typings, but it is the only knob for the timer described above.
-    (this.#watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = options.requestTimeoutMs ?? 300_000;
+    setWatchRequestTimeout(this.#watch, options.requestTimeoutMs ?? 300_000);
   }
 
   async list(signal: AbortSignal): Promise<ListResult<T>> {
@@ -188,6 +187,21 @@ class KubeListWatch<T extends KubernetesObject> implements ListWatch<T> {
       );
     });
   }
+}
+
+/**
+ * Sets client-node's private `requestTimeoutMs` on `watch`: private in the typings, but the only
+ * knob for the timer described at the top. Fails loudly, rather than leaving the 30 s default
+ * to cut healthy watches, if a client upgrade removed or retyped the field; list-watch.test.ts
+ * checks the same against the installed client.
+ */
+export function setWatchRequestTimeout(watch: Watch, ms: number): void {
+  const fields = watch as unknown as Record<string, unknown>;
+  if (typeof fields.requestTimeoutMs !== "number")
+    throw new Error(
+      "@kubernetes/client-node's Watch no longer has a numeric requestTimeoutMs field; list-watch.ts must be adapted",
+    );
+  fields.requestTimeoutMs = ms;
 }
 
 /** List items carry no kind/apiVersion; watch objects do. Give the cache one shape. */
