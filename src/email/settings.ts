@@ -65,6 +65,14 @@ function resolveGlobal({ global, globalConfigMap, globalSecret }: SettingsInput)
     if (!credentials.ok) return credentials;
     auth = credentials.auth;
   }
+  const insecure = refuseCleartextAuth(
+    data.host,
+    data.tlsMode,
+    auth,
+    data.allowInsecureAuth ?? false,
+    `the global settings ${where}`,
+  );
+  if (insecure) return insecure;
   return {
     ok: true,
     settings: {
@@ -109,6 +117,8 @@ function resolveStage({ namespace, spec, credentialsSecret, caSecret }: Settings
     ca = pem;
   }
   const tlsMode: TlsMode = c.useSSL ? "ImplicitTLS" : c.useTLS ? "STARTTLS" : "None";
+  const insecure = refuseCleartextAuth(c.host, tlsMode, auth, c.allowInsecureAuth, "the stage's connection");
+  if (insecure) return insecure;
   return {
     ok: true,
     settings: {
@@ -122,6 +132,29 @@ function resolveStage({ namespace, spec, credentialsSecret, caSecret }: Settings
       ...(ca ? { ca } : {}),
     },
   };
+}
+
+/**
+ * AUTH without TLS sends the password in clear text: refused unless the relay is on loopback
+ * (the password never leaves the host) or the owner said so with allowInsecureAuth.
+ */
+function refuseCleartextAuth(
+  host: string,
+  tlsMode: TlsMode,
+  auth: SmtpSettings["auth"],
+  allowed: boolean,
+  where: string,
+): Resolution | undefined {
+  if (!auth || tlsMode !== "None" || allowed || isLoopback(host)) return undefined;
+  return fail(
+    "InsecureAuth",
+    `${where} authenticates to ${host} without TLS, which would send the password in clear text; use STARTTLS or implicit TLS, or set allowInsecureAuth to accept that risk`,
+  );
+}
+
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 type Credentials = { ok: true; auth: { user: string; pass: string } } | { ok: false; reason: string; message: string };

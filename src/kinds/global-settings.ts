@@ -18,6 +18,11 @@ export const globalSettingsData = z.strictObject({
   tlsMode: tlsMode.default("None"),
   timeout: intString(1, 300).default(10),
   fromAddress: emailAddress.default("system@authentik.local"),
+  /** As a stage's connection.allowInsecureAuth: AUTH without TLS to a host that is not loopback. */
+  allowInsecureAuth: z
+    .enum(["true", "false"], "must be true or false")
+    .transform((v) => v === "true")
+    .optional(),
 });
 export type GlobalSettings = z.output<typeof globalSettingsData>;
 

@@ -42,6 +42,10 @@ export const connection = z
       .meta({ description: "Seconds allowed to connect, greet, authenticate and send." }),
     fromAddress: emailAddress.default("system@authentik.local"),
     caBundleSecretRef: caBundleSecretRef.optional(),
+    allowInsecureAuth: z.boolean().default(false).meta({
+      description:
+        "Allow SMTP AUTH without TLS to a relay that is not on loopback; the password then crosses the network in clear text. Without it such a stage is Stalled (InsecureAuth).",
+    }),
   })
   .meta({
     description:
@@ -86,6 +90,9 @@ export const connectionCheck = z
       "Periodically connect, start TLS and authenticate (no mail is sent); reported as the ConnectionVerified condition.",
   });
 
+export const deviceDeletionPolicy = z.enum(["Retain", "Delete"]);
+export type DeviceDeletionPolicy = z.infer<typeof deviceDeletionPolicy>;
+
 export const stageSpec = z.strictObject({
   friendlyName: displayText(64).optional().meta({ description: "The authenticator type name shown to users." }),
   useGlobalSettings: z
@@ -100,6 +107,10 @@ export const stageSpec = z.strictObject({
   limits: limits.prefault({}),
   templateRef: templateRef.optional(),
   connectionCheck: connectionCheck.prefault({}),
+  deviceDeletionPolicy: deviceDeletionPolicy.default("Retain").meta({
+    description:
+      "What deleting the stage does to its EmailDevices. Retain (default): they stay, report StageNotFound, and work again if the stage is re-created. Delete: the operator deletes them before the stage goes (a finalizer holds the stage until then).",
+  }),
 });
 export type StageSpec = z.output<typeof stageSpec>;
 
