@@ -34,8 +34,9 @@ export {
 } from "./src/list-watch.ts";
 export { createInformer, type CreateInformerOptions, DEFAULT_IDLE_LIMIT_MS, Informer } from "./src/informer.ts";
 export type { InformerMetrics, InformerOptions, RestartReason } from "./src/informer-options.ts";
-export type { AddHandler, DeleteHandler, ResyncHandler, UpdateHandler } from "./src/event-handlers.ts";
-export { type ObjectCache, joinCaches } from "./src/object-cache.ts";
+export type { DecodeFunction, Decoder, Keyed, SafeParser } from "./src/decode.ts";
+export type { AddHandler, DeleteHandler, InvalidHandler, ResyncHandler, UpdateHandler } from "./src/event-handlers.ts";
+export { type InvalidObject, type ObjectCache, joinCaches } from "./src/object-cache.ts";
 export {
   type ObjectRef,
   ReferenceTracker,

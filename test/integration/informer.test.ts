@@ -3,9 +3,10 @@
 import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import type { KubernetesObject, V1ConfigMap } from "@kubernetes/client-node";
 import { beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { GROUP, VERSION } from "../../src/kinds/v1alpha1/common.ts";
 import { createInformer, Informer } from "@emailauth/operator-runtime";
-import type { InformerMetrics, RestartReason } from "@emailauth/operator-runtime";
+import type { InformerMetrics, InvalidObject, RestartReason } from "@emailauth/operator-runtime";
 import { normalizeError } from "@emailauth/operator-runtime";
 import { createListWatch } from "@emailauth/operator-runtime";
 import type { ListWatch } from "@emailauth/operator-runtime";
@@ -128,6 +129,90 @@ describe("an informer on ConfigMaps of one namespace with a label selector", () 
     expect(seen).not.toContain("add after-stop");
     expect(await informer.waitForSync()).toBe(true);
     expect(() => informer.start()).toThrow(/stopped/);
+  });
+});
+
+describe("an informer with a decoder", () => {
+  // What a controller would cache: the port already a number, nothing else of the ConfigMap.
+  const relay = z.object({
+    kind: z.literal("ConfigMap"),
+    metadata: z.looseObject({ name: z.string(), namespace: z.string(), resourceVersion: z.string() }),
+    data: z.object({ port: z.coerce.number().int().min(1).max(65_535) }),
+  });
+
+  it("caches parsed objects once; one that fails is kept apart, reported, and back once fixed", async () => {
+    const app = { app: "informer-decode" };
+    const relayMap = (name: string, port: string): V1ConfigMap => ({
+      metadata: { name, namespace: ns, labels: app },
+      data: { port },
+    });
+    await core.createNamespacedConfigMap({ namespace: ns, body: relayMap("good", "25") });
+    await core.createNamespacedConfigMap({ namespace: ns, body: relayMap("bad", "secret-looking-value") });
+    const setPort = async (name: string, port: string) => {
+      const current = await core.readNamespacedConfigMap({ name, namespace: ns });
+      await core.replaceNamespacedConfigMap({ name, namespace: ns, body: { ...current, data: { port } } });
+    };
+    const clock = new FakeClock();
+    const lines: string[] = [];
+    const warnLog = createLogger({ level: "warn", destination: { write: (line: string) => lines.push(line) } });
+    let invalidCount = 0;
+    const metrics = { ...metricsRecorder(), onInvalid: () => invalidCount++ };
+    const informer = createInformer(
+      admin,
+      { ...configMaps, namespace: ns },
+      { decode: relay, log: warnLog, clock, metrics, labelSelector: "app=informer-decode", resyncPeriodMs: 60_000 },
+    );
+    const seen: string[] = [];
+    const invalid: InvalidObject[] = [];
+    informer
+      .onAdd((o) => seen.push(`add ${o.metadata.name}:${o.data.port + 0}`))
+      .onUpdate((_old, o) => seen.push(`update ${o.metadata.name}:${o.data.port}`))
+      .onDelete((o) => seen.push(`delete ${o.metadata.name}`))
+      .onInvalid((i) => invalid.push(i));
+    informer.start();
+    expect(await informer.waitForSync()).toBe(true);
+
+    // The initial LIST: the good one typed, the bad one out of the cache but reachable.
+    expect(seen).toEqual(["add good:25"]);
+    expect(informer.get(ns, "good")?.data.port).toBe(25);
+    expect(informer.get(ns, "bad")).toBeUndefined();
+    expect(informer.list(ns).map((o) => o.metadata.name)).toEqual(["good"]);
+    expect(informer.invalid(ns, "bad")?.object.metadata?.name).toBe("bad");
+    expect(informer.invalid(ns, "bad")?.error.message).toMatch(/^data\.port: /);
+    expect(invalid.map((i) => i.object.metadata?.name)).toEqual(["bad"]);
+    expect(invalidCount).toBe(1);
+    expect(lines.join("")).toContain("object failed to decode");
+    expect(lines.join("")).toContain(`${ns}/bad`);
+    expect(lines.join("")).not.toContain("secret-looking-value");
+
+    // A good object turning bad leaves the typed cache (handlers see a delete) ...
+    seen.length = 0;
+    invalid.length = 0;
+    await setPort("good", "0");
+    await until("good turned invalid", () => invalid.length === 1);
+    expect(seen).toEqual(["delete good"]);
+    expect(informer.get(ns, "good")).toBeUndefined();
+    expect(informer.invalid(ns, "good")).toMatchObject({ object: { data: { port: "0" } } });
+    // ... and is back as an add once fixed.
+    await setPort("good", "587");
+    await until("good fixed", () => seen.length === 2);
+    expect(seen).toEqual(["delete good", "add good:587"]);
+    expect(informer.invalid(ns, "good")).toBeUndefined();
+
+    // Invalid objects are reported again at each resync, so a controller can keep them Stalled.
+    invalid.length = 0;
+    clock.advance(60_000);
+    expect(invalid.map((i) => i.object.metadata?.name)).toEqual(["bad"]);
+
+    // Deleting an invalid object forgets it; typed handlers never saw it, so they see nothing.
+    seen.length = 0;
+    await core.deleteNamespacedConfigMap({ name: "bad", namespace: ns });
+    await until("bad forgotten", () => informer.invalid(ns, "bad") === undefined);
+    await core.createNamespacedConfigMap({ namespace: ns, body: relayMap("later", "2525") });
+    await until("add later", () => seen.length > 0);
+    expect(seen).toEqual(["add later:2525"]);
+    expect(invalidCount).toBe(2); // resync reminders are not new failures
+    await informer.stop();
   });
 });
 

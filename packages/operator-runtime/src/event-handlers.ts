@@ -4,12 +4,15 @@
 // informer lets those escape, kubernetes-client/javascript#680).
 import type { Logger } from "pino";
 import type { Delta } from "./informer-store.ts";
+import type { InvalidObject } from "./object-cache.ts";
 
 export type AddHandler<T> = (obj: T) => unknown;
 export type UpdateHandler<T> = (old: T, obj: T) => unknown;
 export type DeleteHandler<T> = (obj: T) => unknown;
 /** Called periodically for every cached object, with its "namespace/name" key. */
 export type ResyncHandler<T> = (key: string, obj: T) => unknown;
+/** Called when an object fails to decode, and again each resync while it stays invalid. */
+export type InvalidHandler = (invalid: InvalidObject) => unknown;
 
 export class EventHandlers<T> {
   readonly #log: Logger;
@@ -17,6 +20,7 @@ export class EventHandlers<T> {
   readonly #update: UpdateHandler<T>[] = [];
   readonly #delete: DeleteHandler<T>[] = [];
   readonly #resync: ResyncHandler<T>[] = [];
+  readonly #invalid: InvalidHandler[] = [];
 
   constructor(log: Logger) {
     this.#log = log;
@@ -38,6 +42,10 @@ export class EventHandlers<T> {
     this.#resync.push(h);
   }
 
+  onInvalid(h: InvalidHandler): void {
+    this.#invalid.push(h);
+  }
+
   dispatch(delta: Delta<T>): void {
     switch (delta.type) {
       case "add":
@@ -54,6 +62,10 @@ export class EventHandlers<T> {
 
   resync(key: string, obj: T): void {
     for (const h of this.#resync) this.#call("resync", () => h(key, obj));
+  }
+
+  invalid(invalid: InvalidObject): void {
+    for (const h of this.#invalid) this.#call("invalid", () => h(invalid));
   }
 
   #call(event: string, fn: () => unknown): void {

@@ -2,7 +2,7 @@
 // client-go's MetaNamespaceKeyFunc. `replace` turns a fresh LIST into the changes a watch
 // would have delivered, so handlers see the same add/update/delete after a 410 relist as
 // they would have seen live.
-import type { KubernetesObject } from "@kubernetes/client-node";
+import type { Keyed } from "./decode.ts";
 
 export type Delta<T> =
   | { readonly type: "add"; readonly object: T }
@@ -13,13 +13,13 @@ export function objectKey(namespace: string | undefined, name: string): string {
   return namespace ? `${namespace}/${name}` : name;
 }
 
-export function keyOf(obj: KubernetesObject): string {
+export function keyOf(obj: Keyed): string {
   const name = obj.metadata?.name;
   if (!name) throw new Error(`object without metadata.name (kind ${obj.kind ?? "unknown"})`);
   return objectKey(obj.metadata?.namespace, name);
 }
 
-export class Store<T extends KubernetesObject> {
+export class Store<T extends Keyed> {
   readonly #items = new Map<string, T>();
 
   get(namespace: string | undefined, name: string): T | undefined {
@@ -49,7 +49,7 @@ export class Store<T extends KubernetesObject> {
   }
 
   /** Forgets `obj`'s key and returns what was stored under it. */
-  remove(obj: T): T | undefined {
+  remove(obj: Keyed): T | undefined {
     const key = keyOf(obj);
     const old = this.#items.get(key);
     this.#items.delete(key);
@@ -82,6 +82,6 @@ export class Store<T extends KubernetesObject> {
   }
 }
 
-function uidOf(obj: KubernetesObject): string | undefined {
+function uidOf(obj: Keyed): string | undefined {
   return obj.metadata?.uid;
 }

@@ -9,6 +9,8 @@
 //   nothing at all for longer than the idle limit → abort and WATCH again (half-open sockets).
 // A periodic resync hands every cached key to the resync handlers, to catch drift that no
 // event reports. client-node's own informer stops for good on most errors (§B.3); this does not.
+// With a decoder, the cache holds typed objects, decoded once as they arrive; objects that fail
+// to decode are kept apart (see InformerOptions.decode).
 import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { Backoff, jittered } from "./backoff.ts";
@@ -16,8 +18,10 @@ import { systemClock } from "./clock.ts";
 import type { Cancel, Clock } from "./clock.ts";
 import { sleep } from "./sleep.ts";
 import { normalizeError } from "./errors.ts";
+import { decodeWith } from "./decode.ts";
+import type { Decoded, Keyed } from "./decode.ts";
 import { EventHandlers } from "./event-handlers.ts";
-import type { AddHandler, DeleteHandler, ResyncHandler, UpdateHandler } from "./event-handlers.ts";
+import type { AddHandler, DeleteHandler, InvalidHandler, ResyncHandler, UpdateHandler } from "./event-handlers.ts";
 import { guardedWatch, IDLE_GRACE_MS } from "./guarded-watch.ts";
 import type { GuardedWatchOutcome } from "./guarded-watch.ts";
 import { createListWatch } from "./list-watch.ts";
@@ -25,7 +29,8 @@ import type { ListWatch, ListWatchOptions, WatchEvent } from "./list-watch.ts";
 import { resourceName } from "./resource.ts";
 import type { ResourceRef } from "./resource.ts";
 import type { InformerMetrics, InformerOptions, RestartReason } from "./informer-options.ts";
-import { keyOf, Store } from "./informer-store.ts";
+import { keyOf, objectKey, Store } from "./informer-store.ts";
+import type { InvalidObject } from "./object-cache.ts";
 
 export type { InformerMetrics, InformerOptions, RestartReason };
 
@@ -34,9 +39,11 @@ const NO_METRICS: InformerMetrics = { onWatchRestart: () => {}, onEvent: () => {
 
 type SyncWaiter = (synced: boolean) => void;
 
-export class Informer<T extends KubernetesObject> {
+export class Informer<T extends Keyed> {
   readonly name: string;
-  readonly #lw: ListWatch<T>;
+  readonly #lw: ListWatch<KubernetesObject>;
+  readonly #decode: (raw: KubernetesObject) => Decoded<T>;
+  #invalid = new Map<string, InvalidObject>();
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #metrics: InformerMetrics;
@@ -57,6 +64,8 @@ export class Informer<T extends KubernetesObject> {
   constructor(options: InformerOptions<T>) {
     this.name = options.name;
     this.#lw = options.listWatch;
+    const { decode } = options;
+    this.#decode = decode ? (raw) => decodeWith(decode, raw) : (raw) => ({ ok: true, object: raw as unknown as T }); // unchecked, as the caller asked
     this.#log = options.log.child({ informer: options.name });
     this.#clock = options.clock ?? systemClock;
     this.#metrics = options.metrics ?? NO_METRICS;
@@ -85,6 +94,12 @@ export class Informer<T extends KubernetesObject> {
 
   onResync(h: ResyncHandler<T>): this {
     this.#handlers.onResync(h);
+    return this;
+  }
+
+  /** Objects that fail to decode: on arrival, and again at each resync while they stay invalid. */
+  onInvalid(h: InvalidHandler): this {
+    this.#handlers.onInvalid(h);
     return this;
   }
 
@@ -120,6 +135,11 @@ export class Informer<T extends KubernetesObject> {
 
   list(namespace?: string): T[] {
     return this.#store.list(namespace);
+  }
+
+  /** The object under this key that failed to decode, until it is fixed or deleted. */
+  invalid(namespace: string | undefined, name: string): InvalidObject | undefined {
+    return this.#invalid.get(objectKey(namespace, name));
   }
 
   /** The resourceVersion the next WATCH would start from. */
@@ -174,12 +194,25 @@ export class Informer<T extends KubernetesObject> {
   async #list(signal: AbortSignal): Promise<void> {
     const { items, resourceVersion } = await this.#lw.list(signal);
     if (signal.aborted) return;
-    const deltas = this.#store.replace(items);
+    const valid: T[] = [];
+    const invalid = new Map<string, InvalidObject>();
+    for (const raw of items) {
+      const decoded = this.#decode(raw);
+      if (decoded.ok) valid.push(decoded.object);
+      else invalid.set(keyOf(raw), { object: raw, error: decoded.error });
+    }
+    const deltas = this.#store.replace(valid);
+    const previous = this.#invalid;
+    this.#invalid = invalid;
     this.#resourceVersion = resourceVersion;
     this.#eventsSinceList = 0;
     this.#backoff.reset();
-    this.#log.debug({ items: items.length, changes: deltas.length, resourceVersion }, "listed");
+    this.#log.debug({ items: items.length, changes: deltas.length, invalid: invalid.size, resourceVersion }, "listed");
     for (const delta of deltas) this.#handlers.dispatch(delta);
+    for (const [key, entry] of invalid) {
+      const before = previous.get(key)?.object.metadata?.resourceVersion;
+      if (before === undefined || before !== entry.object.metadata?.resourceVersion) this.#reportInvalid(entry);
+    }
     if (!this.#synced) {
       this.#synced = true;
       this.#settleWaiters(true);
@@ -209,17 +242,42 @@ export class Informer<T extends KubernetesObject> {
     });
   }
 
-  #apply(event: WatchEvent<T>): void {
-    const { object } = event;
-    const rv = object.metadata?.resourceVersion;
+  #apply(event: WatchEvent<KubernetesObject>): void {
+    const raw = event.object;
+    const rv = raw.metadata?.resourceVersion;
     if (event.type === "DELETED") {
-      this.#store.remove(object);
-      this.#handlers.dispatch({ type: "delete", object });
+      this.#invalid.delete(keyOf(raw));
+      const old = this.#store.remove(raw);
+      const decoded = this.#decode(raw);
+      const object = decoded.ok ? decoded.object : old;
+      if (object) this.#handlers.dispatch({ type: "delete", object });
     } else if (event.type !== "BOOKMARK") {
-      const old = this.#store.upsert(object);
-      this.#handlers.dispatch(old ? { type: "update", old, object } : { type: "add", object });
+      const decoded = this.#decode(raw);
+      if (decoded.ok) {
+        this.#invalid.delete(keyOf(raw));
+        const object = decoded.object;
+        const old = this.#store.upsert(object);
+        this.#handlers.dispatch(old ? { type: "update", old, object } : { type: "add", object });
+      } else {
+        // Out of the typed cache: to its readers the last good version is gone.
+        const entry = { object: raw, error: decoded.error };
+        this.#invalid.set(keyOf(raw), entry);
+        const old = this.#store.remove(raw);
+        if (old) this.#handlers.dispatch({ type: "delete", object: old });
+        this.#reportInvalid(entry);
+      }
     }
     if (rv) this.#resourceVersion = rv;
+  }
+
+  #reportInvalid(entry: InvalidObject): void {
+    const { metadata } = entry.object;
+    this.#log.warn(
+      { object: keyOf(entry.object), resourceVersion: metadata?.resourceVersion, reason: entry.error.message },
+      "object failed to decode; kept out of the cache",
+    );
+    this.#metrics.onInvalid?.(this.name);
+    this.#handlers.invalid(entry);
   }
 
   #scheduleResync(): void {
@@ -228,6 +286,7 @@ export class Informer<T extends KubernetesObject> {
       for (const obj of this.#store.list()) {
         this.#handlers.resync(keyOf(obj), obj);
       }
+      for (const entry of this.#invalid.values()) this.#handlers.invalid(entry);
       this.#scheduleResync();
     });
   }
@@ -245,7 +304,7 @@ export interface CreateInformerOptions<T>
 }
 
 /** An informer for `ref` through `kc`, with client-node's own watch timer set just past the idle limit. */
-export function createInformer<T extends KubernetesObject>(
+export function createInformer<T extends Keyed = KubernetesObject>(
   kc: KubeConfig,
   ref: ResourceRef,
   options: CreateInformerOptions<T>,
@@ -254,7 +313,7 @@ export function createInformer<T extends KubernetesObject>(
   const { labelSelector, fieldSelector, pageSize, listTimeoutMs } = options;
   // The watchdog on the injected clock should win; client-node's timer is the backstop that
   // also bounds a connect that never completes (it cannot be aborted any other way).
-  const listWatch = createListWatch<T>(kc, ref, {
+  const listWatch = createListWatch<KubernetesObject>(kc, ref, {
     labelSelector,
     fieldSelector,
     pageSize,
