@@ -10,9 +10,18 @@ import { startApiServer } from "./operator/api-server.ts";
 import { systemClock } from "@emailauth/operator-runtime";
 
 async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(
+      "email-authenticator-operator: reconciles EmailAuthenticatorStage, FlowBinding and EmailDevice and\n" +
+        "serves the HTTP API. Every option is a flag or its environment variable (a flag wins).\n\n" +
+        `Usage: node src/main.ts [--option=value …]   (in the image: <image> [--option=value …])\n\nOptions:\n${usage()}\n`,
+    );
+    return 0;
+  }
   let config;
   try {
-    config = parseConfig(process.argv.slice(2), process.env);
+    config = parseConfig(argv, process.env);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     process.stderr.write(`${e.message}\n\nOptions:\n${usage()}\n`);
