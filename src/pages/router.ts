@@ -39,6 +39,10 @@ const ID = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?\.[0-9a-f]{32}$/;
 const ACTIONS = ["email", "code", "resend"] as const;
 type Action = (typeof ACTIONS)[number];
 
+/** A plain envelope, so browsers find an icon instead of logging a 404 on every page. */
+const FAVICON =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect x="1" y="3" width="14" height="10" rx="1" fill="#52525b"/><path d="M1 4l7 5 7-5" stroke="#fff" fill="none"/></svg>';
+
 const asset = (name: string): string => readFileSync(new URL(`./assets/${name}`, import.meta.url), "utf8");
 
 export function pagesRouter(o: PageRouterOptions): express.Router {
@@ -49,6 +53,12 @@ export function pagesRouter(o: PageRouterOptions): express.Router {
 
   router.get(`${ASSETS_PATH}/pages.css`, (_req, res) => {
     res.set({ "Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff" }).type("text/css").send(css);
+  });
+  router.get(`${ASSETS_PATH}/favicon.svg`, (_req, res) => {
+    res
+      .set({ "Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff" })
+      .type("image/svg+xml")
+      .send(FAVICON);
   });
   router.get(`${ASSETS_PATH}/pages.js`, (_req, res) => {
     res
@@ -236,10 +246,16 @@ function problemStatus(code: string): number {
   );
 }
 
-/** Defence in depth next to the token: a browser's form post names its origin; it must be ours. */
+/**
+ * Defence in depth next to the token: the browser says where a form post comes from. With
+ * Referrer-Policy no-referrer, Chrome sends `Origin: null` for our own posts, so Sec-Fetch-Site
+ * decides when present, and only a concrete foreign Origin refuses otherwise.
+ */
 function sameOrigin(req: Request): boolean {
+  const site = req.get("sec-fetch-site");
+  if (site) return site === "same-origin" || site === "none";
   const origin = req.get("origin");
-  if (!origin) return true; // older browsers send none on same-origin posts; the token still holds
+  if (!origin || origin === "null") return true;
   try {
     return new URL(origin).host === req.get("host");
   } catch {
