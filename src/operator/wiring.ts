@@ -1,13 +1,14 @@
 // Which reconciles an informer event causes. Reconciles are level-based, so a handler only
 // names keys: the object itself, and whatever reads it (a stage's bindings and devices read
-// the stage; a stage's status counts its bindings and devices; bindings of a flow see each other).
+// the stage; a stage's status counts its bindings and devices; bindings of a flow see each other;
+// devices of one user and stage see each other).
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { Informer } from "@emailauth/operator-runtime";
 import type { CustomObject } from "@emailauth/operator-runtime";
 import type { ObjectCache } from "@emailauth/operator-runtime";
 import type { Request } from "@emailauth/operator-runtime";
 
-type Ref = { stageRef?: { name?: string }; flow?: string };
+type Ref = { stageRef?: { name?: string }; flow?: string; user?: { id?: string } };
 export type Obj = CustomObject<Ref> & KubernetesObject;
 
 export interface Enqueuers {
@@ -38,10 +39,15 @@ export function onBinding(binding: Obj, caches: Caches, q: Enqueuers): void {
   for (const b of caches.bindings.list(r.namespace)) if (b.spec?.flow === binding.spec?.flow) q.binding(req(b));
 }
 
-export function onDevice(device: Obj, q: Enqueuers): void {
+export function onDevice(device: Obj, caches: Caches, q: Enqueuers): void {
   const r = req(device);
   q.device(r);
   if (device.spec?.stageRef?.name) q.stage({ namespace: r.namespace, name: device.spec.stageRef.name });
+  // Devices of one user and stage report each other as duplicates, and recover together.
+  const stage = device.spec?.stageRef?.name;
+  const user = device.spec?.user?.id;
+  for (const d of caches.devices.list(r.namespace))
+    if (d.spec?.stageRef?.name === stage && d.spec?.user?.id === user) q.device(req(d));
 }
 
 /** Registers the handlers; `q()` is undefined on a replica that does not lead. */
@@ -64,7 +70,7 @@ export function wireInformers(
   });
   const stage = both((o, e) => onStage(o, caches, e));
   const binding = both((o, e) => onBinding(o, caches, e));
-  const device = both((o, e) => onDevice(o, e));
+  const device = both((o, e) => onDevice(o, caches, e));
   for (const i of informers.stages)
     i.onAdd(stage.one)
       .onUpdate((_old, o) => stage.one(o))

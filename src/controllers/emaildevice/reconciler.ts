@@ -1,55 +1,64 @@
-// EmailDevice: reports whether its stage exists and the address is confirmed.
-import type { CustomObjectsApi } from "@kubernetes/client-node";
+// EmailDevice: the generic status reconciler, gathering its stage and the user's other devices
+// for the same stage from the caches.
 import { emailDeviceSpec, type EmailDeviceSpec, type EmailDeviceStatus } from "../../kinds/v1alpha1/emaildevice.ts";
-import { type CustomObject } from "@emailauth/operator-runtime";
+import type { CustomObjectsApi } from "@kubernetes/client-node";
+import type { Clock, CustomObject, ObjectCache } from "@emailauth/operator-runtime";
 import { EMAIL_DEVICES } from "../../k8s/custom-objects.ts";
-import { writeStatus } from "@emailauth/operator-runtime";
-import type { Clock } from "@emailauth/operator-runtime";
-import type { ObjectCache } from "@emailauth/operator-runtime";
-import type { Reconciler, Request, Result } from "@emailauth/operator-runtime";
-import { planEmailDevice } from "./policy.ts";
+import { createdAt } from "../missing-stage.ts";
+import { apiWrites, type ObjectWrites } from "../object-writes.ts";
+import { type StatusKind, StatusReconciler } from "../status-reconciler.ts";
+import { type EmailDeviceInput, planEmailDevice } from "./policy.ts";
 
 export type EmailDeviceObject = CustomObject<EmailDeviceSpec, EmailDeviceStatus>;
 
-export interface EmailDeviceReconcilerDeps {
-  devices: ObjectCache<EmailDeviceObject>;
+export interface EmailDeviceCaches {
+  devices: ObjectCache<CustomObject<unknown, EmailDeviceStatus>>;
   stages: ObjectCache<CustomObject>;
-  custom: CustomObjectsApi;
-  clock: Clock;
 }
 
-export class EmailDeviceReconciler implements Reconciler {
-  readonly #d: EmailDeviceReconcilerDeps;
+/** Devices for one stage and user, read loosely: a device with an unreadable spec still counts. */
+export function sameStageAndUser(a: CustomObject, b: CustomObject): boolean {
+  const s = (o: CustomObject) => o.spec as { stageRef?: { name?: string }; user?: { id?: string } } | undefined;
+  return s(a)?.stageRef?.name === s(b)?.stageRef?.name && s(a)?.user?.id === s(b)?.user?.id;
+}
 
-  constructor(deps: EmailDeviceReconcilerDeps) {
-    this.#d = deps;
-  }
-
-  async reconcile(req: Request): Promise<Result> {
-    const d = this.#d;
-    const device = d.devices.get(req.namespace, req.name);
-    if (!device || device.metadata?.deletionTimestamp) return {};
-    const spec = emailDeviceSpec.parse(device.spec);
-    const stage = d.stages.get(req.namespace, spec.stageRef.name);
-    const plan = planEmailDevice(
-      {
+export function emailDeviceKind(
+  c: EmailDeviceCaches,
+): StatusKind<EmailDeviceSpec, EmailDeviceStatus, EmailDeviceInput> {
+  return {
+    resource: EMAIL_DEVICES,
+    objects: c.devices,
+    spec: emailDeviceSpec,
+    gather(device, req) {
+      const stage = c.stages.get(req.namespace, device.spec.stageRef.name);
+      const sameUser = c.devices
+        .list(req.namespace)
+        .filter((d) => d.metadata?.name !== req.name && !d.metadata?.deletionTimestamp && sameStageAndUser(d, device))
+        .map((d) => d.metadata?.name ?? "");
+      const created = createdAt(device.metadata);
+      return {
         namespace: req.namespace,
-        generation: device.metadata?.generation ?? 0,
-        spec,
+        name: req.name,
+        spec: device.spec,
+        ...(created ? { createdAt: created } : {}),
         ...(device.status ? { status: device.status } : {}),
         stageExists: stage !== undefined && !stage.metadata?.deletionTimestamp,
-      },
-      d.clock.now(),
-    );
-    if (plan.changed) {
-      const rv = device.metadata?.resourceVersion ?? "";
-      await writeStatus(
-        d.custom,
-        { resource: EMAIL_DEVICES, namespace: req.namespace, name: req.name, resourceVersion: rv },
-        device.status,
-        plan.status,
-      );
-    }
-    return {};
+        sameUser,
+      };
+    },
+    plan: planEmailDevice,
+  };
+}
+
+export type EmailDeviceReconcilerDeps = EmailDeviceCaches & { clock: Clock } & (
+    { writes: ObjectWrites } | { custom: CustomObjectsApi }
+  );
+
+export class EmailDeviceReconciler extends StatusReconciler<EmailDeviceSpec, EmailDeviceStatus, EmailDeviceInput> {
+  constructor(deps: EmailDeviceReconcilerDeps) {
+    super(emailDeviceKind(deps), {
+      writes: "writes" in deps ? deps.writes : apiWrites(deps.custom),
+      clock: deps.clock,
+    });
   }
 }

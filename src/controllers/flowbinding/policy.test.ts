@@ -1,43 +1,46 @@
 import { describe, expect, it } from "vitest";
 import { flowBindingSpec } from "../../kinds/v1alpha1/flowbinding.ts";
 import { computeKStatus } from "@emailauth/operator-runtime";
+import { STAGE_GRACE_MS } from "../missing-stage.ts";
+import { composeStatus } from "../status.ts";
 import { planFlowBinding, type FlowBindingInput } from "./policy.ts";
 
 const now = new Date("2026-01-01T00:00:00Z");
 const spec = (s: unknown) => flowBindingSpec.parse(s);
-const readyStage = {
+const stageWith = (ready: "True" | "False" | "Unknown", reason: string, message: string, stalled = false) => ({
   generation: 1,
   status: {
     observedGeneration: 1,
     conditions: [
+      { type: "Ready", status: ready, reason, message, lastTransitionTime: "2026-01-01T00:00:00Z" },
       {
-        type: "Ready",
-        status: "True" as const,
-        reason: "Ready",
-        message: "ok",
+        type: "Stalled",
+        status: stalled ? ("True" as const) : ("False" as const),
+        reason,
+        message: "",
         lastTransitionTime: "2026-01-01T00:00:00Z",
       },
     ],
   },
-};
+});
+const readyStage = stageWith("True", "Ready", "ok");
 const me = spec({ flow: "login", stageRef: { name: "email" }, order: 10 });
 
 function input(extra: Partial<FlowBindingInput>): FlowBindingInput {
   return {
     namespace: "app",
     name: "me",
-    generation: 2,
     spec: me,
+    createdAt: new Date(now.getTime() - 3_600_000),
     stage: readyStage,
     flowBindings: [{ name: "me", spec: me }],
     ...extra,
   };
 }
-const ready = (i: FlowBindingInput) => planFlowBinding(i, now).status.conditions?.find((c) => c.type === "Ready");
-const kstatusOf = (i: FlowBindingInput) => {
-  const status = planFlowBinding(i, now).status;
-  return computeKStatus({ metadata: { generation: i.generation }, status }).status;
-};
+const statusOf = (i: FlowBindingInput, at = now) => composeStatus(2, undefined, planFlowBinding(i, at), at);
+const ready = (i: FlowBindingInput, at = now) => statusOf(i, at).conditions.find((c) => c.type === "Ready");
+const kstatusOf = (i: FlowBindingInput, at = now) =>
+  computeKStatus({ metadata: { generation: 2 }, status: statusOf(i, at) }).status;
 
 describe("planFlowBinding", () => {
   it("is Ready when its stage is, and Current for kstatus", () => {
@@ -48,81 +51,72 @@ describe("planFlowBinding", () => {
     expect(kstatusOf(input({}))).toBe("Current");
   });
 
-  it("is not Ready, and in progress rather than failed, while its stage is missing", () => {
-    expect(ready(input({ stage: null }))).toMatchObject({
+  it("waits a grace period for a missing stage (GitOps applies both at once), then stalls", () => {
+    const fresh = input({ stage: null, createdAt: now });
+    expect(ready(fresh)).toMatchObject({
+      status: "Unknown",
       reason: "StageNotFound",
       message: "EmailAuthenticatorStage app/email does not exist yet",
     });
-    expect(ready(input({ stage: null }))?.status).not.toBe("True");
-    expect(kstatusOf(input({ stage: null }))).toBe("InProgress");
+    expect(kstatusOf(fresh)).toBe("InProgress");
+    expect(planFlowBinding(fresh, now).requeueAfterMs).toBe(STAGE_GRACE_MS);
+
+    const later = new Date(now.getTime() + STAGE_GRACE_MS);
+    expect(ready(fresh, later)).toMatchObject({ status: "False", reason: "StageNotFound" });
+    expect(ready(fresh, later)?.message).toBe(
+      "EmailAuthenticatorStage app/email does not exist; create it, or bind an existing stage with a new FlowBinding",
+    );
+    expect(kstatusOf(fresh, later)).toBe("Failed");
+    expect(planFlowBinding(fresh, later).requeueAfterMs).toBeUndefined();
   });
 
-  it("mirrors a stage that is not ready, with the stage's message", () => {
-    const stalled = {
-      generation: 1,
-      status: {
-        observedGeneration: 1,
-        conditions: [
-          {
-            type: "Ready",
-            status: "False" as const,
-            reason: "SecretNotFound",
-            message: "the credentials Secret app/c does not exist",
-            lastTransitionTime: "2026-01-01T00:00:00Z",
-          },
-        ],
-      },
-    };
+  it("stalls at once when an old binding loses its stage", () => {
+    expect(kstatusOf(input({ stage: null }))).toBe("Failed");
+  });
+
+  it("mirrors a Stalled stage as Stalled, with the stage's message", () => {
+    const stalled = stageWith("False", "SecretNotFound", "the credentials Secret app/c does not exist", true);
     expect(ready(input({ stage: stalled }))).toMatchObject({
+      status: "False",
       reason: "StageNotReady",
       message: "EmailAuthenticatorStage app/email is not ready: the credentials Secret app/c does not exist",
     });
+    expect(kstatusOf(input({ stage: stalled }))).toBe("Failed");
+  });
+
+  it("is in progress while its stage is (not yet reconciled, or reconciling)", () => {
     expect(ready(input({ stage: { ...readyStage, generation: 2 } }))?.reason).toBe("StageReconciling");
+    expect(ready(input({ stage: { generation: 1 } }))?.reason).toBe("StageReconciling");
+    const reconciling = stageWith("Unknown", "Checking", "busy");
+    expect(ready(input({ stage: reconciling }))).toMatchObject({ status: "Unknown", reason: "StageNotReady" });
+    expect(kstatusOf(input({ stage: reconciling }))).toBe("InProgress");
   });
 
   it("stalls on two bindings of one flow at the same order, naming both", () => {
     const other = spec({ flow: "login", stageRef: { name: "other" }, order: 10 });
-    const c = ready(
-      input({
-        flowBindings: [
-          { name: "me", spec: me },
-          { name: "zz", spec: other },
-        ],
-      }),
-    );
-    expect(c).toMatchObject({
+    const i = input({
+      flowBindings: [
+        { name: "me", spec: me },
+        { name: "zz", spec: other },
+      ],
+    });
+    expect(ready(i)).toMatchObject({
       status: "False",
       reason: "DuplicateOrder",
       message: "FlowBindings me, zz all bind flow login at order 10; give each its own order",
     });
-    expect(
-      kstatusOf(
-        input({
-          flowBindings: [
-            { name: "me", spec: me },
-            { name: "zz", spec: other },
-          ],
-        }),
-      ),
-    ).toBe("Failed");
+    expect(kstatusOf(i)).toBe("Failed");
   });
 
   it("stalls on one stage bound twice into a flow", () => {
     const again = spec({ flow: "login", stageRef: { name: "email" }, order: 20, intent: "Authenticate" });
-    expect(
-      ready(
-        input({
-          flowBindings: [
-            { name: "me", spec: me },
-            { name: "again", spec: again },
-          ],
-        }),
-      )?.reason,
-    ).toBe("StageBoundTwice");
-  });
-
-  it("asks for no write when the status is unchanged", () => {
-    const first = planFlowBinding(input({}), now);
-    expect(planFlowBinding(input({ status: first.status }), new Date("2026-02-01T00:00:00Z")).changed).toBe(false);
+    const i = input({
+      flowBindings: [
+        { name: "me", spec: me },
+        { name: "again", spec: again },
+      ],
+    });
+    expect(ready(i)?.reason).toBe("StageBoundTwice");
+    expect(kstatusOf(i)).toBe("Failed");
   });
 });

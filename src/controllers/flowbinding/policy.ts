@@ -1,9 +1,12 @@
 // A FlowBinding's status: it mirrors its stage's readiness and reports conflicts with the
 // other bindings of its flow. Pure; the gatherer passes the stage (or null) and the flow's
-// bindings from the caches.
+// bindings from the caches. Every state only a user can end is Stalled: conflicts, a stage
+// that stays missing, a stage that is itself Stalled.
 import type { FlowBindingSpec, FlowBindingStatus } from "../../kinds/v1alpha1/flowbinding.ts";
 import type { StageStatus } from "../../kinds/v1alpha1/stage.ts";
-import { readinessConditions, statusEqual, type Readiness } from "@emailauth/operator-runtime";
+import { findCondition, type Readiness } from "@emailauth/operator-runtime";
+import { missingStage } from "../missing-stage.ts";
+import type { StatusDecision } from "../status.ts";
 
 export interface BindingRef {
   name: string;
@@ -13,27 +16,17 @@ export interface BindingRef {
 export interface FlowBindingInput {
   namespace: string;
   name: string;
-  generation: number;
   spec: FlowBindingSpec;
-  status?: FlowBindingStatus;
-  /** null when the stage does not exist. */
+  createdAt?: Date;
+  /** null when the stage does not exist (or is being deleted). */
   stage: { generation: number; status?: StageStatus } | null;
   /** Every binding of the same flow in the namespace, this one included. */
   flowBindings: BindingRef[];
 }
 
-export interface FlowBindingPlan {
-  status: FlowBindingStatus;
-  changed: boolean;
-}
-
-export function planFlowBinding(input: FlowBindingInput, now: Date): FlowBindingPlan {
-  const readiness = conflict(input) ?? stageReadiness(input);
-  const status: FlowBindingStatus = {
-    observedGeneration: input.generation,
-    conditions: readinessConditions({ generation: input.generation, ...readiness }, now, input.status?.conditions),
-  };
-  return { status, changed: !statusEqual(status, input.status ?? {}) };
+export function planFlowBinding(input: FlowBindingInput, now: Date): StatusDecision<FlowBindingStatus> {
+  const c = conflict(input);
+  return c ? { readiness: c } : stageReadiness(input, now);
 }
 
 function conflict({ name, spec, flowBindings }: FlowBindingInput): Readiness | undefined {
@@ -62,18 +55,33 @@ function conflict({ name, spec, flowBindings }: FlowBindingInput): Readiness | u
   return undefined;
 }
 
-function stageReadiness({ namespace, spec, stage }: FlowBindingInput): Readiness {
+function stageReadiness({ namespace, spec, stage, createdAt }: FlowBindingInput, now: Date): StatusDecision {
   const stageName = `EmailAuthenticatorStage ${namespace}/${spec.stageRef.name}`;
-  // A missing stage is usually an ordering matter in GitOps (the stage is applied next), so
-  // this is progress, not a failure.
-  if (!stage) return { reconciling: { reason: "StageNotFound", message: `${stageName} does not exist yet` } };
-  const ready = stage.status?.conditions?.find((c) => c.type === "Ready");
+  if (!stage)
+    return missingStage(
+      createdAt,
+      now,
+      stageName,
+      `${stageName} does not exist; create it, or bind an existing stage with a new FlowBinding`,
+    );
+  const ready = findCondition(stage.status?.conditions, "Ready");
   const current = stage.status?.observedGeneration === stage.generation;
-  if (ready?.status === "True" && current)
-    return {
-      ready: { reason: "Ready", message: `bound into flow ${spec.flow} at order ${spec.order}; ${stageName} is ready` },
-    };
+  // The stage's own reconcile is under way: it ends without anyone's help.
   if (!ready || !current)
-    return { reconciling: { reason: "StageReconciling", message: `waiting for ${stageName} to be reconciled` } };
-  return { reconciling: { reason: "StageNotReady", message: `${stageName} is not ready: ${ready.message}` } };
+    return {
+      readiness: { reconciling: { reason: "StageReconciling", message: `waiting for ${stageName} to be reconciled` } },
+    };
+  if (ready.status === "True")
+    return {
+      readiness: {
+        ready: {
+          reason: "Ready",
+          message: `bound into flow ${spec.flow} at order ${spec.order}; ${stageName} is ready`,
+        },
+      },
+    };
+  const message = `${stageName} is not ready: ${ready.message}`;
+  return findCondition(stage.status?.conditions, "Stalled")?.status === "True"
+    ? { readiness: { stalled: { reason: "StageNotReady", message } } }
+    : { readiness: { reconciling: { reason: "StageNotReady", message } } };
 }

@@ -1,65 +1,66 @@
-// FlowBinding: reads its stage and its flow's other bindings from the caches, plans, writes on change.
-import type { CustomObjectsApi } from "@kubernetes/client-node";
+// FlowBinding: the generic status reconciler, gathering its stage and its flow's other
+// bindings from the caches.
 import { flowBindingSpec, type FlowBindingSpec, type FlowBindingStatus } from "../../kinds/v1alpha1/flowbinding.ts";
 import type { StageStatus } from "../../kinds/v1alpha1/stage.ts";
-import { type CustomObject } from "@emailauth/operator-runtime";
+import type { CustomObjectsApi } from "@kubernetes/client-node";
+import type { Clock, CustomObject, ObjectCache } from "@emailauth/operator-runtime";
 import { FLOW_BINDINGS } from "../../k8s/custom-objects.ts";
-import { writeStatus } from "@emailauth/operator-runtime";
-import type { Clock } from "@emailauth/operator-runtime";
-import type { ObjectCache } from "@emailauth/operator-runtime";
-import type { Reconciler, Request, Result } from "@emailauth/operator-runtime";
-import { planFlowBinding } from "./policy.ts";
+import { createdAt } from "../missing-stage.ts";
+import { apiWrites, type ObjectWrites } from "../object-writes.ts";
+import { type StatusKind, StatusReconciler } from "../status-reconciler.ts";
+import { type FlowBindingInput, planFlowBinding } from "./policy.ts";
 
 export type FlowBindingObject = CustomObject<FlowBindingSpec, FlowBindingStatus>;
 
-export interface FlowBindingReconcilerDeps {
-  bindings: ObjectCache<FlowBindingObject>;
+export interface FlowBindingCaches {
+  bindings: ObjectCache<CustomObject<unknown, FlowBindingStatus>>;
   stages: ObjectCache<CustomObject<unknown, StageStatus>>;
-  custom: CustomObjectsApi;
-  clock: Clock;
 }
 
-export class FlowBindingReconciler implements Reconciler {
-  readonly #d: FlowBindingReconcilerDeps;
-
-  constructor(deps: FlowBindingReconcilerDeps) {
-    this.#d = deps;
-  }
-
-  async reconcile(req: Request): Promise<Result> {
-    const d = this.#d;
-    const binding = d.bindings.get(req.namespace, req.name);
-    if (!binding || binding.metadata?.deletionTimestamp) return {};
-    const spec = flowBindingSpec.parse(binding.spec);
-    const stage = d.stages.get(req.namespace, spec.stageRef.name);
-    const flowBindings = d.bindings
-      .list(req.namespace)
-      .filter((b) => b.spec?.flow === spec.flow && !b.metadata?.deletionTimestamp)
-      .map((b) => ({ name: b.metadata?.name ?? "", spec: flowBindingSpec.parse(b.spec) }));
-    const plan = planFlowBinding(
-      {
+export function flowBindingKind(
+  c: FlowBindingCaches,
+): StatusKind<FlowBindingSpec, FlowBindingStatus, FlowBindingInput> {
+  return {
+    resource: FLOW_BINDINGS,
+    objects: c.bindings,
+    spec: flowBindingSpec,
+    gather(binding, req) {
+      const spec = binding.spec;
+      const stage = c.stages.get(req.namespace, spec.stageRef.name);
+      const flowBindings = c.bindings.list(req.namespace).flatMap((b) => {
+        if (b.metadata?.deletionTimestamp) return [];
+        // A binding this operator cannot read reports that itself; it conflicts with nothing.
+        const parsed = flowBindingSpec.safeParse(b.spec);
+        return parsed.success && parsed.data.flow === spec.flow
+          ? [{ name: b.metadata?.name ?? "", spec: parsed.data }]
+          : [];
+      });
+      const created = createdAt(binding.metadata);
+      return {
         namespace: req.namespace,
         name: req.name,
-        generation: binding.metadata?.generation ?? 0,
         spec,
-        ...(binding.status ? { status: binding.status } : {}),
+        ...(created ? { createdAt: created } : {}),
         stage:
           stage && !stage.metadata?.deletionTimestamp
             ? { generation: stage.metadata?.generation ?? 0, ...(stage.status ? { status: stage.status } : {}) }
             : null,
         flowBindings,
-      },
-      d.clock.now(),
-    );
-    if (plan.changed) {
-      const m = binding.metadata ?? {};
-      await writeStatus(
-        d.custom,
-        { resource: FLOW_BINDINGS, namespace: req.namespace, name: req.name, resourceVersion: m.resourceVersion ?? "" },
-        binding.status,
-        plan.status,
-      );
-    }
-    return {};
+      };
+    },
+    plan: planFlowBinding,
+  };
+}
+
+export type FlowBindingReconcilerDeps = FlowBindingCaches & { clock: Clock } & (
+    { writes: ObjectWrites } | { custom: CustomObjectsApi }
+  );
+
+export class FlowBindingReconciler extends StatusReconciler<FlowBindingSpec, FlowBindingStatus, FlowBindingInput> {
+  constructor(deps: FlowBindingReconcilerDeps) {
+    super(flowBindingKind(deps), {
+      writes: "writes" in deps ? deps.writes : apiWrites(deps.custom),
+      clock: deps.clock,
+    });
   }
 }

@@ -14,11 +14,14 @@ function input(
 ): StageInput {
   const parsed = stageSpec.parse(spec);
   return {
+    namespace: "app",
+    name: "email",
     generation: 3,
     spec: parsed,
     settings: { namespace: "app", spec: parsed, global, ...settings },
     flows: [],
     deviceCount: 0,
+    configureFlowBindings: [],
     ...extra,
   };
 }

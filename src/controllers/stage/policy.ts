@@ -5,15 +5,19 @@ import type { V1ConfigMap } from "@kubernetes/client-node";
 import type { StageSpec, StageStatus } from "../../kinds/v1alpha1/stage.ts";
 import { compileTemplate, TemplateError } from "../../email/template.ts";
 import { connectionSummary, resolveSmtpSettings, type SettingsInput, type SmtpSettings } from "../../email/settings.ts";
-import {
-  type Condition,
-  readinessConditions,
-  setCondition,
-  statusEqual,
-  type Readiness,
-} from "@emailauth/operator-runtime";
+import { type Condition, type ConditionUpdate, statusEqual, type Readiness } from "@emailauth/operator-runtime";
+import { composeStatus } from "../status.ts";
 
 export const CONNECTION_VERIFIED = "ConnectionVerified";
+/** Whether the flow named in spec.configureFlow exists and sets this stage up. Informational. */
+export const CONFIGURE_FLOW_READY = "ConfigureFlowReady";
+
+/** A FlowBinding of the flow named in spec.configureFlow, as the stage sees it. */
+export interface ConfigureFlowBinding {
+  name: string;
+  stage: string;
+  intent: "Setup" | "Authenticate";
+}
 
 export interface ConnectionCheckResult {
   ok: boolean;
@@ -22,6 +26,8 @@ export interface ConnectionCheckResult {
 }
 
 export interface StageInput {
+  namespace?: string;
+  name?: string;
   generation: number;
   spec: StageSpec;
   status?: StageStatus;
@@ -30,6 +36,8 @@ export interface StageInput {
   templateConfigMap?: V1ConfigMap | null;
   flows: string[];
   deviceCount: number;
+  /** The bindings of spec.configureFlow in the namespace (empty when it names no flow). */
+  configureFlowBindings?: ConfigureFlowBinding[];
   /** The latest connection check for the current settings, when checks are enabled. */
   connectionCheck?: ConnectionCheckResult;
 }
@@ -57,24 +65,28 @@ export function planStage(input: StageInput, now: Date): StagePlan {
       ? { stalled: templateProblem }
       : { ready: { reason: "Ready", message: readyMessage(resolution.settings) } };
 
-  let conditions: Condition[] = readinessConditions(
-    { generation: input.generation, ...readiness },
-    now,
-    input.status?.conditions,
+  const conditions = [connectionCondition(input, resolution.ok), configureFlowCondition(input)].filter(
+    (c): c is Omit<ConditionUpdate, "observedGeneration"> => c !== undefined,
   );
-  conditions = connectionCondition(conditions, input, resolution.ok, now);
-  const status: StageStatus = {
-    observedGeneration: input.generation,
-    conditions,
-    ...(resolution.ok ? { connection: connectionSummary(resolution.settings) } : {}),
-    flows: [...new Set(input.flows)].sort(),
-    deviceCount: input.deviceCount,
-  };
+  const status: StageStatus = composeStatus(
+    input.generation,
+    input.status?.conditions,
+    {
+      readiness,
+      conditions,
+      fields: {
+        ...(resolution.ok ? { connection: connectionSummary(resolution.settings) } : {}),
+        flows: [...new Set(input.flows)].sort(),
+        deviceCount: input.deviceCount,
+      },
+    },
+    now,
+  );
   return {
     status,
     ...(resolution.ok && !templateProblem ? { settings: resolution.settings } : {}),
     changed: !statusEqual(status, input.status ?? {}),
-    ...eventFor(input.status?.conditions, conditions),
+    ...eventFor(input.status?.conditions, status.conditions ?? []),
   };
 }
 
@@ -108,9 +120,11 @@ function checkTemplates(input: StageInput): { reason: string; message: string } 
   return undefined;
 }
 
+type ExtraCondition = Omit<ConditionUpdate, "observedGeneration">;
+
 /** Present only while checks are enabled; Unknown until the first check of these settings. */
-function connectionCondition(conditions: Condition[], input: StageInput, usable: boolean, now: Date): Condition[] {
-  if (!input.spec.connectionCheck.enabled) return conditions.filter((c) => c.type !== CONNECTION_VERIFIED);
+function connectionCondition(input: StageInput, usable: boolean): ExtraCondition | undefined {
+  if (!input.spec.connectionCheck.enabled) return undefined;
   const check = input.connectionCheck;
   const update = !usable
     ? {
@@ -121,7 +135,43 @@ function connectionCondition(conditions: Condition[], input: StageInput, usable:
     : !check
       ? { status: "Unknown" as const, reason: "Pending", message: "the connection check has not run yet" }
       : { status: check.ok ? ("True" as const) : ("False" as const), reason: check.reason, message: check.message };
-  return setCondition(conditions, { type: CONNECTION_VERIFIED, observedGeneration: input.generation, ...update }, now);
+  return { type: CONNECTION_VERIFIED, ...update };
+}
+
+/**
+ * Present only when spec.configureFlow names a flow. The hosted pages point a user without a
+ * device to that flow, so it must exist and set this stage up; it never makes the stage
+ * Stalled, since the stage sends codes either way.
+ */
+function configureFlowCondition(input: StageInput): ExtraCondition | undefined {
+  const flow = input.spec.configureFlow;
+  if (!flow) return undefined;
+  const type = CONFIGURE_FLOW_READY;
+  const bindings = input.configureFlowBindings ?? [];
+  if (!bindings.length)
+    return {
+      type,
+      status: "False",
+      reason: "FlowNotFound",
+      message: `no FlowBinding in namespace ${input.settings.namespace} binds flow ${flow}, so users without a device have no flow to set one up`,
+    };
+  const setup = bindings
+    .filter((b) => b.stage === input.name && b.intent === "Setup")
+    .map((b) => b.name)
+    .sort();
+  if (!setup.length)
+    return {
+      type,
+      status: "False",
+      reason: "NoSetupBinding",
+      message: `flow ${flow} has no FlowBinding with intent Setup for this stage; add one so the flow sets this authenticator up`,
+    };
+  return {
+    type,
+    status: "True",
+    reason: "SetupBindingFound",
+    message: `flow ${flow} sets this authenticator up (FlowBinding ${setup.join(", ")})`,
+  };
 }
 
 /** One Event per change of the Ready condition's status or reason, not per reconcile. */

@@ -1,0 +1,114 @@
+// The EmailDevice reconciler against in-memory caches and a fake clock: every condition a
+// device can report (Ready: Confirmed, Pending, StageNotFound, DuplicateDevice, InvalidSpec;
+// Confirmed: True, False).
+import { computeKStatus, FakeClock, type CustomObject } from "@emailauth/operator-runtime";
+import { beforeEach, describe, expect, it } from "vitest";
+import { EMAIL_DEVICES, STAGES } from "../../k8s/custom-objects.ts";
+import type { EmailDeviceStatus } from "../../kinds/v1alpha1/emaildevice.ts";
+import { STAGE_GRACE_MS } from "../missing-stage.ts";
+import { FakeObjects, FakeWrites } from "../testing/fake-objects.ts";
+import { EmailDeviceReconciler } from "./reconciler.ts";
+
+const ns = "app";
+let clock: FakeClock;
+let stages: FakeObjects;
+let devices: FakeObjects<CustomObject<unknown, EmailDeviceStatus>>;
+let writes: FakeWrites;
+let reconciler: EmailDeviceReconciler;
+
+const device = (name: string, spec: Record<string, unknown> = {}, createdAt = clock.now()) =>
+  devices.apply(
+    {
+      metadata: { namespace: ns, name },
+      spec: {
+        stageRef: { name: "email" },
+        user: { id: "alice" },
+        email: "alice@example.com",
+        confirmed: true,
+        ...spec,
+      },
+    },
+    createdAt,
+  );
+const reconcile = (name: string) => reconciler.reconcile({ namespace: ns, name });
+const cond = (name: string, type = "Ready") => devices.get(ns, name)?.status?.conditions?.find((c) => c.type === type);
+const kstatus = (name: string) => computeKStatus(devices.get(ns, name) ?? {}).status;
+
+beforeEach(() => {
+  clock = new FakeClock(new Date("2026-01-01T00:00:00Z"));
+  const versions = { next: 1 };
+  stages = new FakeObjects(versions);
+  devices = new FakeObjects(versions);
+  writes = new FakeWrites({ [STAGES.plural]: stages, [EMAIL_DEVICES.plural]: devices });
+  reconciler = new EmailDeviceReconciler({ devices, stages, writes, clock });
+  stages.apply({ metadata: { namespace: ns, name: "email" }, spec: {} });
+});
+
+describe("EmailDeviceReconciler", () => {
+  it("is Ready and Confirmed when confirmed; keeps the times the API wrote", async () => {
+    device("d");
+    devices.write(devices.get(ns, "d") ?? {}, () => ({ status: { confirmedAt: "2025-12-31T00:00:00Z" } }));
+    await reconcile("d");
+    expect(cond("d")).toMatchObject({ status: "True", reason: "Confirmed" });
+    expect(cond("d", "Confirmed")).toMatchObject({ status: "True", reason: "Confirmed" });
+    expect(devices.get(ns, "d")?.status?.confirmedAt).toBe("2025-12-31T00:00:00Z");
+    expect(kstatus("d")).toBe("Current");
+    await reconcile("d");
+    expect(writes.log).toHaveLength(1);
+  });
+
+  it("reads a declared pending device as Current with Confirmed=False, and follows its confirmation", async () => {
+    device("d", { confirmed: false });
+    await reconcile("d");
+    expect(cond("d")).toMatchObject({ status: "True", reason: "Pending" });
+    expect(cond("d", "Confirmed")).toMatchObject({ status: "False", reason: "Pending" });
+    expect(kstatus("d")).toBe("Current");
+
+    clock.advance(5_000);
+    device("d", { confirmed: true }); // what a successful Setup does
+    await reconcile("d");
+    expect(cond("d")).toMatchObject({ status: "True", reason: "Confirmed", observedGeneration: 2 });
+    expect(cond("d", "Confirmed")).toMatchObject({ status: "True", lastTransitionTime: "2026-01-01T00:00:05Z" });
+  });
+
+  it("waits for a missing stage, then stalls keeping the device; works again when the stage is back", async () => {
+    device("d", { stageRef: { name: "later" } });
+    expect(await reconcile("d")).toEqual({ requeueAfterMs: STAGE_GRACE_MS });
+    expect(cond("d")).toMatchObject({ status: "Unknown", reason: "StageNotFound" });
+    expect(kstatus("d")).toBe("InProgress");
+    clock.advance(STAGE_GRACE_MS);
+    await reconcile("d");
+    expect(cond("d")).toMatchObject({ status: "False", reason: "StageNotFound" });
+    expect(cond("d")?.message).toContain("the device is kept");
+    expect(kstatus("d")).toBe("Failed");
+    stages.apply({ metadata: { namespace: ns, name: "later" }, spec: {} });
+    await reconcile("d");
+    expect(cond("d")).toMatchObject({ status: "True", reason: "Confirmed" });
+  });
+
+  it("stalls every device of one user and stage while there is more than one, and recovers", async () => {
+    device("declared", { confirmed: false });
+    device("enrolled");
+    device("other-user", { user: { id: "bob" } });
+    for (const n of ["declared", "enrolled", "other-user"]) await reconcile(n);
+    for (const n of ["declared", "enrolled"]) {
+      expect(cond(n)).toMatchObject({ status: "False", reason: "DuplicateDevice" });
+      expect(kstatus(n)).toBe("Failed");
+    }
+    expect(cond("enrolled")?.message).toContain("EmailDevices declared, enrolled are all for user alice");
+    expect(JSON.stringify(devices.get(ns, "enrolled")?.status)).not.toContain("alice@example.com");
+    expect(cond("other-user")?.status).toBe("True");
+
+    devices.delete(ns, "declared");
+    await reconcile("enrolled");
+    expect(cond("enrolled")).toMatchObject({ status: "True", reason: "Confirmed" });
+  });
+
+  it("stalls on a stored spec this operator cannot read", async () => {
+    devices.apply({ metadata: { namespace: ns, name: "odd" }, spec: { stageRef: { name: "email" }, email: "x" } });
+    await reconcile("odd");
+    expect(cond("odd")).toMatchObject({ status: "False", reason: "InvalidSpec" });
+    expect(cond("odd")?.message).toMatch(/user: /);
+    expect(kstatus("odd")).toBe("Failed");
+  });
+});
