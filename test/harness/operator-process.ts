@@ -26,6 +26,8 @@ export interface OperatorProcessOptions {
   waitReady?: boolean;
   /** Default: a fresh temp dir. */
   logFile?: string;
+  /** Default debug; the benchmark runs at info, as the chart does. */
+  logLevel?: string;
 }
 
 export async function startOperator(o: OperatorProcessOptions): Promise<OperatorProcess> {
@@ -39,7 +41,7 @@ export async function startOperator(o: OperatorProcessOptions): Promise<Operator
       join(repoRoot, "src", "main.ts"),
       `--health-port=${healthPort}`,
       `--http-port=${httpPort}`,
-      "--log-level=debug",
+      `--log-level=${o.logLevel ?? "debug"}`,
       ...o.args,
     ],
     logFile,

@@ -1,0 +1,177 @@
+// The floor a flow is measured against: the API calls a flow cannot do without, made directly
+// by one client (the operator's own identity and client library) at the same concurrency, plus
+// one pooled SMTP send per flow and the same mailbox read the flow's user does. Its call mix is
+// issue 9's budget (Setup 12 requests / 8 writes, Authenticate 9 / 6) on Secrets and
+// EmailDevices of the operator's sizes, in a namespace the operator does not watch.
+import { randomBytes, randomInt } from "node:crypto";
+import {
+  type CoreV1Api,
+  type CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Secret,
+} from "@kubernetes/client-node";
+import { createTransport } from "nodemailer";
+import { GROUP, VERSION } from "../../src/kinds/v1alpha1/common.ts";
+import type { MailReader } from "./mail-reader.ts";
+
+export interface FloorOptions {
+  core: CoreV1Api;
+  custom: CustomObjectsApi;
+  namespace: string;
+  smtp: { host: string; port: number };
+  mail: MailReader;
+}
+
+const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+const devices = { group: GROUP, version: VERSION, plural: "emaildevices" } as const;
+/** Devices the Authenticate floor marks used; shared by flows like a real stage's devices. */
+export const FLOOR_DEVICES = 64;
+
+export class Floor {
+  readonly #o: FloorOptions;
+  readonly #transport: ReturnType<typeof createTransport>;
+  readonly #run = randomBytes(3).toString("hex");
+
+  constructor(o: FloorOptions) {
+    this.#o = o;
+    // The operator's mailer: a pool of two connections per relay.
+    this.#transport = createTransport({
+      host: o.smtp.host,
+      port: o.smtp.port,
+      secure: false,
+      ignoreTLS: true,
+      pool: true,
+      maxConnections: 2,
+    });
+  }
+
+  /** Devices for the Authenticate floor, created before it is timed. */
+  async prepare(): Promise<void> {
+    for (let i = 0; i < FLOOR_DEVICES; i++) {
+      await this.#o.custom.createNamespacedCustomObject({
+        ...devices,
+        namespace: this.#o.namespace,
+        body: {
+          apiVersion: `${GROUP}/${VERSION}`,
+          kind: "EmailDevice",
+          metadata: { name: `floor-device-${this.#run}-${i}` },
+          spec: {
+            stageRef: { name: "floor" },
+            user: { id: `floor-${i}` },
+            email: `floor-${i}@bench.example`,
+            confirmed: true,
+          },
+        },
+      });
+    }
+  }
+
+  /** Setup: 4 reads, 8 writes (execution, challenge, send throttle; attempt, use; device and its status; result). */
+  async setup(i: number): Promise<void> {
+    const { x, c, t } = this.#names(`s${i}`);
+    await this.#create(x, record(900));
+    await this.#create(c, record(300));
+    await this.#create(t, record(120));
+    const to = `${x}@bench.example`;
+    await this.#send(to);
+    const code = await this.#o.mail.codeFor(to);
+    const execution = await this.#get(x);
+    const challenge = await this.#get(c);
+    const counted = await this.#replace(challenge, code);
+    await this.#delete(c, counted);
+    await this.#get(t);
+    const device = `floor-${this.#run}-${i}`;
+    await this.#o.custom.createNamespacedCustomObject({
+      ...devices,
+      namespace: this.#o.namespace,
+      body: {
+        apiVersion: `${GROUP}/${VERSION}`,
+        kind: "EmailDevice",
+        metadata: { name: device },
+        spec: { stageRef: { name: "floor" }, user: { id: device }, email: to, confirmed: true },
+      },
+    });
+    await this.#markUsed(device);
+    await this.#replace(execution, "completed");
+    await this.#get(x);
+  }
+
+  /** Authenticate: 3 reads, 6 writes (execution, challenge, send throttle; attempt, use; device status). */
+  async authenticate(i: number): Promise<void> {
+    const { x, c, t } = this.#names(`a${i}`);
+    await this.#create(x, record(900));
+    await this.#create(c, record(300));
+    await this.#create(t, record(120));
+    const to = `${x}@bench.example`;
+    await this.#send(to);
+    const code = await this.#o.mail.codeFor(to);
+    await this.#get(x);
+    const challenge = await this.#get(c);
+    const counted = await this.#replace(challenge, code);
+    await this.#delete(c, counted);
+    await this.#markUsed(`floor-device-${this.#run}-${i % FLOOR_DEVICES}`);
+    await this.#get(x);
+  }
+
+  close(): void {
+    this.#transport.close();
+  }
+
+  #names(id: string) {
+    const base = `${this.#run}-${id}`;
+    return { x: `floor-x-${base}`, c: `floor-c-${base}`, t: `floor-t-${base}` };
+  }
+
+  #create(name: string, data: Record<string, string>): Promise<V1Secret> {
+    return this.#o.core.createNamespacedSecret({
+      namespace: this.#o.namespace,
+      body: { metadata: { name, labels: { "emailauth.dev/component": "floor" } }, type: "emailauth.dev/floor", data },
+    });
+  }
+
+  #get(name: string): Promise<V1Secret> {
+    return this.#o.core.readNamespacedSecret({ namespace: this.#o.namespace, name });
+  }
+
+  /** A preconditioned replace, as every record write is. */
+  #replace(secret: V1Secret, marker: string): Promise<V1Secret> {
+    return this.#o.core.replaceNamespacedSecret({
+      namespace: this.#o.namespace,
+      name: secret.metadata?.name ?? "",
+      body: { ...secret, data: { ...secret.data, marker: Buffer.from(marker).toString("base64") } },
+    });
+  }
+
+  async #delete(name: string, current: V1Secret): Promise<void> {
+    await this.#o.core.deleteNamespacedSecret({
+      namespace: this.#o.namespace,
+      name,
+      body: { preconditions: { uid: current.metadata?.uid, resourceVersion: current.metadata?.resourceVersion } },
+    });
+  }
+
+  async #markUsed(name: string): Promise<void> {
+    const at = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+    await this.#o.custom.patchNamespacedCustomObjectStatus(
+      { ...devices, namespace: this.#o.namespace, name, body: { status: { lastUsedAt: at } } },
+      mergePatch,
+    );
+  }
+
+  async #send(to: string): Promise<void> {
+    const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
+    await this.#transport.sendMail({
+      from: "codes@bench.example",
+      to,
+      subject: "Your sign-in code",
+      text: `Your code:\n\n    ${code}\n\nIt expires in 10 minutes.\n`,
+      html: `<!doctype html><html><body><p>Your code:</p><p style="font-size:24px">${code}</p>${"<p>&nbsp;</p>".repeat(60)}</body></html>`,
+    });
+  }
+}
+
+/** A record of about `bytes` bytes of JSON, base64 in data.record like the operator's. */
+function record(bytes: number): Record<string, string> {
+  return { record: Buffer.from(JSON.stringify({ pad: "x".repeat(bytes) })).toString("base64") };
+}

@@ -1,0 +1,123 @@
+// Full flows at each concurrency level, each run next to its floor: flows per second, API
+// requests per completed flow (by verb, resource and code) and CPU per flow of the operator,
+// the API server and etcd, all from the same runs.
+import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import { type RequestSummary, difference, settledTotals, summarize } from "./apiserver-metrics.ts";
+import { Floor } from "./floor.ts";
+import { FlowClient } from "./flow-client.ts";
+import { MailReader } from "./mail-reader.ts";
+import { runPool } from "./pool.ts";
+import { cpuSeconds, loadAverage } from "./proc.ts";
+import type { Stack } from "./stack.ts";
+
+export type FlowKind = "Setup" | "Authenticate";
+
+export interface RunResult {
+  kind: FlowKind;
+  concurrency: number;
+  flows: number;
+  perSecond: number;
+  floorPerSecond: number;
+  requests: RequestSummary;
+  floorRequests: RequestSummary;
+  /** CPU seconds per flow. */
+  cpu: { operator: number; apiserver: number; etcd: number };
+  load: string;
+}
+
+interface Snapshot {
+  at: number;
+  cpu: { operator: number; apiserver: number; etcd: number };
+}
+
+export async function flowPhase(
+  s: Stack,
+  o: { concurrency: number[]; flows: number; quietMs: number; log: (m: string) => void },
+): Promise<RunResult[]> {
+  const mail = new MailReader(s.mailpit.httpUrl);
+  const client = new FlowClient({ baseUrl: `http://127.0.0.1:${s.operator.httpPort}`, appToken: s.appToken, mail });
+  const floor = new Floor({
+    core: s.operatorKc.makeApiClient(CoreV1Api),
+    custom: s.operatorKc.makeApiClient(CustomObjectsApi),
+    namespace: s.namespaces.floor,
+    smtp: { host: "127.0.0.1", port: s.mailpit.smtpPort },
+    mail,
+  });
+  const [etcdPid = -1, apiserverPid = -1] = s.plane.pids();
+  const snapshot = (): Snapshot => ({
+    at: performance.now(),
+    cpu: {
+      operator: cpuSeconds(s.operator.process.pid),
+      apiserver: cpuSeconds(apiserverPid),
+      etcd: cpuSeconds(etcdPid),
+    },
+  });
+
+  await floor.prepare();
+  let quiet = await settledTotals(s.admin, o.quietMs);
+  /** Runs `n` tasks at concurrency `c`: flows per second; requests counted from quiet to quiet. */
+  const measure = async (label: string, n: number, c: number, task: (i: number) => Promise<void>) => {
+    const before = quiet;
+    const start = snapshot();
+    await runPool(n, c, task, (done) => o.log(`${label}: ${done}/${n}`));
+    const end = snapshot();
+    const after = (quiet = await settledTotals(s.admin, o.quietMs));
+    const settled = snapshot();
+    const perFlow = (k: keyof Snapshot["cpu"]) => (settled.cpu[k] - start.cpu[k]) / n;
+    return {
+      perSecond: n / ((end.at - start.at) / 1000),
+      requests: perFlowSummary(summarize(difference(after, before)), n),
+      cpu: { operator: perFlow("operator"), apiserver: perFlow("apiserver"), etcd: perFlow("etcd") },
+    };
+  };
+
+  const results: RunResult[] = [];
+  try {
+    for (const c of o.concurrency) {
+      const n = Math.max(o.flows, 4 * c);
+      const user = (i: number) => ({ id: `c${c}-${i}`, email: `c${c}-${i}@bench.example` });
+      for (const kind of ["Setup", "Authenticate"] as const) {
+        const floorRun = await measure(`c=${c} ${kind} floor`, n, c, (i) =>
+          kind === "Setup" ? floor.setup(i + c * 100_000) : floor.authenticate(i + c * 100_000),
+        );
+        const load = loadAverage();
+        const run = await measure(`c=${c} ${kind} flows`, n, c, (i) =>
+          client.run(s.namespaces.flows, kind === "Setup" ? "enroll" : "login", user(i)),
+        );
+        const result: RunResult = {
+          kind,
+          concurrency: c,
+          flows: n,
+          perSecond: run.perSecond,
+          floorPerSecond: floorRun.perSecond,
+          requests: run.requests,
+          floorRequests: floorRun.requests,
+          cpu: run.cpu,
+          load,
+        };
+        results.push(result);
+        o.log(
+          `c=${c} ${kind}: ${run.perSecond.toFixed(1)} flows/s vs floor ${floorRun.perSecond.toFixed(1)}/s; ` +
+            `${run.requests.requests.toFixed(1)} requests, ${run.requests.writes.toFixed(1)} writes per flow ` +
+            `(floor ${floorRun.requests.requests.toFixed(1)}/${floorRun.requests.writes.toFixed(1)}); ` +
+            `CPU per flow: operator ${ms(run.cpu.operator)}, API server ${ms(run.cpu.apiserver)}, etcd ${ms(run.cpu.etcd)}; load ${load}`,
+        );
+      }
+    }
+  } finally {
+    floor.close();
+  }
+  return results;
+}
+
+const ms = (seconds: number) => `${(seconds * 1000).toFixed(1)} ms`;
+
+function perFlowSummary(s: RequestSummary, n: number): RequestSummary {
+  return {
+    requests: s.requests / n,
+    writes: s.writes / n,
+    notFound: s.notFound / n,
+    conflicts: s.conflicts / n,
+    breakdown: s.breakdown.map(([k, v]) => [k, v / n]),
+  };
+}

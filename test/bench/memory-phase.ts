@@ -1,0 +1,136 @@
+// Memory with many users: devices in the cache, then a soak of Authenticate flows whose
+// executions stay live (they expire long after the run). The operator's RSS is read from /proc
+// while it works, its heap after a full GC over the inspector at the start and end of the soak.
+import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import { GROUP, VERSION } from "../../src/kinds/v1alpha1/common.ts";
+import { FlowClient } from "./flow-client.ts";
+import { Inspector } from "./inspector.ts";
+import { MailReader } from "./mail-reader.ts";
+import { runPool } from "./pool.ts";
+import { cpuSeconds, loadAverage, rssBytes } from "./proc.ts";
+import { ReadyWatch } from "./ready-watch.ts";
+import type { Stack } from "./stack.ts";
+
+export interface MemoryResult {
+  devices: number;
+  soakFlows: number;
+  liveExecutions: number;
+  /** Heap after GC once warmed up, and at the end. */
+  heapStart: number;
+  heapEnd: number;
+  /** Largest RSS seen while working (read before each forced GC). */
+  rssMax: number;
+  operatorCpuPerFlow: number;
+  perSecond: number;
+  load: string;
+}
+
+const MiB = 2 ** 20;
+
+export async function memoryPhase(
+  s: Stack,
+  o: { devices: number; soakFlows: number; soakConcurrency: number; log: (m: string) => void },
+): Promise<MemoryResult> {
+  const ns = s.namespaces.flows;
+  const pid = s.operator.process.pid;
+  const custom = s.admin.makeApiClient(CustomObjectsApi);
+  const devicesReady = await ReadyWatch.start(s.admin, ns, ["emaildevices"], "mem-");
+  try {
+    await runPool(
+      o.devices,
+      16,
+      async (i) => {
+        await custom.createNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace: ns,
+          plural: "emaildevices",
+          body: {
+            apiVersion: `${GROUP}/${VERSION}`,
+            kind: "EmailDevice",
+            metadata: { name: `mem-${i}` },
+            spec: {
+              stageRef: { name: "mem" },
+              user: { id: `mem-${i}` },
+              email: `mem-${i}@bench.example`,
+              confirmed: true,
+            },
+          },
+        });
+      },
+      (done) => o.log(`devices: ${done}/${o.devices} created`),
+    );
+    await devicesReady.until((w) => w.count >= o.devices, `${o.devices} devices Ready`, 300_000);
+  } finally {
+    devicesReady.stop();
+  }
+
+  const mail = new MailReader(s.mailpit.httpUrl);
+  const client = new FlowClient({ baseUrl: `http://127.0.0.1:${s.operator.httpPort}`, appToken: s.appToken, mail });
+  const inspector = await Inspector.connect(s.inspectorPort);
+  let next = 0;
+  const flows = async (n: number) =>
+    runPool(n, o.soakConcurrency, async () => {
+      const i = next++ % o.devices;
+      await client.run(ns, "mem-login", { id: `mem-${i}`, email: `mem-${i}@bench.example` });
+    });
+  let rssMax = 0;
+  const checkpoint = async () => {
+    rssMax = Math.max(rssMax, rssBytes(pid));
+    return inspector.heapAfterGc();
+  };
+  try {
+    const warmUp = Math.min(Math.max(20, Math.floor(o.soakFlows / 10)), Math.floor(o.soakFlows / 2));
+    await flows(warmUp);
+    const heapStart = await checkpoint();
+    o.log(
+      `soak: warmed up with ${warmUp} flows; heap after GC ${(heapStart / MiB).toFixed(1)} MiB, RSS ${(rssBytes(pid) / MiB).toFixed(1)} MiB`,
+    );
+    const rest = o.soakFlows - warmUp;
+    const chunks = Math.min(10, Math.max(1, rest));
+    const cpu0 = cpuSeconds(pid);
+    const t0 = performance.now();
+    let heapEnd = heapStart;
+    for (let k = 0; k < chunks; k++) {
+      await flows(Math.floor(rest / chunks) + (k < rest % chunks ? 1 : 0));
+      heapEnd = await checkpoint();
+      o.log(
+        `soak: ${warmUp + Math.round(((k + 1) * rest) / chunks)}/${o.soakFlows} flows; heap after GC ${(heapEnd / MiB).toFixed(1)} MiB, ` +
+          `RSS max ${(rssMax / MiB).toFixed(1)} MiB, load ${loadAverage()}`,
+      );
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const operatorCpuPerFlow = rest > 0 ? (cpuSeconds(pid) - cpu0) / rest : NaN;
+    return {
+      devices: o.devices,
+      soakFlows: o.soakFlows,
+      liveExecutions: await countExecutions(s, ns),
+      heapStart,
+      heapEnd,
+      rssMax,
+      operatorCpuPerFlow,
+      perSecond: rest / seconds,
+      load: loadAverage(),
+    };
+  } finally {
+    inspector.close();
+  }
+}
+
+/** Execution Secrets present now (none has expired: they outlive the run). */
+async function countExecutions(s: Stack, namespace: string): Promise<number> {
+  const core = s.admin.makeApiClient(CoreV1Api);
+  let count = 0;
+  let token: string | undefined;
+  do {
+    const page = await core.listNamespacedSecret({
+      namespace,
+      labelSelector: "emailauth.dev/component=execution",
+      limit: 1000,
+      ...(token ? { _continue: token } : {}),
+    });
+    count += page.items.length;
+    token = page.metadata?._continue || undefined;
+  } while (token);
+  return count;
+}

@@ -1,0 +1,82 @@
+// Which objects of some kinds in a namespace are Ready, kept current by one watch per kind, so
+// waiting for a thousand stages costs the API server a watch instead of a poll per object.
+import { type KubeConfig, Watch } from "@kubernetes/client-node";
+import { GROUP, VERSION } from "../../src/kinds/v1alpha1/common.ts";
+
+interface Watched {
+  metadata?: { name?: string; generation?: number };
+  status?: { observedGeneration?: number; conditions?: { type: string; status: string }[] };
+}
+
+const isReady = (o: Watched): boolean =>
+  o.status?.observedGeneration === o.metadata?.generation &&
+  (o.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
+
+export class ReadyWatch {
+  readonly #ready = new Set<string>();
+  #waiters: (() => void)[] = [];
+  readonly #aborts: AbortController[] = [];
+  #error?: Error;
+
+  /** Tracks objects whose names start with `prefix` (default: all). */
+  static async start(kc: KubeConfig, namespace: string, plurals: readonly string[], prefix = ""): Promise<ReadyWatch> {
+    const w = new ReadyWatch();
+    for (const plural of plurals) {
+      const abort = await new Watch(kc).watch(
+        `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}`,
+        {},
+        (phase: string, o: Watched) => {
+          const name = o.metadata?.name ?? "";
+          if (!name.startsWith(prefix)) return;
+          const key = `${plural}/${name}`;
+          if (phase !== "DELETED" && isReady(o)) w.#ready.add(key);
+          else w.#ready.delete(key);
+          w.#wake();
+        },
+        (err: unknown) => {
+          if (err && !(err instanceof Error && err.name === "AbortError"))
+            w.#error = new Error(`watch on ${plural} ended: ${err instanceof Error ? err.message : "unknown error"}`);
+          w.#wake();
+        },
+      );
+      w.#aborts.push(abort);
+    }
+    return w;
+  }
+
+  /** Ready objects of every watched kind. */
+  get count(): number {
+    return this.#ready.size;
+  }
+
+  has(plural: string, name: string): boolean {
+    return this.#ready.has(`${plural}/${name}`);
+  }
+
+  /** Resolves once `ok` holds; rejects when the watch ends or the deadline passes. */
+  async until(ok: (w: ReadyWatch) => boolean, what: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!ok(this)) {
+      if (this.#error) throw this.#error;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${this.count} ready)`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 1000));
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  stop(): void {
+    for (const abort of this.#aborts) abort.abort();
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+}

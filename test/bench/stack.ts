@@ -1,0 +1,167 @@
+// The stack the benchmark runs on, as `npm run dev` builds it: a real control plane, Mailpit,
+// the global SMTP settings pointing at it, and the operator as a real process under its
+// least-privilege identity, logging at info. Plus what the phases need: namespaces, an
+// application allowed to execute flows, and the stages the flows run on.
+import { randomBytes } from "node:crypto";
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, RbacAuthorizationV1Api } from "@kubernetes/client-node";
+import { parseConfig } from "../../src/config/config.ts";
+import { GROUP, VERSION } from "../../src/kinds/v1alpha1/common.ts";
+import {
+  ControlPlane,
+  OPERATOR_NAMESPACE,
+  OPERATOR_SERVICE_ACCOUNT,
+  serviceAccountToken,
+} from "../harness/controlplane.ts";
+import { loadKubeconfig } from "../harness/kubeconfig.ts";
+import { Mailpit } from "../harness/mailpit.ts";
+import { type OperatorProcess, startOperator } from "../harness/operator-process.ts";
+import { freePort } from "../harness/ports.ts";
+import { ReadyWatch } from "./ready-watch.ts";
+
+export interface Stack {
+  plane: ControlPlane;
+  mailpit: Mailpit;
+  operator: OperatorProcess;
+  inspectorPort: number;
+  admin: KubeConfig;
+  /** The operator's identity: the floor's client. */
+  operatorKc: KubeConfig;
+  namespaces: { flows: string; scale: string; floor: string };
+  appToken: string;
+  stop(): Promise<void>;
+}
+
+/** Limits high enough that a benchmark user is never throttled by the per-address cap. */
+export const BENCH_LIMITS = { sendsPerAddressPerHour: 100 };
+
+export async function startStack(o: { heapMiB: number; log: (m: string) => void }): Promise<Stack> {
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s();
+  };
+  try {
+    const plane = await ControlPlane.start({ progress: o.log });
+    stops.push(() => plane.stop());
+    const mailpit = await Mailpit.start();
+    stops.push(() => mailpit.stop());
+    o.log(`Mailpit: SMTP on 127.0.0.1:${mailpit.smtpPort}`);
+    const admin = plane.admin();
+    const core = admin.makeApiClient(CoreV1Api);
+    await core.createNamespacedConfigMap({
+      namespace: OPERATOR_NAMESPACE,
+      body: {
+        metadata: { name: "email-authenticator-global-settings" },
+        data: {
+          host: "127.0.0.1",
+          port: String(mailpit.smtpPort),
+          tlsMode: "None",
+          fromAddress: "codes@bench.example",
+        },
+      },
+    });
+    const suffix = randomBytes(3).toString("hex");
+    const namespaces = {
+      flows: `bench-flows-${suffix}`,
+      scale: `bench-scale-${suffix}`,
+      floor: `bench-floor-${suffix}`,
+    };
+    for (const ns of Object.values(namespaces)) await namespaceForOperator(admin, ns);
+    const appToken = await application(admin, namespaces.flows);
+    await flowObjects(admin, namespaces.flows);
+
+    const inspectorPort = await freePort();
+    o.log(`operator: starting with --max-old-space-size=${o.heapMiB}, logging at info`);
+    const operator = await startOperator({
+      kubeconfig: plane.info.operatorKubeconfig,
+      args: [`--namespaces=${namespaces.flows},${namespaces.scale}`],
+      logLevel: "info",
+      env: { NODE_OPTIONS: `--max-old-space-size=${o.heapMiB} --inspect=127.0.0.1:${inspectorPort}` },
+    });
+    stops.push(() => operator.stop());
+    const ready = await ReadyWatch.start(admin, namespaces.flows, ["emailauthenticatorstages", "flowbindings"]);
+    try {
+      await ready.until((w) => w.count >= 5, "the benchmark's stages and bindings Ready", 60_000);
+    } finally {
+      ready.stop();
+    }
+    return {
+      plane,
+      mailpit,
+      operator,
+      inspectorPort,
+      admin,
+      operatorKc: loadKubeconfig(plane.info.operatorKubeconfig),
+      namespaces,
+      appToken,
+      stop,
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/** A namespace and the binding the chart creates for each watched namespace. */
+async function namespaceForOperator(kc: KubeConfig, name: string): Promise<void> {
+  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
+  await kc.makeApiClient(RbacAuthorizationV1Api).createNamespacedRoleBinding({
+    namespace: name,
+    body: {
+      metadata: { name: "email-authenticator-operator-namespace" },
+      roleRef: {
+        apiGroup: "rbac.authorization.k8s.io",
+        kind: "ClusterRole",
+        name: "email-authenticator-operator-namespace",
+      },
+      subjects: [{ kind: "ServiceAccount", name: OPERATOR_SERVICE_ACCOUNT, namespace: OPERATOR_NAMESPACE }],
+    },
+  });
+}
+
+/** A ServiceAccount allowed to execute every flow in `namespace`; returns its token. */
+async function application(kc: KubeConfig, namespace: string): Promise<string> {
+  await kc.makeApiClient(CoreV1Api).createNamespacedServiceAccount({ namespace, body: { metadata: { name: "app" } } });
+  const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+  await rbac.createNamespacedRole({
+    namespace,
+    body: {
+      metadata: { name: "run-flows" },
+      rules: [{ apiGroups: [GROUP], resources: ["flows"], verbs: ["execute"] }],
+    },
+  });
+  await rbac.createNamespacedRoleBinding({
+    namespace,
+    body: {
+      metadata: { name: "app-runs-flows" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "run-flows" },
+      subjects: [{ kind: "ServiceAccount", name: "app", namespace }],
+    },
+  });
+  // Issued for the operator's API (its default audiences), as an application's token must be.
+  return serviceAccountToken(kc, namespace, "app", undefined, parseConfig([], {}).api.tokenAudiences);
+}
+
+/** Stage "bench" (flows enroll and login) and stage "mem" (flow mem-login) for the memory soak. */
+async function flowObjects(kc: KubeConfig, namespace: string): Promise<void> {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const create = (plural: string, kind: string, name: string, spec: unknown) =>
+    custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace,
+      plural,
+      body: { apiVersion: `${GROUP}/${VERSION}`, kind, metadata: { name }, spec },
+    });
+  for (const stage of ["bench", "mem"])
+    await create("emailauthenticatorstages", "EmailAuthenticatorStage", stage, {
+      useGlobalSettings: true,
+      subject: "Your sign-in code",
+      friendlyName: "Email code",
+      limits: BENCH_LIMITS,
+    });
+  const binding = (name: string, stage: string, intent: string) =>
+    create("flowbindings", "FlowBinding", name, { flow: name, order: 10, stageRef: { name: stage }, intent });
+  await binding("enroll", "bench", "Setup");
+  await binding("login", "bench", "Authenticate");
+  await binding("mem-login", "mem", "Authenticate");
+}
