@@ -137,8 +137,10 @@ async function application(kc: KubeConfig, namespace: string): Promise<string> {
       subjects: [{ kind: "ServiceAccount", name: "app", namespace }],
     },
   });
-  // Issued for the operator's API (its default audiences), as an application's token must be.
-  return serviceAccountToken(kc, namespace, "app", undefined, parseConfig([], {}).api.tokenAudiences);
+  // Issued for the operator's API (its default audiences), as an application's token must be;
+  // an operator that names none takes the API server's own.
+  const { api } = parseConfig([], {}) as { api?: { tokenAudiences?: string[] } };
+  return serviceAccountToken(kc, namespace, "app", undefined, api?.tokenAudiences ?? []);
 }
 
 /** Stage "bench" (flows enroll and login) and stage "mem" (flow mem-login) for the memory soak. */
