@@ -4,12 +4,12 @@ import {
   codeMac,
   codeMatches,
   generateCode,
-  newExecutionId,
   newExecutionToken,
   tokenHash,
   tokenMatches,
   type CodeParts,
 } from "./codes.ts";
+import { newExecutionId, parseExecutionId } from "./ids.ts";
 
 const key = Buffer.alloc(32, 7);
 const parts: CodeParts = {
@@ -115,6 +115,12 @@ describe("execution ids and tokens", () => {
     expect(ids.size).toBe(1000);
     for (const id of ids) expect(id).toMatch(/^[0-9a-f]{32}$/);
     expect(newExecutionId(() => Buffer.alloc(16, 0xab))).toBe("ab".repeat(16));
+  });
+
+  it("parses only what an id can be", () => {
+    expect(parseExecutionId("ab".repeat(16))).toBe("ab".repeat(16));
+    for (const bad of ["", "AB".repeat(16), "ab".repeat(15), "ab".repeat(17), `${"ab".repeat(15)}g0`, "../x"])
+      expect(parseExecutionId(bad)).toBeUndefined();
   });
 
   it("tokens carry the prefix and 256 bits; only their SHA-256 is compared", () => {

@@ -14,8 +14,11 @@ export type RandomBytes = (size: number) => Buffer;
 
 /** crypto.randomInt accepts ranges below 2**48, i.e. at most 14 decimal digits. */
 export const MAX_CODE_LENGTH = 14;
-/** The HTTP API accepts up to 16 digits; longer input is not even hashed. */
-const CODE_INPUT = /^[0-9]{1,16}$/;
+/**
+ * What a submitted code may look like: the HTTP API validates requests with it, and a MAC is
+ * never computed over anything else. Up to 16 digits; longer input is not even hashed.
+ */
+export const CODE_PATTERN = /^[0-9]{1,16}$/;
 const MAC_BYTES = 32;
 /** base64 of 32 bytes: 43 characters and one padding character. */
 const MAC_FORMAT = /^[A-Za-z0-9+/]{43}=$/;
@@ -61,11 +64,6 @@ export function codeMatches(key: Buffer, parts: CodeParts, mac: unknown): boolea
   return expected.length === MAC_BYTES && timingSafeEqual(expected, actual);
 }
 
-/** 128 random bits, hex: names `eao-x-<id>` and `eao-c-<id>`. */
-export function newExecutionId(randomBytes: RandomBytes = cryptoRandomBytes): string {
-  return randomBytes(16).toString("hex");
-}
-
 /** The bearer secret of an execution: a recognisable prefix (for secret scanners) and 256 bits. */
 export function newExecutionToken(randomBytes: RandomBytes = cryptoRandomBytes): string {
   return `${TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`;
@@ -92,6 +90,6 @@ function wellFormed(p: CodeParts): boolean {
   return (
     fields.every((f) => typeof f === "string" && f.length > 0 && f.length <= 1024 && !f.includes("\0")) &&
     typeof p.code === "string" &&
-    CODE_INPUT.test(p.code)
+    CODE_PATTERN.test(p.code)
   );
 }

@@ -7,9 +7,10 @@ import {
   EXECUTION_RECORD,
   MalformedRecordError,
 } from "./record-secret.ts";
+import type { ExecutionId } from "./ids.ts";
 import type { ChallengeData, ExecutionData } from "./types.ts";
 
-const id = "0123456789abcdef0123456789abcdef";
+const id = "0123456789abcdef0123456789abcdef" as ExecutionId;
 const execution: ExecutionData = {
   id,
   namespace: "ns",

@@ -19,8 +19,6 @@ import { challengeData, executionData, type ChallengeData, type ExecutionData, t
 
 export const RECORD_KEY = "record";
 export const STAGE_KIND = "EmailAuthenticatorStage";
-/** Execution ids are 128 bits of hex; anything else cannot name one of our Secrets. */
-export const EXECUTION_ID = /^[0-9a-f]{32}$/;
 
 export interface RecordKind<T> {
   readonly what: string;

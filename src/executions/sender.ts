@@ -4,14 +4,14 @@
 import type { Logger } from "pino";
 import { composeCodeMessage } from "../email/compose.ts";
 import { addressKey, maskAddress } from "../email/address.ts";
-import type { Mailer } from "../email/mailer.ts";
+import type { Mailer, SmtpSendReason } from "../email/mailer.ts";
 import { SmtpSendError } from "../email/mailer.ts";
 import type { EventRecorder } from "@emailauth/operator-runtime";
 import type { Clock } from "@emailauth/operator-runtime";
-import { Problem } from "../http/problems.ts";
+import type { StageContext } from "../stage/stage-directory.ts";
 import { codeMac, generateCode } from "./codes.ts";
-import type { StageContext } from "./stage-context.ts";
-import type { ExecutionStore } from "./store.ts";
+import type { ExecutionRecords } from "./execution-records.ts";
+import { refuse } from "./outcomes.ts";
 import type { Throttles } from "./throttle.ts";
 import type { ExecutionData, Stored } from "./types.ts";
 
@@ -21,7 +21,7 @@ export interface SendMetrics {
 }
 
 export interface SenderDeps {
-  store: ExecutionStore;
+  store: ExecutionRecords;
   throttles: Throttles;
   key: () => Promise<Buffer>;
   mailer: Mailer;
@@ -31,27 +31,26 @@ export interface SenderDeps {
   log: Logger;
 }
 
-/** Sends a new code for `stored` to `address` (normalised). Returns the updated execution. */
+/** The mail went out, or the relay refused it and the execution (send_failed) awaits a resend. */
+export type SendResult =
+  | { sent: true; stored: Stored<ExecutionData> }
+  | { sent: false; reason: SmtpSendReason; stored: Stored<ExecutionData> };
+
+/** Sends a new code for `stored` to `address` (normalised). Refuses with send_limit. */
 export async function sendCode(
   d: SenderDeps,
   stored: Stored<ExecutionData>,
   stage: StageContext,
   address: string,
   addressFixed: boolean,
-): Promise<Stored<ExecutionData>> {
+): Promise<SendResult> {
   const e = stored.data;
   const now = d.clock.now();
   const key = addressKey(address);
   const perHour = stage.spec.limits.sendsPerAddressPerHour;
   if ((await d.throttles.sends({ namespace: e.namespace, addressKey: key })) >= perHour) {
     const retryAt = await d.throttles.sendRetryAt({ namespace: e.namespace, addressKey: key }, perHour);
-    const retryAfter = retryAt ? Math.max(1, Math.ceil((retryAt.getTime() - now.getTime()) / 1000)) : 3600;
-    throw new Problem(
-      "send_limit",
-      `at most ${perHour} codes per hour go to one address`,
-      retryAt ? { retryAt: retryAt.toISOString() } : {},
-      retryAfter,
-    );
+    refuse({ kind: "send_limit", perHour, retryAt });
   }
 
   const code = generateCode(stage.spec.codeLength);
@@ -111,14 +110,11 @@ export async function sendCode(
       `${reason}: ${detail}`,
       "SendCode",
     );
-    throw Object.assign(
-      new Problem("smtp_unavailable", `the code could not be sent (${reason}); ask for a resend later`, {}, 30),
-      { execution: failed },
-    );
+    return { sent: false, reason, stored: failed };
   }
   await d.throttles.recordSend({ namespace: e.namespace, addressKey: key });
   d.metrics.onEmailSent(e.namespace, stage.name);
-  return d.store.updateExecution(stored, {
+  const sent = await d.store.updateExecution(stored, {
     ...e,
     state: "code_sent",
     address,
@@ -127,4 +123,5 @@ export async function sendCode(
     lastSentAt: now.toISOString(),
     codeExpiresAt: expiresAt.toISOString(),
   });
+  return { sent: true, stored: sent };
 }

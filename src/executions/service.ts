@@ -1,9 +1,10 @@
-// The HTTP API's executions: start a flow for a user, take an address, a code or a resend, and
-// move through the flow's bindings. State lives only in Secrets (ExecutionStore), so any replica
-// can serve any request; every decision re-reads what it acts on.
-import type { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+// Flow executions: start a flow for a user, take an address, a code or a resend, and move
+// through the flow's bindings. State lives only in Secrets (ExecutionRecords), so any replica
+// can serve any request; every decision re-reads what it acts on. Answers are typed outcomes
+// (outcomes.ts); nothing here knows how they travel.
+import type { CustomObjectsApi } from "@kubernetes/client-node";
+import type { ObjectCache } from "@emailauth/operator-runtime";
 import type { Logger } from "pino";
-import { stageSpec } from "../kinds/v1alpha1/stage.ts";
 import {
   confirmDevice,
   DeviceExistsError,
@@ -12,132 +13,161 @@ import {
   markUsed,
 } from "../devices/devices.ts";
 import { addressKey, maskAddress, parseAddress } from "../email/address.ts";
-import type { GlobalSettingsRef } from "../email/settings.ts";
+import type { SmtpSendReason } from "../email/mailer.ts";
 import { type BindingObject, resolveFlow, type FlowStep } from "../flows/flow.ts";
-import type { ExecutionApi, Principal } from "../http/app.ts";
-import type { AccessReviewer, Caller } from "../http/auth.ts";
-import { Problem } from "../http/problems.ts";
-import type { ExecutionView } from "../http/schemas.ts";
-import type { CustomObject } from "@emailauth/operator-runtime";
-import type { ObjectCache } from "@emailauth/operator-runtime";
-import { newExecutionId, newExecutionToken, tokenHash, tokenMatches } from "./codes.ts";
+import type { StageContext, StageDirectory } from "../stage/stage-directory.ts";
+import { newExecutionToken, tokenHash, tokenMatches } from "./codes.ts";
+import { type ExecutionRef, newExecutionId } from "./ids.ts";
+import {
+  type AccessCheck,
+  type Actor,
+  type Application,
+  type ExecutionOutcome,
+  type ExecutionSnapshot,
+  Refusal,
+  refuse,
+  type Submission,
+} from "./outcomes.ts";
 import { sendCode, type SenderDeps } from "./sender.ts";
-import { loadStageContext } from "./stage-context.ts";
 import { enterStep } from "./steps.ts";
 import type { ExecutionData, Stored } from "./types.ts";
 import { verifyCode } from "./verify.ts";
-import { parsePublicId, toView } from "./view.ts";
 
 export interface ExecutionServiceDeps extends SenderDeps {
-  core: CoreV1Api;
   custom: CustomObjectsApi;
-  access: AccessReviewer;
-  stages: ObjectCache<CustomObject>;
+  access: AccessCheck;
+  stages: StageDirectory;
   bindings: ObjectCache<BindingObject>;
   devices: ObjectCache<DeviceObject>;
-  global: GlobalSettingsRef;
   log: Logger;
+}
+
+export interface StartUser {
+  id: string;
+  email?: string;
+  name?: string;
+}
+
+/** Where a step left the execution: moved on, or waiting for a resend after a failed send. */
+interface Progress {
+  stored: Stored<ExecutionData>;
+  failed?: SmtpSendReason;
 }
 
 /** Beyond the longest code lifetime, so a resend late in the flow still fits. */
 const EXECUTION_GRACE_MINUTES = 10;
+const DEFAULT_CODE_LENGTH = 6;
+const DEFAULT_COOLDOWN_SECONDS = 60;
 
-export class ExecutionService implements ExecutionApi {
+export class ExecutionService {
   readonly #d: ExecutionServiceDeps;
 
   constructor(deps: ExecutionServiceDeps) {
     this.#d = deps;
   }
 
-  async start(
-    caller: Caller,
-    namespace: string,
-    flow: string,
-    body: { user: { id: string; email?: string; name?: string } },
-  ): Promise<ExecutionView> {
+  /** The application has been authorised for the flow by the caller of this method. */
+  async start(app: Application, namespace: string, flow: string, user: StartUser): Promise<ExecutionOutcome> {
     const d = this.#d;
-    const steps = this.#steps(namespace, flow);
-    let email: string | undefined;
-    if (body.user.email !== undefined) {
-      const parsed = parseAddress(body.user.email);
-      if (!parsed.ok) throw new Problem("invalid_email", parsed.reason);
-      email = parsed.address;
-    }
-    const first = steps[0] as FlowStep;
-    const stageUid = d.stages.get(namespace, first.stage)?.metadata?.uid ?? "";
-    const now = d.clock.now();
-    const longest = Math.max(...steps.map((s) => this.#spec(namespace, s.stage)?.tokenExpiry ?? 30));
+    let created: Stored<ExecutionData> | undefined;
     const token = newExecutionToken();
-    const data: ExecutionData = {
-      id: newExecutionId(),
-      namespace,
-      flow,
-      position: 0,
-      binding: first.binding,
-      stage: first.stage,
-      mode: first.intent,
-      user: { id: body.user.id, ...(body.user.name ? { name: body.user.name } : {}), ...(email ? { email } : {}) },
-      client: caller.username,
-      tokenHash: tokenHash(token),
-      state: "email_required",
-      addressFixed: false,
-      sends: 0,
-      createdAt: now.toISOString(),
-      expiresAt: new Date(now.getTime() + (longest + EXECUTION_GRACE_MINUTES) * 60_000).toISOString(),
-    };
-    const stored = await d.store.createExecution(data, stageUid);
-    d.log.info({ namespace, flow, execution: data.id, client: caller.username }, "execution started");
     try {
-      return this.#view(await this.#withView(this.#enter(stored, steps, 0), token), token);
+      const steps = this.#steps(namespace, flow);
+      let email: string | undefined;
+      if (user.email !== undefined) {
+        const parsed = parseAddress(user.email);
+        if (!parsed.ok) refuse({ kind: "invalid_email", reason: parsed.reason });
+        else email = parsed.address;
+      }
+      const first = steps[0] as FlowStep;
+      const now = d.clock.now();
+      const longest = Math.max(...steps.map((s) => d.stages.get(namespace, s.stage)?.spec.tokenExpiry ?? 30));
+      const data: ExecutionData = {
+        id: newExecutionId(),
+        namespace,
+        flow,
+        position: 0,
+        binding: first.binding,
+        stage: first.stage,
+        mode: first.intent,
+        user: { id: user.id, ...(user.name ? { name: user.name } : {}), ...(email ? { email } : {}) },
+        client: app.username,
+        tokenHash: tokenHash(token),
+        state: "email_required",
+        addressFixed: false,
+        sends: 0,
+        createdAt: now.toISOString(),
+        expiresAt: new Date(now.getTime() + (longest + EXECUTION_GRACE_MINUTES) * 60_000).toISOString(),
+      };
+      created = await d.store.createExecution(data, this.#stageUid(namespace, first.stage));
+      d.log.info({ namespace, flow, execution: data.id, client: app.username }, "execution started");
+      return this.#answer(await this.#enter(created, steps, 0), token);
     } catch (err) {
-      // Nothing half-written: unless the problem hands the execution back (a failed send that a
-      // resend can repair), the caller never learns its id, so it must not stay behind.
-      if (!(err instanceof Problem && err.extensions.execution)) await d.store.deleteExecution(stored);
-      throw err;
+      // Nothing half-written: the caller never learns the id of an execution whose start was
+      // refused or failed, so it must not stay behind. (A failed send is an answer, not this.)
+      if (created) await d.store.deleteExecution(created);
+      return refusal(err);
     }
   }
 
-  async get(id: string, principal: Principal): Promise<ExecutionView> {
-    return this.#view(await this.#load(id, principal));
+  async get(ref: ExecutionRef, actor: Actor): Promise<ExecutionOutcome> {
+    try {
+      return { ok: true, execution: this.#snapshot((await this.#load(ref, actor)).data) };
+    } catch (err) {
+      return refusal(err);
+    }
   }
 
-  async submit(
-    id: string,
-    principal: Principal,
-    body: { email?: string; code?: string; resend?: true },
-  ): Promise<ExecutionView> {
-    const stored = await this.#load(id, principal);
-    const e = stored.data;
-    if (e.state === "completed" || e.state === "denied") throw new Problem("conflict", `the execution is ${e.state}`);
-    if (body.email !== undefined) return this.#view(await this.#withView(this.#takeEmail(stored, body.email)));
-    if (body.resend) return this.#view(await this.#withView(this.#resend(stored)));
-    return this.#view(await this.#verify(stored, body.code ?? ""));
+  async submit(ref: ExecutionRef, actor: Actor, input: Submission): Promise<ExecutionOutcome> {
+    try {
+      const stored = await this.#load(ref, actor);
+      const state = stored.data.state;
+      if (state === "completed" || state === "denied") refuse({ kind: "finished", state });
+      if (input.kind === "email") return this.#answer(await this.#takeEmail(stored, input.email));
+      if (input.kind === "resend") return this.#answer(await this.#resend(stored));
+      return this.#answer({ stored: await this.#verify(stored, input.code) });
+    } catch (err) {
+      return refusal(err);
+    }
   }
 
-  async #takeEmail(stored: Stored<ExecutionData>, input: string): Promise<Stored<ExecutionData>> {
+  async #takeEmail(stored: Stored<ExecutionData>, input: string): Promise<Progress> {
     const e = stored.data;
-    if (e.addressFixed) throw new Problem("conflict", "the address of this execution is already set");
+    if (e.addressFixed) refuse({ kind: "address_fixed" });
     const parsed = parseAddress(input);
-    if (!parsed.ok) throw new Problem("invalid_email", parsed.reason);
+    if (!parsed.ok) return refuse({ kind: "invalid_email", reason: parsed.reason });
     if (e.state === "code_sent") this.#cooldown(e);
-    return sendCode(this.#d, stored, await this.#stage(e.namespace, e.stage), parsed.address, false);
+    return this.#send(stored, await this.#sendContext(e.namespace, e.stage), parsed.address, false);
   }
 
-  async #resend(stored: Stored<ExecutionData>): Promise<Stored<ExecutionData>> {
+  async #resend(stored: Stored<ExecutionData>): Promise<Progress> {
     const e = stored.data;
-    if (e.state === "email_required" || !e.address) throw new Problem("email_required", "send an email address first");
+    if (e.state === "email_required" || !e.address) return refuse({ kind: "email_required" });
     this.#cooldown(e);
-    return sendCode(this.#d, stored, await this.#stage(e.namespace, e.stage), e.address, e.addressFixed);
+    return this.#send(stored, await this.#sendContext(e.namespace, e.stage), e.address, e.addressFixed);
+  }
+
+  async #send(
+    stored: Stored<ExecutionData>,
+    stage: StageContext,
+    address: string,
+    addressFixed: boolean,
+  ): Promise<Progress> {
+    const result = await sendCode(this.#d, stored, stage, address, addressFixed);
+    return result.sent ? { stored: result.stored } : { stored: result.stored, failed: result.reason };
   }
 
   async #verify(stored: Stored<ExecutionData>, code: string): Promise<Stored<ExecutionData>> {
     const d = this.#d;
     const e = stored.data;
-    if (e.state === "email_required" || !e.address) throw new Problem("email_required", "send an email address first");
-    if (e.state !== "code_sent")
-      throw new Problem("invalid_code", "no code is pending; ask for a resend", { attemptsLeft: 0 });
-    const spec = this.#spec(e.namespace, e.stage);
-    if (!spec) throw new Problem("stage_not_ready", `EmailAuthenticatorStage ${e.namespace}/${e.stage} does not exist`);
+    if (e.state === "email_required" || !e.address) return refuse({ kind: "email_required" });
+    if (e.state !== "code_sent") refuse({ kind: "no_code_pending" });
+    const spec = d.stages.get(e.namespace, e.stage)?.spec;
+    if (!spec)
+      return refuse({
+        kind: "stage_not_ready",
+        detail: `EmailAuthenticatorStage ${e.namespace}/${e.stage} does not exist`,
+      });
     const result = await verifyCode({
       store: d.store,
       throttles: d.throttles,
@@ -152,24 +182,10 @@ export class ExecutionService implements ExecutionApi {
       code,
     });
     if (!result.ok) {
-      if (result.code === "invalid_code")
-        throw new Problem(
-          "invalid_code",
-          `the code is not correct; ${result.attemptsLeft} attempt(s) left for this code`,
-          { attemptsLeft: result.attemptsLeft },
-        );
-      if (result.code === "code_expired") throw new Problem("code_expired", "the code has expired; ask for a resend");
-      const retryAfter = result.retryAt
-        ? Math.max(1, Math.ceil((result.retryAt.getTime() - d.clock.now().getTime()) / 1000))
-        : undefined;
-      throw new Problem(
-        "too_many_attempts",
-        result.retryAt
-          ? "too many wrong codes; try again later"
-          : "too many wrong codes for this code; ask for a resend",
-        result.retryAt ? { retryAt: result.retryAt.toISOString() } : {},
-        retryAfter,
-      );
+      if (result.code === "invalid_code") refuse({ kind: "invalid_code", attemptsLeft: result.attemptsLeft });
+      if (result.code === "code_expired") refuse({ kind: "code_expired" });
+      if (result.code === "too_many_attempts")
+        refuse(result.retryAt ? { kind: "failure_limit", retryAt: result.retryAt } : { kind: "code_spent" });
     }
     return this.#completeStep(stored);
   }
@@ -203,7 +219,7 @@ export class ExecutionService implements ExecutionApi {
     await d.store.deleteChallenge(e.namespace, e.id);
     const steps = this.#steps(e.namespace, e.flow);
     const next = e.position + 1;
-    if (next < steps.length) return this.#enter(current, steps, next);
+    if (next < steps.length) return (await this.#enter(current, steps, next)).stored;
     return d.store.updateExecution(current, {
       ...current.data,
       state: "completed",
@@ -218,7 +234,7 @@ export class ExecutionService implements ExecutionApi {
     });
   }
 
-  async #enter(stored: Stored<ExecutionData>, steps: FlowStep[], position: number): Promise<Stored<ExecutionData>> {
+  async #enter(stored: Stored<ExecutionData>, steps: FlowStep[], position: number): Promise<Progress> {
     const d = this.#d;
     const step = steps[position] as FlowStep;
     const e = stored.data;
@@ -228,9 +244,7 @@ export class ExecutionService implements ExecutionApi {
       e.user,
       found?.spec ? { name: found.metadata?.name ?? "", email: found.spec.email } : undefined,
     );
-    const stageUid = d.stages.get(e.namespace, step.stage)?.metadata?.uid;
-    if (!stageUid)
-      throw new Problem("stage_not_ready", `EmailAuthenticatorStage ${e.namespace}/${step.stage} does not exist`);
+    const stageUid = this.#stageUid(e.namespace, step.stage);
     const at = {
       ...e,
       position,
@@ -242,98 +256,99 @@ export class ExecutionService implements ExecutionApi {
       codeExpiresAt: undefined,
     };
     if (entry.kind === "deny")
-      return d.store.updateExecution(
-        stored,
-        { ...at, state: "denied", denial: { code: entry.code, detail: entry.detail } },
-        stageUid,
-      );
+      return {
+        stored: await d.store.updateExecution(
+          stored,
+          { ...at, state: "denied", denial: { code: entry.code, detail: entry.detail } },
+          stageUid,
+        ),
+      };
     if (entry.kind === "ask_email")
-      return d.store.updateExecution(stored, { ...at, mode: "Setup", state: "email_required" }, stageUid);
+      return {
+        stored: await d.store.updateExecution(stored, { ...at, mode: "Setup", state: "email_required" }, stageUid),
+      };
     const moved =
       position === e.position
         ? stored
         : await d.store.updateExecution(stored, { ...at, mode: entry.mode, state: "email_required" }, stageUid);
-    return sendCode(
-      d,
+    return this.#send(
       { ...moved, data: { ...moved.data, mode: entry.mode } },
-      await this.#stage(e.namespace, step.stage),
+      await this.#sendContext(e.namespace, step.stage),
       entry.address,
       true,
     );
   }
 
   #cooldown(e: ExecutionData): void {
-    const spec = this.#spec(e.namespace, e.stage);
-    const cooldownMs = (spec?.limits.resendCooldownSeconds ?? 60) * 1000;
-    const last = e.lastSentAt ? Date.parse(e.lastSentAt) : 0;
-    const wait = last + cooldownMs - this.#d.clock.now().getTime();
-    if (wait > 0) {
-      throw new Problem(
-        "resend_cooldown",
-        "a code was sent moments ago; wait before asking for another",
-        { retryAt: new Date(last + cooldownMs).toISOString() },
-        Math.ceil(wait / 1000),
-      );
-    }
+    const retryAt = this.#resendAvailableAt(e);
+    if (retryAt.getTime() > this.#d.clock.now().getTime()) refuse({ kind: "resend_cooldown", retryAt });
+  }
+
+  #resendAvailableAt(e: ExecutionData): Date {
+    // A failed send starts no cooldown: without a send on record a resend is possible at once.
+    if (!e.lastSentAt) return new Date(e.createdAt);
+    const cooldown = this.#d.stages.get(e.namespace, e.stage)?.spec.limits.resendCooldownSeconds;
+    return new Date(Date.parse(e.lastSentAt) + (cooldown ?? DEFAULT_COOLDOWN_SECONDS) * 1000);
   }
 
   #steps(namespace: string, flow: string): FlowStep[] {
     const r = resolveFlow(namespace, flow, this.#d.bindings.list(namespace));
-    if (!r.ok) throw new Problem(r.code, r.detail);
-    return r.steps;
+    if (r.ok) return r.steps;
+    return refuse(
+      r.code === "not_found"
+        ? { kind: "flow_not_found", detail: r.detail }
+        : { kind: "stage_not_ready", detail: r.detail },
+    );
   }
 
-  #spec(namespace: string, stage: string) {
-    const parsed = stageSpec.safeParse(this.#d.stages.get(namespace, stage)?.spec);
-    return parsed.success ? parsed.data : undefined;
+  #stageUid(namespace: string, stage: string): string {
+    const uid = this.#d.stages.get(namespace, stage)?.uid;
+    return (
+      uid ?? refuse({ kind: "stage_not_ready", detail: `EmailAuthenticatorStage ${namespace}/${stage} does not exist` })
+    );
   }
 
-  async #stage(namespace: string, name: string) {
-    const r = await loadStageContext(this.#d.core, this.#d.stages, this.#d.global, namespace, name);
-    if (!r.ok) throw new Problem("stage_not_ready", r.detail);
-    return r.stage;
+  async #sendContext(namespace: string, name: string): Promise<StageContext> {
+    const r = await this.#d.stages.sendContext(namespace, name);
+    return r.ok ? r.stage : refuse({ kind: "stage_not_ready", detail: r.detail });
   }
 
-  /** Finds the execution and checks that `principal` may see it; unknown and not-yours look alike. */
-  async #load(publicId: string, principal: Principal): Promise<Stored<ExecutionData>> {
+  /** Finds the execution and checks that `actor` may see it; unknown and not-yours look alike. */
+  async #load(ref: ExecutionRef, actor: Actor): Promise<Stored<ExecutionData>> {
     const d = this.#d;
-    const ref = parsePublicId(publicId);
-    const stored = ref ? await d.store.getExecution(ref.namespace, ref.id) : undefined;
-    if (!stored) throw new Problem("not_found", "no such execution");
+    const stored = await d.store.getExecution(ref.namespace, ref.id);
+    if (!stored) return refuse({ kind: "not_found" });
     const e = stored.data;
-    if (principal.kind === "token") {
-      if (!tokenMatches(principal.token, e.tokenHash)) throw new Problem("not_found", "no such execution");
-    } else if (
-      principal.caller.username !== e.client ||
-      !(await d.access.mayExecute(principal.caller, e.namespace, e.flow))
-    ) {
-      throw new Problem(
-        "forbidden",
-        "only the application that started the execution (or the execution token) may use it",
-      );
+    if (actor.kind === "token") {
+      if (!tokenMatches(actor.token, e.tokenHash)) refuse({ kind: "not_found" });
+    } else if (actor.app.username !== e.client || !(await d.access.mayExecute(actor.app, e.namespace, e.flow))) {
+      refuse({ kind: "forbidden" });
     }
-    if (Date.parse(e.expiresAt) <= d.clock.now().getTime())
-      throw new Problem("code_expired", "the execution has expired; start a new one");
+    if (Date.parse(e.expiresAt) <= d.clock.now().getTime()) refuse({ kind: "execution_expired" });
     return stored;
   }
 
-  /** A failed send still changed the execution; the problem then carries the new view. */
-  async #withView(p: Promise<Stored<ExecutionData>>, token?: string): Promise<Stored<ExecutionData>> {
-    try {
-      return await p;
-    } catch (err) {
-      const failed = (err as { execution?: Stored<ExecutionData> }).execution;
-      if (err instanceof Problem && failed) err.extensions.execution = this.#view(failed, token);
-      throw err;
-    }
+  #answer(progress: Progress, token?: string): ExecutionOutcome {
+    const execution = this.#snapshot(progress.stored.data);
+    if (progress.failed)
+      return {
+        ok: false,
+        error: { kind: "send_failed", reason: progress.failed, execution, ...(token ? { token } : {}) },
+      };
+    return { ok: true, execution, ...(token ? { token } : {}) };
   }
 
-  #view(stored: Stored<ExecutionData>, token?: string): ExecutionView {
-    const spec = this.#spec(stored.data.namespace, stored.data.stage);
-    return toView(stored.data, {
-      codeLength: spec?.codeLength ?? 6,
-      resendCooldownSeconds: spec?.limits.resendCooldownSeconds ?? 60,
-      ...(token ? { token } : {}),
-    });
+  #snapshot(record: ExecutionData): ExecutionSnapshot {
+    const spec = this.#d.stages.get(record.namespace, record.stage)?.spec;
+    return {
+      record,
+      codeLength: spec?.codeLength ?? DEFAULT_CODE_LENGTH,
+      resendAvailableAt: this.#resendAvailableAt(record),
+    };
   }
+}
+
+function refusal(err: unknown): ExecutionOutcome {
+  if (err instanceof Refusal) return { ok: false, error: err.error };
+  throw err;
 }

@@ -1,6 +1,7 @@
 // The records behind a flow execution, as stored in Secrets (see docs/design/executions.md).
 // zod validates what is read back, so a hand-edited or truncated Secret is an error, not a crash.
 import { z } from "zod";
+import { executionIdSchema } from "./ids.ts";
 
 /** send_failed: an address is known but the last mail did not go out; a resend may work. */
 export const EXECUTION_STATES = ["email_required", "code_sent", "send_failed", "completed", "denied"] as const;
@@ -24,7 +25,7 @@ export const executionResult = z.strictObject({
 export type ExecutionResult = z.infer<typeof executionResult>;
 
 export const executionData = z.strictObject({
-  id: z.string().regex(/^[0-9a-f]{32}$/),
+  id: executionIdSchema,
   namespace: z.string(),
   flow: z.string(),
   /** Index into the flow's bindings, ordered by `order` then name. */
@@ -54,7 +55,7 @@ export const executionData = z.strictObject({
 export type ExecutionData = z.infer<typeof executionData>;
 
 export const challengeData = z.strictObject({
-  executionId: z.string().regex(/^[0-9a-f]{32}$/),
+  executionId: executionIdSchema,
   stage: z.string(),
   /** base64 HMAC-SHA-256; never the code. */
   mac: z.string(),

@@ -5,12 +5,13 @@ import { ApiException } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { FakeClock } from "@emailauth/operator-runtime";
 import { codeMac } from "./codes.ts";
-import { ConflictError } from "./store.ts";
+import { ConflictError } from "./execution-records.ts";
+import type { ExecutionId } from "./ids.ts";
 import type { ChallengeData, Stored } from "./types.ts";
 import { conflictRounds, verifyCode, type VerifyInput } from "./verify.ts";
 
 const key = Buffer.alloc(32, 1);
-const executionId = "a".repeat(32);
+const executionId = "a".repeat(32) as ExecutionId;
 const base = { namespace: "ns", executionId, stage: "relay", userId: "u1", addressKey: "alice@example.com" };
 const conflict = () =>
   new ConflictError(

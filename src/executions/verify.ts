@@ -5,7 +5,8 @@
 import { isConflict, isNotFound } from "@emailauth/operator-runtime";
 import type { Clock } from "@emailauth/operator-runtime";
 import { codeMatches } from "./codes.ts";
-import type { ExecutionStore } from "./store.ts";
+import type { ExecutionRecords } from "./execution-records.ts";
+import type { ExecutionId } from "./ids.ts";
 import type { Throttles } from "./throttle.ts";
 
 export type VerifyResult =
@@ -22,13 +23,13 @@ export interface VerifyLimits {
 }
 
 export interface VerifyInput {
-  store: Pick<ExecutionStore, "getChallenge" | "incrementAttempts" | "consumeChallenge">;
+  store: Pick<ExecutionRecords, "getChallenge" | "incrementAttempts" | "consumeChallenge">;
   throttles: Pick<Throttles, "retryAt" | "recordFailure">;
   key: Buffer;
   clock: Clock;
   limits: VerifyLimits;
   namespace: string;
-  executionId: string;
+  executionId: ExecutionId;
   stage: string;
   userId: string;
   /** The normalised comparison key of the address the code was sent to. */

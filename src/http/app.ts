@@ -4,10 +4,11 @@ import express, { type NextFunction, type Request, type Response } from "express
 import type { Logger } from "pino";
 import type { z } from "zod";
 import type { AccessReviewer, Caller } from "./auth.ts";
-import { PUBLIC_ID } from "../executions/view.ts";
+import type { ExecutionRef } from "../executions/ids.ts";
 import { openApiDocument } from "./openapi.ts";
 import { Problem, PROBLEM_CONTENT_TYPE } from "./problems.ts";
 import { type ExecutionView, startExecutionRequest, submitRequest } from "./schemas.ts";
+import { parsePublicId } from "./view.ts";
 
 /** Who a request acts for: an application (Kubernetes identity) or the holder of an execution token. */
 export type Principal = { kind: "caller"; caller: Caller } | { kind: "token"; token: string };
@@ -19,8 +20,8 @@ export interface ExecutionApi {
     flow: string,
     body: z.infer<typeof startExecutionRequest>,
   ): Promise<ExecutionView>;
-  get(id: string, principal: Principal): Promise<ExecutionView>;
-  submit(id: string, principal: Principal, body: z.infer<typeof submitRequest>): Promise<ExecutionView>;
+  get(ref: ExecutionRef, principal: Principal): Promise<ExecutionView>;
+  submit(ref: ExecutionRef, principal: Principal, body: z.infer<typeof submitRequest>): Promise<ExecutionView>;
 }
 
 export interface AppOptions {
@@ -105,10 +106,11 @@ async function principalOf(req: Request, access: AccessReviewer): Promise<Princi
   return { kind: "caller", caller };
 }
 
-function executionId(id: string): string {
-  // Malformed and unknown ids look the same from outside.
-  if (!PUBLIC_ID.test(id)) throw new Problem("not_found", "no such execution");
-  return id;
+function executionId(id: string): ExecutionRef {
+  // Parsed once, here. Malformed and unknown ids look the same from outside.
+  const ref = parsePublicId(id);
+  if (!ref) throw new Problem("not_found", "no such execution");
+  return ref;
 }
 
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {

@@ -1,6 +1,6 @@
 // /openapi.json, generated from the zod schemas that validate the requests.
 import { z } from "zod";
-import { PUBLIC_ID } from "../executions/view.ts";
+import { PUBLIC_ID_SYNTAX } from "./view.ts";
 import { execution, problem, startExecutionRequest, submitRequest } from "./schemas.ts";
 
 const json = (schema: z.ZodType) => ({
@@ -23,7 +23,7 @@ export function openApiDocument(): Record<string, unknown> {
     name: "id",
     in: "path",
     required: true,
-    schema: { type: "string", pattern: PUBLIC_ID.source },
+    schema: { type: "string", pattern: PUBLIC_ID_SYNTAX },
     description: "`<namespace>.<32 hex>`, as returned when the execution was created",
   };
   return {

@@ -2,6 +2,7 @@
 // generate /openapi.json, so the document cannot drift from what the server accepts.
 import { z } from "zod";
 import { displayText } from "../kinds/v1alpha1/common.ts";
+import { CODE_PATTERN } from "../executions/codes.ts";
 import { EXECUTION_STATES } from "../executions/types.ts";
 import { PROBLEM_CODES } from "./problems.ts";
 
@@ -25,10 +26,7 @@ export const submitRequest = z
       .string()
       .optional()
       .meta({ description: "The address to send a code to, when the execution asks for one." }),
-    code: z
-      .string()
-      .regex(/^[0-9]{1,16}$/, "a code is a string of digits")
-      .optional(),
+    code: z.string().regex(CODE_PATTERN, "a code is a string of digits").optional(),
     resend: z.literal(true).optional().meta({ description: "Send a new code; the previous one stops working." }),
   })
   .refine(

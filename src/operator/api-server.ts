@@ -1,23 +1,25 @@
 // The embedded HTTP API on every replica: the execution service over the informer caches and
 // the Secret store, behind Express. Started once the caches have synced.
 import { createServer } from "node:http";
-import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { OperatorConfig } from "../config/config.ts";
 import type { DeviceObject } from "../devices/devices.ts";
 import { Mailer } from "../email/mailer.ts";
 import { CodeKey } from "../executions/hmac-key.ts";
+import { ExecutionRecords } from "../executions/execution-records.ts";
 import { ExecutionService } from "../executions/service.ts";
-import { ExecutionStore } from "../executions/store.ts";
 import { Throttles } from "../executions/throttle.ts";
 import type { BindingObject } from "../flows/flow.ts";
 import { createApp } from "../http/app.ts";
 import { kubernetesAccessReviewer } from "../http/auth.ts";
+import { executionApi } from "../http/executions.ts";
+import { StageDirectory } from "../stage/stage-directory.ts";
 import { eventRecorder } from "@emailauth/operator-runtime";
 import type { CustomObject } from "@emailauth/operator-runtime";
 import type { Clock } from "@emailauth/operator-runtime";
 import type { OperatorMetrics } from "./metrics.ts";
-import type { ObjectCache } from "@emailauth/operator-runtime";
+import type { ObjectCache, ReferenceTracker } from "@emailauth/operator-runtime";
 
 export interface ApiServerOptions {
   kc: KubeConfig;
@@ -29,6 +31,8 @@ export interface ApiServerOptions {
     stages: ObjectCache<CustomObject>;
     bindings: ObjectCache<BindingObject>;
     devices: ObjectCache<DeviceObject>;
+    /** The referenced Secrets and ConfigMaps, watched once for the reconciler and the API. */
+    references: ReferenceTracker<KubernetesObject>;
   };
 }
 
@@ -42,16 +46,20 @@ export async function startApiServer(o: ApiServerOptions): Promise<{ port: numbe
   // One reviewer, so the app and the service share its short-lived cache of answers.
   const access = kubernetesAccessReviewer(kc, clock);
   const service = new ExecutionService({
-    core,
     custom: kc.makeApiClient(CustomObjectsApi),
     access,
-    ...o.caches,
-    global: {
-      namespace: config.globalSettings.namespace,
-      configMap: config.globalSettings.configMapName,
-      secret: config.globalSettings.credentialsSecretName,
-    },
-    store: new ExecutionStore(core, clock),
+    stages: new StageDirectory({
+      stages: o.caches.stages,
+      references: o.caches.references,
+      global: {
+        namespace: config.globalSettings.namespace,
+        configMap: config.globalSettings.configMapName,
+        secret: config.globalSettings.credentialsSecretName,
+      },
+    }),
+    bindings: o.caches.bindings,
+    devices: o.caches.devices,
+    store: new ExecutionRecords(core, clock),
     throttles: new Throttles(core, clock, key),
     key: () => codeKey.get(),
     mailer,
@@ -65,7 +73,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<{ port: numbe
     clock,
     log: log.child({ component: "api" }),
   });
-  const app = createApp({ executions: service, access, log });
+  const app = createApp({ executions: executionApi(service, clock), access, log });
   const server = createServer(app);
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;

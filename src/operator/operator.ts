@@ -50,6 +50,7 @@ export class Operator {
     devices: ObjectCache<DeviceObject>;
   };
   #leader: LeaderWork | undefined;
+  readonly #references: ReferenceTracker<KubernetesObject>;
   #health: { port: number; close: () => Promise<void> } | undefined;
 
   constructor(options: OperatorOptions) {
@@ -68,11 +69,19 @@ export class Operator {
       devices: devices.cache as ObjectCache<DeviceObject>,
     };
     wireInformers(this.#informers, { bindings: bindings.cache, devices: devices.cache }, () => this.#leader?.enqueue);
+    // One watch per referenced Secret or ConfigMap, on every replica: the API sends with the
+    // settings it holds, and while this replica leads, a change re-enqueues the stages using it.
+    this.#references = new ReferenceTracker<KubernetesObject>(singleObjectWatches(deps), (owners) => {
+      for (const key of owners) {
+        const slash = key.indexOf("/");
+        this.#leader?.enqueue.stage({ namespace: key.slice(0, slash), name: key.slice(slash + 1) });
+      }
+    });
   }
 
   /** Read access for the HTTP API, which every replica serves. */
   get caches() {
-    return this.#caches;
+    return { ...this.#caches, references: this.#references };
   }
 
   get healthPort(): number | undefined {
@@ -122,15 +131,7 @@ export class Operator {
     };
     const controller = (name: string, reconciler: ConstructorParameters<typeof Controller>[0]["reconciler"]) =>
       new Controller({ name, reconciler, log, clock, metrics: this.metrics, workers: 2 });
-    const refs = new ReferenceTracker<KubernetesObject>(
-      singleObjectWatches({ kc, log, clock, metrics: this.metrics }),
-      (owners) => {
-        for (const key of owners) {
-          const slash = key.indexOf("/");
-          stages.enqueue({ namespace: key.slice(0, slash), name: key.slice(slash + 1) });
-        }
-      },
-    );
+    const refs = this.#references;
     const c = this.#caches;
     const stages = controller(
       "emailauthenticatorstage",
@@ -187,7 +188,6 @@ export class Operator {
     this.#leader = undefined;
     await work.sweeper.stop();
     await Promise.all(work.controllers.map((c) => c.stop(this.#o.config.shutdownTimeoutMs)));
-    await work.refs.stop();
     this.metrics.leader.set(0);
     this.#o.log.info("stopped leading: controllers stopped");
   }
@@ -195,6 +195,7 @@ export class Operator {
   async stop(): Promise<void> {
     await this.stopLeading();
     await Promise.all(this.allInformers().map((i) => i.stop()));
+    await this.#references.stop();
     await this.#health?.close();
   }
 }

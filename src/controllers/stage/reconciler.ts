@@ -1,6 +1,6 @@
 // EmailAuthenticatorStage: gather (caches and the reference tracker), plan (policy.ts, pure),
 // write once and only on change. Owns the finalizer that clears pending executions on delete.
-import type { CoreV1Api, CustomObjectsApi, KubernetesObject, V1ConfigMap, V1Secret } from "@kubernetes/client-node";
+import type { CoreV1Api, CustomObjectsApi, KubernetesObject } from "@kubernetes/client-node";
 import { STAGE_FINALIZER, stageExecutionsSelector } from "../../kinds/labels.ts";
 import type { EmailDeviceSpec } from "../../kinds/v1alpha1/emaildevice.ts";
 import type { FlowBindingSpec } from "../../kinds/v1alpha1/flowbinding.ts";
@@ -22,10 +22,11 @@ import {
   type Request,
   type Result,
 } from "@emailauth/operator-runtime";
-import type { ObjectRef, ReferenceTracker } from "@emailauth/operator-runtime";
+import type { ReferenceTracker } from "@emailauth/operator-runtime";
 import type { ConnectionChecks } from "./connection-checks.ts";
 import { planStage, type StageInput } from "./policy.ts";
-import { refList, stageReferences } from "./references.ts";
+import { gatherStageInputs } from "../../stage/inputs.ts";
+import { refList } from "../../stage/references.ts";
 
 export type StageObject = CustomObject<unknown, StageStatus>;
 
@@ -84,24 +85,18 @@ export class StageReconciler implements Reconciler {
       return {};
     }
     const spec = parsed.data;
-    const refs = stageReferences(req.namespace, spec, d.global);
+    const { refs, settings, templateConfigMap } = gatherStageInputs(req.namespace, spec, d.global, (ref) =>
+      d.refs.get(ref),
+    );
+    // A reference new to the tracker is not synced yet, so this pass (which read it as absent) is dropped.
     if (!d.refs.track(key, refList(refs))) return { requeueAfterMs: REFERENCE_SYNC_RETRY_MS };
-    const get = <T>(ref: ObjectRef | undefined) => (ref ? ((d.refs.get(ref) ?? null) as T | null) : undefined);
 
     const input: StageInput = {
       generation,
       spec,
       ...(stage.status ? { status: stage.status } : {}),
-      settings: {
-        namespace: req.namespace,
-        spec,
-        global: d.global,
-        globalConfigMap: get<V1ConfigMap>(refs.globalConfigMap),
-        globalSecret: get<V1Secret>(refs.globalSecret),
-        credentialsSecret: get<V1Secret>(refs.credentials),
-        caSecret: get<V1Secret>(refs.ca),
-      },
-      templateConfigMap: get<V1ConfigMap>(refs.template),
+      settings,
+      templateConfigMap,
       flows: d.bindings
         .list(req.namespace)
         .filter((b) => b.spec?.stageRef.name === req.name)

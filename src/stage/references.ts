@@ -1,8 +1,10 @@
 // What a stage reads besides itself: the Secrets and ConfigMaps its spec names, or the global
-// settings. Declared to the reference tracker so exactly these objects are watched.
-import type { StageSpec } from "../../kinds/v1alpha1/stage.ts";
-import type { GlobalSettingsRef } from "../../email/settings.ts";
+// settings. The reconciler declares exactly these to the reference tracker (one watch each),
+// and both it and the API read them from that tracker's caches.
+import type { KubernetesObject } from "@kubernetes/client-node";
 import type { ObjectRef } from "@emailauth/operator-runtime";
+import type { GlobalSettingsRef } from "../email/settings.ts";
+import type { StageSpec } from "../kinds/v1alpha1/stage.ts";
 
 export interface StageRefs {
   credentials?: ObjectRef;
@@ -11,6 +13,9 @@ export interface StageRefs {
   globalConfigMap?: ObjectRef;
   globalSecret?: ObjectRef;
 }
+
+/** A cached referenced object: null when it does not exist, undefined when not (yet) known. */
+export type RefLookup = (ref: ObjectRef) => KubernetesObject | null | undefined;
 
 export function stageReferences(namespace: string, spec: StageSpec, global: GlobalSettingsRef): StageRefs {
   const refs: StageRefs = {};

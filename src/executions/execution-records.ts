@@ -1,20 +1,28 @@
-// Executions and their single challenge as Secrets beside the stage (docs/design/executions.md).
+// Execution records: executions and their single challenge as Secrets beside the stage
+// (docs/design/executions.md).
 // Every read is a fresh GET (no cache: a replica must see what another just wrote); every write
 // after the first carries the resourceVersion it read, so concurrent requests cannot both win.
 // Nothing here logs; records hold a code's MAC and a token's hash, never the code or token.
 import type { CoreV1Api, V1Secret } from "@kubernetes/client-node";
-import { isAlreadyExists, isConflict, isNotFound, normalizeError, type KubeError, isForbidden } from "@emailauth/operator-runtime";
+import {
+  isAlreadyExists,
+  isConflict,
+  isNotFound,
+  normalizeError,
+  type KubeError,
+  isForbidden,
+} from "@emailauth/operator-runtime";
 import type { Clock } from "@emailauth/operator-runtime";
 import {
   CHALLENGE_RECORD,
   decodeRecord,
   encodeRecord,
-  EXECUTION_ID,
   EXECUTION_RECORD,
   recordName,
   type RecordKind,
   type StageRecord,
 } from "./record-secret.ts";
+import type { ExecutionId } from "./ids.ts";
 import type { ChallengeData, ExecutionData, Stored } from "./types.ts";
 
 /** Replace-or-create races (a resend against a resend) settle within a few rounds. */
@@ -34,7 +42,7 @@ export class ConflictError extends Error {
   }
 }
 
-export class ExecutionStore {
+export class ExecutionRecords {
   readonly #core: CoreV1Api;
   readonly #clock: Clock;
 
@@ -50,8 +58,8 @@ export class ExecutionStore {
     return decodeRecord(EXECUTION_RECORD, created, data.namespace, data.id);
   }
 
-  /** undefined when there is no such execution (or the id cannot be one); throws on a malformed one. */
-  getExecution(namespace: string, id: string): Promise<Stored<ExecutionData> | undefined> {
+  /** undefined when there is no such execution; throws on a malformed one. */
+  getExecution(namespace: string, id: ExecutionId): Promise<Stored<ExecutionData> | undefined> {
     return this.#get(EXECUTION_RECORD, namespace, id);
   }
 
@@ -111,7 +119,7 @@ export class ExecutionStore {
     }
   }
 
-  getChallenge(namespace: string, executionId: string): Promise<Stored<ChallengeData> | undefined> {
+  getChallenge(namespace: string, executionId: ExecutionId): Promise<Stored<ChallengeData> | undefined> {
     return this.#get(CHALLENGE_RECORD, namespace, executionId);
   }
 
@@ -142,8 +150,7 @@ export class ExecutionStore {
   }
 
   /** Removes the challenge whatever its state (flow finished or abandoned); absent is fine. */
-  async deleteChallenge(namespace: string, executionId: string): Promise<void> {
-    if (!EXECUTION_ID.test(executionId)) return;
+  async deleteChallenge(namespace: string, executionId: ExecutionId): Promise<void> {
     try {
       await this.#core.deleteNamespacedSecret({ namespace, name: recordName(CHALLENGE_RECORD, executionId) });
     } catch (e) {
@@ -154,9 +161,8 @@ export class ExecutionStore {
   async #get<T extends StageRecord>(
     kind: RecordKind<T>,
     namespace: string,
-    id: string,
+    id: ExecutionId,
   ): Promise<Stored<T> | undefined> {
-    if (!EXECUTION_ID.test(id)) return undefined;
     let secret: V1Secret;
     try {
       secret = await this.#core.readNamespacedSecret({ namespace, name: recordName(kind, id) });
