@@ -202,6 +202,10 @@ function report(
     },
   );
 
+  details.push(
+    `Memory: ${(mem.heapPerDevice / 1024).toFixed(1)} KiB of heap per cached EmailDevice (${mem.devices} devices); ` +
+      `${mem.liveExecutions} live executions at the end of the soak`,
+  );
   for (const kind of ["Setup", "Authenticate"] as const) {
     const r = at(kind);
     details.push(`${kind} flow, API requests per flow at concurrency ${r.concurrency} (verb resource code):`);

@@ -15,6 +15,8 @@ export interface MemoryResult {
   devices: number;
   soakFlows: number;
   liveExecutions: number;
+  /** Heap after GC per cached device (measured before the soak). */
+  heapPerDevice: number;
   /** Heap after GC once warmed up, and at the end. */
   heapStart: number;
   heapEnd: number;
@@ -31,9 +33,23 @@ export async function memoryPhase(
   s: Stack,
   o: { devices: number; soakFlows: number; soakConcurrency: number; log: (m: string) => void },
 ): Promise<MemoryResult> {
+  const inspector = await Inspector.connect(s.inspectorPort);
+  try {
+    return await soak(s, o, inspector);
+  } finally {
+    inspector.close();
+  }
+}
+
+async function soak(
+  s: Stack,
+  o: { devices: number; soakFlows: number; soakConcurrency: number; log: (m: string) => void },
+  inspector: Inspector,
+): Promise<MemoryResult> {
   const ns = s.namespaces.flows;
   const pid = s.operator.process.pid;
   const custom = s.admin.makeApiClient(CustomObjectsApi);
+  const heapBeforeDevices = await inspector.heapAfterGc();
   const devicesReady = await ReadyWatch.start(s.admin, ns, ["emaildevices"], "mem-");
   try {
     await runPool(
@@ -67,7 +83,11 @@ export async function memoryPhase(
 
   const mail = new MailReader(s.mailpit.httpUrl);
   const client = new FlowClient({ baseUrl: `http://127.0.0.1:${s.operator.httpPort}`, appToken: s.appToken, mail });
-  const inspector = await Inspector.connect(s.inspectorPort);
+  // What the cached devices cost, before any soak flow runs.
+  const heapWithDevices = await inspector.heapAfterGc();
+  o.log(
+    `devices: heap after GC ${(heapBeforeDevices / MiB).toFixed(1)} → ${(heapWithDevices / MiB).toFixed(1)} MiB with ${o.devices} devices`,
+  );
   let next = 0;
   const flows = async (n: number) =>
     runPool(n, o.soakConcurrency, async () => {
@@ -79,7 +99,7 @@ export async function memoryPhase(
     rssMax = Math.max(rssMax, rssBytes(pid));
     return inspector.heapAfterGc();
   };
-  try {
+  {
     const warmUp = Math.min(Math.max(20, Math.floor(o.soakFlows / 10)), Math.floor(o.soakFlows / 2));
     await flows(warmUp);
     const heapStart = await checkpoint();
@@ -103,6 +123,7 @@ export async function memoryPhase(
     const operatorCpuPerFlow = rest > 0 ? (cpuSeconds(pid) - cpu0) / rest : NaN;
     return {
       devices: o.devices,
+      heapPerDevice: (heapWithDevices - heapBeforeDevices) / o.devices,
       soakFlows: o.soakFlows,
       liveExecutions: await countExecutions(s, ns),
       heapStart,
@@ -112,8 +133,6 @@ export async function memoryPhase(
       perSecond: rest / seconds,
       load: loadAverage(),
     };
-  } finally {
-    inspector.close();
   }
 }
 
