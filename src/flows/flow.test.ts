@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { resolveFlow } from "./flow.ts";
+import { flowPages, resolveFlow } from "./flow.ts";
 
 const ready = {
   observedGeneration: 1,
@@ -47,5 +47,29 @@ describe("resolveFlow", () => {
       code: "stage_not_ready",
       detail: "FlowBinding a of flow login is not ready",
     });
+  });
+});
+
+describe("flowPages", () => {
+  it("joins every binding's returnTo entries and takes the first binding's branding", () => {
+    const bindings = [
+      binding("b", {
+        flow: "f",
+        order: 2,
+        pages: { allowedReturnTo: ["https://b.example/cb", "https://a.example/cb"] },
+      }),
+      binding("a", {
+        flow: "f",
+        order: 1,
+        pages: { allowedReturnTo: ["https://a.example/cb"], brandingRef: { name: "brand-a" } },
+      }),
+      binding("c", { flow: "f", order: 3, pages: { brandingRef: { name: "brand-c" } } }),
+      binding("other", { flow: "g", pages: { allowedReturnTo: ["https://evil.example/cb"] } }),
+    ];
+    expect(flowPages("f", bindings)).toEqual({
+      allowedReturnTo: ["https://a.example/cb", "https://b.example/cb"],
+      brandingConfigMap: "brand-a",
+    });
+    expect(flowPages("none", bindings)).toEqual({ allowedReturnTo: [] });
   });
 });

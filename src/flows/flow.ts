@@ -56,3 +56,22 @@ export function resolveFlow(namespace: string, flow: string, bindings: readonly 
     })),
   };
 }
+
+/** The hosted pages' settings of a flow, gathered from its bindings. */
+export interface FlowPages {
+  /** Every binding's entries: each binding's owner may name where the flow returns to. */
+  allowedReturnTo: string[];
+  /** The branding ConfigMap of the first binding (by order, then name) that names one. */
+  brandingConfigMap?: string;
+}
+
+export function flowPages(flow: string, bindings: readonly BindingObject[]): FlowPages {
+  const mine = bindings
+    .map((b) => ({ name: b.metadata?.name ?? "", spec: flowBindingSpec.safeParse(b.spec) }))
+
+    .flatMap((b) => (b.spec.success && b.spec.data.flow === flow ? [{ name: b.name, spec: b.spec.data }] : []))
+    .sort((a, b) => a.spec.order - b.spec.order || a.name.localeCompare(b.name));
+  const allowed = [...new Set(mine.flatMap((b) => b.spec.pages?.allowedReturnTo ?? []))];
+  const branding = mine.find((b) => b.spec.pages?.brandingRef)?.spec.pages?.brandingRef?.name;
+  return { allowedReturnTo: allowed, ...(branding ? { brandingConfigMap: branding } : {}) };
+}

@@ -6,6 +6,26 @@ import { dnsLabel, localObjectRef, statusBase, withCel } from "./common.ts";
 export const intent = z.enum(["Setup", "Authenticate"]);
 export const whenNoDevice = z.enum(["Deny", "Setup"]);
 
+/** Exact absolute URLs: no wildcard, no user information, no query or fragment (checked in full at start). */
+export const RETURN_TO_PATTERN = "^https?://[^*@/?#\\s\\\\]+(/[^?#\\s\\\\]*)?$";
+
+export const hostedPages = z
+  .strictObject({
+    allowedReturnTo: z
+      .array(z.string().max(2048).regex(new RegExp(RETURN_TO_PATTERN), "an exact https URL (origin and path)"))
+      .max(32)
+      .optional()
+      .meta({
+        description:
+          "Where the hosted pages may send the browser back: exact origins and paths (https; http only for localhost), no wildcards. A start request's returnTo must match one entry of any binding of the flow.",
+      }),
+    brandingRef: localObjectRef.optional().meta({
+      description:
+        "ConfigMap in this namespace with the pages' branding (productName, logoUrl, accentColor, backgroundColor, footerLinks).",
+    }),
+  })
+  .meta({ description: "The hosted sign-in pages of this binding's flow." });
+
 export const flowBindingSpec = z
   .strictObject({
     flow: dnsLabel.meta({ description: "Name of the flow; RBAC grants `execute` on resource `flows` with this name." }),
@@ -20,6 +40,7 @@ export const flowBindingSpec = z
     whenNoDevice: whenNoDevice.optional().meta({
       description: "For Authenticate: deny the flow (default) or set an address up when the user has no device.",
     }),
+    pages: hostedPages.optional(),
   })
   .meta({
     "x-kubernetes-validations": [
