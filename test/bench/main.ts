@@ -11,6 +11,8 @@ if (process.argv.includes("--help")) {
   console.log(`npm run bench -- [options]\n${usage()}`);
   process.exit(0);
 }
+// Exiting fires the harness's exit hooks, which kill the control plane, Mailpit and the operator.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
 const options = parseOptions(process.argv.slice(2), process.env);
 const started = Date.now();
 const log = (m: string) => {
