@@ -1,6 +1,7 @@
 // The public face of the operator runtime: a small controller runtime on
 // @kubernetes/client-node, shaped after controller-runtime. Everything not exported here
-// (guarded watches, the watchdog, lease records, the informer's store) is internal.
+// (guarded watches, the watchdog, lease records, the informer's store, the work queue behind
+// each controller, path and key helpers) is internal.
 
 // Time, waiting and retrying: the bottom layer, injected everywhere above.
 export { type Cancel, type Clock, FakeClock, systemClock } from "./src/clock.ts";
@@ -20,7 +21,7 @@ export {
 
 // Objects and where they live.
 export type { CustomObject, CustomResource, ObjectMeta } from "./src/objects.ts";
-export { collectionPath, resourceName, type ResourceRef } from "./src/resource.ts";
+export type { ResourceRef } from "./src/resource.ts";
 
 // Caches: list-watch, informers and their read-only views.
 export {
@@ -32,7 +33,7 @@ export {
   type WatchEventType,
   type WatchRequest,
 } from "./src/list-watch.ts";
-export { createInformer, type CreateInformerOptions, DEFAULT_IDLE_LIMIT_MS, Informer } from "./src/informer.ts";
+export { createInformer, type CreateInformerOptions, Informer } from "./src/informer.ts";
 export type { InformerMetrics, InformerOptions, RestartReason } from "./src/informer-options.ts";
 export type { DecodeFunction, Decoder, Keyed, SafeParser } from "./src/decode.ts";
 export type { AddHandler, DeleteHandler, InvalidHandler, ResyncHandler, UpdateHandler } from "./src/event-handlers.ts";
@@ -40,16 +41,13 @@ export { type InvalidObject, type ObjectCache, joinCaches } from "./src/object-c
 export {
   type ObjectRef,
   ReferenceTracker,
-  refKey,
   type SingleObjectWatch,
   type WatchFactory,
 } from "./src/reference-tracker.ts";
 
-// Controllers: the queue, the loop that owns retries, and what a reconciler returns.
-export { WorkQueue, type WorkQueueOptions } from "./src/workqueue.ts";
+// Controllers: the loop that owns the queue and retries, and what a reconciler returns.
 export { Controller, type ControllerMetrics, type ControllerOptions, type ReconcileOutcome } from "./src/controller.ts";
 export {
-  parseRequestKey,
   type ReconcileContext,
   type Reconciler,
   type Request,
@@ -65,13 +63,11 @@ export {
   type ConditionUpdate,
   findCondition,
   formatTime,
-  MAX_CONDITION_MESSAGE,
   type Readiness,
   readinessConditions,
   type ReasonMessage,
   setCondition,
   statusEqual,
-  truncateMessage,
 } from "./src/conditions.ts";
 export {
   computeKStatus,
@@ -80,7 +76,7 @@ export {
   type KStatusObject,
   type KStatusResult,
 } from "./src/kstatus.ts";
-export { mergePatch, type StatusTarget, writeStatus } from "./src/status-writer.ts";
+export { type StatusTarget, writeStatus } from "./src/status-writer.ts";
 export { setFinalizer } from "./src/finalizers.ts";
 export { type EventRecorder, eventRecorder, type EventTarget } from "./src/events.ts";
 
