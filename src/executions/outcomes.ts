@@ -12,11 +12,19 @@ export interface Application {
   extra?: Record<string, string[]>;
 }
 
-export type Actor = { kind: "application"; app: Application } | { kind: "token"; token: string };
+/** `session`: the browser on the hosted pages, holding the page session from the launch link. */
+export type Actor =
+  | { kind: "application"; app: Application }
+  | { kind: "token"; token: string }
+  | { kind: "session"; secret: string };
 
 /** May this application run this flow (RBAC, answered by the transport's reviewer). */
 export interface AccessCheck {
-  mayExecute(app: Application, namespace: string, flow: string): Promise<boolean>;
+  mayExecute(
+    app: Application,
+    namespace: string,
+    flow: string,
+  ): Promise<boolean>;
 }
 
 /** An execution as its caller may see it, with the stage facts a view needs. */
@@ -38,6 +46,8 @@ export type ExecutionError =
   | { kind: "finished"; state: "completed" | "denied" }
   | { kind: "address_fixed" }
   | { kind: "invalid_email"; reason: string }
+  /** The start request's returnTo is not in the flow's allow-list. */
+  | { kind: "return_to_refused"; reason: string }
   | { kind: "email_required" }
   /** No code is pending (none sent, or the last send failed). */
   | { kind: "no_code_pending" }
@@ -50,13 +60,29 @@ export type ExecutionError =
   | { kind: "resend_cooldown"; retryAt: Date }
   | { kind: "send_limit"; perHour: number; retryAt: Date | undefined }
   /** The relay did not take the mail; the execution stays usable for a resend. */
-  | { kind: "send_failed"; reason: SmtpSendReason; execution: ExecutionSnapshot; token?: string };
+  | {
+      kind: "send_failed";
+      reason: SmtpSendReason;
+      execution: ExecutionSnapshot;
+      token?: string;
+      launchToken?: string;
+    };
 
+/** `token` and `launchToken` only in the answer that created the execution. */
 export type ExecutionOutcome =
-  { ok: true; execution: ExecutionSnapshot; token?: string } | { ok: false; error: ExecutionError };
+  | {
+      ok: true;
+      execution: ExecutionSnapshot;
+      token?: string;
+      launchToken?: string;
+    }
+  | { ok: false; error: ExecutionError };
 
 /** What a user submits to a running execution. */
-export type Submission = { kind: "email"; email: string } | { kind: "code"; code: string } | { kind: "resend" };
+export type Submission =
+  | { kind: "email"; email: string }
+  | { kind: "code"; code: string }
+  | { kind: "resend" };
 
 /**
  * A refusal raised deep in a step and turned into an outcome at the service's edge; it never

@@ -4,7 +4,13 @@ import { z } from "zod";
 import { executionIdSchema } from "./ids.ts";
 
 /** send_failed: an address is known but the last mail did not go out; a resend may work. */
-export const EXECUTION_STATES = ["email_required", "code_sent", "send_failed", "completed", "denied"] as const;
+export const EXECUTION_STATES = [
+  "email_required",
+  "code_sent",
+  "send_failed",
+  "completed",
+  "denied",
+] as const;
 export type ExecutionState = (typeof EXECUTION_STATES)[number];
 
 export const executionUser = z.strictObject({
@@ -51,6 +57,24 @@ export const executionData = z.strictObject({
   result: executionResult.optional(),
   createdAt: z.string(),
   expiresAt: z.string(),
+  /** Where the hosted pages send the browser at the end; matched against the flow's allow-list at start. */
+  returnTo: z.string().max(2048).optional(),
+  /** The application's opaque value, echoed in the signed result. */
+  clientState: z.string().max(512).optional(),
+  /** The user's language as the application gave it (BCP 47), for the pages and the mail. */
+  locale: z.string().max(35).optional(),
+  /** Browser hand-off (hand-off/launch.ts): SHA-256 hashes only, never the secrets. */
+  launchHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  launchExpiresAt: z.string().optional(),
+  sessionHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  /** The signed result (compact JWS) once completed; the pages and the API hand out the same one. */
+  resultToken: z.string().max(8192).optional(),
 });
 export type ExecutionData = z.infer<typeof executionData>;
 

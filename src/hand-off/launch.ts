@@ -67,3 +67,8 @@ export function newLaunch(now: Date, random: RandomBytes = cryptoRandomBytes): {
     },
   };
 }
+
+/** Where a launch link points, relative to the operator's public URL. */
+export function launchUrlPath(publicId: string, token: string): string {
+  return `/pages/launch/${encodeURIComponent(publicId)}?token=${encodeURIComponent(token)}`;
+}

@@ -36,6 +36,8 @@ export function problemFor(error: ExecutionError, clock: Clock): Problem {
       return new Problem("conflict", "the address of this execution is already set");
     case "invalid_email":
       return new Problem("invalid_email", error.reason);
+    case "return_to_refused":
+      return new Problem("invalid_request", `returnTo is not allowed: ${error.reason}`);
     case "email_required":
       return new Problem("email_required", "send an email address first");
     case "no_code_pending":

@@ -10,14 +10,29 @@ import { problemFor } from "./execution-problems.ts";
 import type { ExecutionView } from "./schemas.ts";
 import { toView } from "./view.ts";
 
-export function executionApi(service: ExecutionService, clock: Clock): ExecutionApi {
+export interface ExecutionApiOptions {
+  /** The operator's public base URL, for absolute launch links (pageUrl). */
+  publicUrl?: string | undefined;
+}
+
+export function executionApi(service: ExecutionService, clock: Clock, o: ExecutionApiOptions = {}): ExecutionApi {
   const answer = (outcome: ExecutionOutcome): ExecutionView => {
     if (!outcome.ok) throw problemFor(outcome.error, clock);
-    return toView(outcome.execution, outcome.token);
+    const launch = outcome.launchToken ? { launchToken: outcome.launchToken, publicUrl: o.publicUrl } : undefined;
+    return toView(outcome.execution, outcome.token, launch);
   };
   return {
-    async start(caller: Caller, namespace: string, flow: string, body: { user: StartUser }) {
-      return answer(await service.start(caller, namespace, flow, body.user));
+    async start(
+      caller: Caller,
+      namespace: string,
+      flow: string,
+      body: { user: StartUser; returnTo?: string; state?: string },
+    ) {
+      const handOff = {
+        ...(body.returnTo !== undefined ? { returnTo: body.returnTo } : {}),
+        ...(body.state !== undefined ? { state: body.state } : {}),
+      };
+      return answer(await service.start(caller, namespace, flow, body.user, handOff));
     },
     async get(ref: ExecutionRef, principal: Principal) {
       return answer(await service.get(ref, actorOf(principal)));

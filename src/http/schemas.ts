@@ -16,7 +16,22 @@ export const startExecutionRequest = z
         .optional()
         .meta({ description: "The user's address, when the application knows it; checked by the strict allow-list." }),
       name: displayText(256).optional().meta({ description: "Display name for the email greeting." }),
+      locale: z
+        .string()
+        .max(35)
+        .regex(/^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$/, "a BCP 47 language tag such as de or en-GB")
+        .optional()
+        .meta({ description: "The user's language for the hosted pages and the mail; Accept-Language otherwise." }),
     }),
+    returnTo: z.string().max(2048).optional().meta({
+      description:
+        "Where the hosted pages send the browser at the end, with the signed result (?result=…). Must match the flow's allow-list (FlowBinding spec.pages.allowedReturnTo) exactly.",
+    }),
+    state: z
+      .string()
+      .regex(/^[\x20-\x7e]{1,512}$/, "1 to 512 printable ASCII characters")
+      .optional()
+      .meta({ description: "Opaque to the operator; echoed in the signed result's state claim." }),
   })
   .meta({ id: "StartExecutionRequest" });
 
@@ -66,10 +81,18 @@ export const execution = z
         device: z.string(),
         maskedEmail: z.string(),
         verifiedAt: z.string(),
+        jws: z.string().optional().meta({
+          description:
+            "The signed result: a compact JWS (ES256) verifiable with /.well-known/jwks.json; the same token the hosted pages hand to returnTo. Valid for 120 s.",
+        }),
       })
       .optional()
       .meta({ description: "Who verified which address, when, through which stage." }),
     expiresAt: z.string(),
+    pageUrl: z.string().optional().meta({
+      description:
+        "Only in the response that created the execution: a one-time launch link (valid 120 s) to send the user's browser to. Absolute when the operator knows its public URL, else relative to the API's URL.",
+    }),
     token: z.string().optional().meta({
       description:
         "Only in the response that created the execution: lets the user's browser continue it. Send as `Authorization: Bearer <token>`.",

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import express, { type Request, type Response } from "express";
 import type { Logger } from "pino";
-import { newSecret, type RandomBytes, SESSION_PREFIX } from "../hand-off/launch.ts";
+import { launchUrlPath, newSecret, type RandomBytes, SESSION_PREFIX } from "../hand-off/launch.ts";
 import { resultUrl } from "../hand-off/return-to.ts";
 import { PROBLEM_CODES } from "../http/problems.ts";
 import { chooseLocale, translator } from "../i18n/catalogue.ts";
@@ -32,8 +32,7 @@ export interface PageRouterOptions {
 
 export const PAGES_PREFIX = "/pages";
 export const pagePath = (id: string): string => `${PAGES_PREFIX}/x/${encodeURIComponent(id)}/`;
-export const launchPath = (id: string, token: string): string =>
-  `${PAGES_PREFIX}/launch/${encodeURIComponent(id)}?token=${encodeURIComponent(token)}`;
+export const launchPath = launchUrlPath;
 
 const ID = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?\.[0-9a-f]{32}$/;
 const ACTIONS = ["email", "code", "resend"] as const;
