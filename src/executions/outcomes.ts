@@ -14,17 +14,11 @@ export interface Application {
 
 /** `session`: the browser on the hosted pages, holding the page session from the launch link. */
 export type Actor =
-  | { kind: "application"; app: Application }
-  | { kind: "token"; token: string }
-  | { kind: "session"; secret: string };
+  { kind: "application"; app: Application } | { kind: "token"; token: string } | { kind: "session"; secret: string };
 
 /** May this application run this flow (RBAC, answered by the transport's reviewer). */
 export interface AccessCheck {
-  mayExecute(
-    app: Application,
-    namespace: string,
-    flow: string,
-  ): Promise<boolean>;
+  mayExecute(app: Application, namespace: string, flow: string): Promise<boolean>;
 }
 
 /** An execution as its caller may see it, with the stage facts a view needs. */
@@ -79,10 +73,7 @@ export type ExecutionOutcome =
   | { ok: false; error: ExecutionError };
 
 /** What a user submits to a running execution. */
-export type Submission =
-  | { kind: "email"; email: string }
-  | { kind: "code"; code: string }
-  | { kind: "resend" };
+export type Submission = { kind: "email"; email: string } | { kind: "code"; code: string } | { kind: "resend" };
 
 /**
  * A refusal raised deep in a step and turned into an outcome at the service's edge; it never

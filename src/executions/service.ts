@@ -14,12 +14,7 @@ import {
 } from "../devices/devices.ts";
 import { addressKey, maskAddress, parseAddress } from "../email/address.ts";
 import type { SmtpSendReason } from "../email/mailer.ts";
-import {
-  type BindingObject,
-  flowPages,
-  resolveFlow,
-  type FlowStep,
-} from "../flows/flow.ts";
+import { type BindingObject, flowPages, resolveFlow, type FlowStep } from "../flows/flow.ts";
 import { newLaunch, redeemLaunch, secretMatches } from "../hand-off/launch.ts";
 import { matchReturnTo } from "../hand-off/return-to.ts";
 import type { StageContext, StageDirectory } from "../stage/stage-directory.ts";
@@ -100,29 +95,20 @@ export class ExecutionService {
       let email: string | undefined;
       if (user.email !== undefined) {
         const parsed = parseAddress(user.email);
-        if (!parsed.ok)
-          refuse({ kind: "invalid_email", reason: parsed.reason });
+        if (!parsed.ok) refuse({ kind: "invalid_email", reason: parsed.reason });
         else email = parsed.address;
       }
       let returnTo: string | undefined;
       if (handOff.returnTo !== undefined) {
-        const allowed = flowPages(
-          flow,
-          d.bindings.list(namespace),
-        ).allowedReturnTo;
+        const allowed = flowPages(flow, d.bindings.list(namespace)).allowedReturnTo;
         const matched = matchReturnTo(handOff.returnTo, allowed);
-        if (!matched.ok)
-          refuse({ kind: "return_to_refused", reason: matched.reason });
+        if (!matched.ok) refuse({ kind: "return_to_refused", reason: matched.reason });
         else returnTo = matched.value;
       }
       const first = steps[0] as FlowStep;
       const now = d.clock.now();
       const launch = newLaunch(now);
-      const longest = Math.max(
-        ...steps.map(
-          (s) => d.stages.get(namespace, s.stage)?.spec.tokenExpiry ?? 30,
-        ),
-      );
+      const longest = Math.max(...steps.map((s) => d.stages.get(namespace, s.stage)?.spec.tokenExpiry ?? 30));
       const data: ExecutionData = {
         id: newExecutionId(),
         namespace,
@@ -142,28 +128,16 @@ export class ExecutionService {
         addressFixed: false,
         sends: 0,
         createdAt: now.toISOString(),
-        expiresAt: new Date(
-          now.getTime() + (longest + EXECUTION_GRACE_MINUTES) * 60_000,
-        ).toISOString(),
+        expiresAt: new Date(now.getTime() + (longest + EXECUTION_GRACE_MINUTES) * 60_000).toISOString(),
         ...(returnTo ? { returnTo } : {}),
         ...(handOff.state !== undefined ? { clientState: handOff.state } : {}),
         ...(user.locale ? { locale: user.locale } : {}),
         launchHash: launch.state.launchHash,
         launchExpiresAt: launch.state.launchExpiresAt,
       };
-      created = await d.store.createExecution(
-        data,
-        this.#stageUid(namespace, first.stage),
-      );
-      d.log.info(
-        { namespace, flow, execution: data.id, client: app.username },
-        "execution started",
-      );
-      return this.#answer(
-        await this.#enter(created, steps, 0),
-        token,
-        launch.token,
-      );
+      created = await d.store.createExecution(data, this.#stageUid(namespace, first.stage));
+      d.log.info({ namespace, flow, execution: data.id, client: app.username }, "execution started");
+      return this.#answer(await this.#enter(created, steps, 0), token, launch.token);
     } catch (err) {
       // Nothing half-written: the caller never learns the id of an execution whose start was
       // refused or failed, so it must not stay behind. (A failed send is an answer, not this.)
@@ -187,14 +161,8 @@ export class ExecutionService {
     for (let attempt = 0; attempt < 3; attempt++) {
       const stored = await d.store.getExecution(ref.namespace, ref.id);
       const now = d.clock.now();
-      if (!stored || Date.parse(stored.data.expiresAt) <= now.getTime())
-        return { ok: false };
-      const redeemed = redeemLaunch(
-        stored.data,
-        launchToken,
-        sessionSecret,
-        now,
-      );
+      if (!stored || Date.parse(stored.data.expiresAt) <= now.getTime()) return { ok: false };
+      const redeemed = redeemLaunch(stored.data, launchToken, sessionSecret, now);
       if (!redeemed.ok) return { ok: false };
       try {
         await d.store.updateExecution(stored, {
@@ -220,55 +188,33 @@ export class ExecutionService {
     }
   }
 
-  async submit(
-    ref: ExecutionRef,
-    actor: Actor,
-    input: Submission,
-  ): Promise<ExecutionOutcome> {
+  async submit(ref: ExecutionRef, actor: Actor, input: Submission): Promise<ExecutionOutcome> {
     try {
       const stored = await this.#load(ref, actor);
       const state = stored.data.state;
-      if (state === "completed" || state === "denied")
-        refuse({ kind: "finished", state });
-      if (input.kind === "email")
-        return this.#answer(await this.#takeEmail(stored, input.email));
-      if (input.kind === "resend")
-        return this.#answer(await this.#resend(stored));
+      if (state === "completed" || state === "denied") refuse({ kind: "finished", state });
+      if (input.kind === "email") return this.#answer(await this.#takeEmail(stored, input.email));
+      if (input.kind === "resend") return this.#answer(await this.#resend(stored));
       return this.#answer({ stored: await this.#verify(stored, input.code) });
     } catch (err) {
       return refusal(err);
     }
   }
 
-  async #takeEmail(
-    stored: Stored<ExecutionData>,
-    input: string,
-  ): Promise<Progress> {
+  async #takeEmail(stored: Stored<ExecutionData>, input: string): Promise<Progress> {
     const e = stored.data;
     if (e.addressFixed) refuse({ kind: "address_fixed" });
     const parsed = parseAddress(input);
-    if (!parsed.ok)
-      return refuse({ kind: "invalid_email", reason: parsed.reason });
+    if (!parsed.ok) return refuse({ kind: "invalid_email", reason: parsed.reason });
     if (e.state === "code_sent") this.#cooldown(e);
-    return this.#send(
-      stored,
-      await this.#sendContext(e.namespace, e.stage),
-      parsed.address,
-      false,
-    );
+    return this.#send(stored, await this.#sendContext(e.namespace, e.stage), parsed.address, false);
   }
 
   async #resend(stored: Stored<ExecutionData>): Promise<Progress> {
     const e = stored.data;
-    if (e.state === "email_required" || !e.address)
-      return refuse({ kind: "email_required" });
+    if (e.state === "email_required" || !e.address) return refuse({ kind: "email_required" });
     this.#cooldown(e);
-    return this.#send(
-      stored,
-      await this.#sendContext(e.namespace, e.stage),
-      e.address,
-      e.addressFixed,
-    );
+    return this.#send(stored, await this.#sendContext(e.namespace, e.stage), e.address, e.addressFixed);
   }
 
   async #send(
@@ -277,26 +223,14 @@ export class ExecutionService {
     address: string,
     addressFixed: boolean,
   ): Promise<Progress> {
-    const result = await sendCode(
-      this.#d,
-      stored,
-      stage,
-      address,
-      addressFixed,
-    );
-    return result.sent
-      ? { stored: result.stored }
-      : { stored: result.stored, failed: result.reason };
+    const result = await sendCode(this.#d, stored, stage, address, addressFixed);
+    return result.sent ? { stored: result.stored } : { stored: result.stored, failed: result.reason };
   }
 
-  async #verify(
-    stored: Stored<ExecutionData>,
-    code: string,
-  ): Promise<Stored<ExecutionData>> {
+  async #verify(stored: Stored<ExecutionData>, code: string): Promise<Stored<ExecutionData>> {
     const d = this.#d;
     const e = stored.data;
-    if (e.state === "email_required" || !e.address)
-      return refuse({ kind: "email_required" });
+    if (e.state === "email_required" || !e.address) return refuse({ kind: "email_required" });
     if (e.state !== "code_sent") refuse({ kind: "no_code_pending" });
     const spec = d.stages.get(e.namespace, e.stage)?.spec;
     if (!spec)
@@ -321,23 +255,16 @@ export class ExecutionService {
       code,
     });
     if (!result.ok) {
-      if (result.code === "invalid_code")
-        refuse({ kind: "invalid_code", attemptsLeft: result.attemptsLeft });
+      if (result.code === "invalid_code") refuse({ kind: "invalid_code", attemptsLeft: result.attemptsLeft });
       if (result.code === "code_expired") refuse({ kind: "code_expired" });
       if (result.code === "too_many_attempts")
-        refuse(
-          result.retryAt
-            ? { kind: "failure_limit", retryAt: result.retryAt }
-            : { kind: "code_spent" },
-        );
+        refuse(result.retryAt ? { kind: "failure_limit", retryAt: result.retryAt } : { kind: "code_spent" });
     }
     return this.#completeStep(stored);
   }
 
   /** The code was right: save or use the device, then enter the next binding or finish. */
-  async #completeStep(
-    stored: Stored<ExecutionData>,
-  ): Promise<Stored<ExecutionData>> {
+  async #completeStep(stored: Stored<ExecutionData>): Promise<Stored<ExecutionData>> {
     const d = this.#d;
     const e = stored.data;
     const now = d.clock.now();
@@ -353,8 +280,7 @@ export class ExecutionService {
               address,
               now,
             })
-          : (findConfirmedDevice(d.devices, e.namespace, e.stage, e.user.id)
-              ?.metadata?.name ?? "");
+          : (findConfirmedDevice(d.devices, e.namespace, e.stage, e.user.id)?.metadata?.name ?? "");
     } catch (err) {
       if (!(err instanceof DeviceExistsError)) throw err;
       return d.store.updateExecution(stored, {
@@ -364,20 +290,15 @@ export class ExecutionService {
         denial: { code: "device_exists", detail: err.message },
       });
     }
-    if (e.mode === "Authenticate" && device)
-      await markUsed(d.custom, e.namespace, device, now);
-    d.log.info(
-      { namespace: e.namespace, execution: e.id, stage: e.stage, mode: e.mode },
-      "code verified",
-    );
+    if (e.mode === "Authenticate" && device) await markUsed(d.custom, e.namespace, device, now);
+    d.log.info({ namespace: e.namespace, execution: e.id, stage: e.stage, mode: e.mode }, "code verified");
     // This request won the code; a resend racing it may still have rewritten the record (and put
     // a new challenge), so continue from the current record and drop any such challenge.
     const current = (await d.store.getExecution(e.namespace, e.id)) ?? stored;
     await d.store.deleteChallenge(e.namespace, e.id);
     const steps = this.#steps(e.namespace, e.flow);
     const next = e.position + 1;
-    if (next < steps.length)
-      return (await this.#enter(current, steps, next)).stored;
+    if (next < steps.length) return (await this.#enter(current, steps, next)).stored;
     const completed: ExecutionData = {
       ...current.data,
       state: "completed",
@@ -391,35 +312,19 @@ export class ExecutionService {
       },
     };
     // Signed once: the pages and the API hand out this same token.
-    const resultToken = d.signResult
-      ? await d.signResult(completed)
-      : undefined;
-    return d.store.updateExecution(
-      current,
-      resultToken ? { ...completed, resultToken } : completed,
-    );
+    const resultToken = d.signResult ? await d.signResult(completed) : undefined;
+    return d.store.updateExecution(current, resultToken ? { ...completed, resultToken } : completed);
   }
 
-  async #enter(
-    stored: Stored<ExecutionData>,
-    steps: FlowStep[],
-    position: number,
-  ): Promise<Progress> {
+  async #enter(stored: Stored<ExecutionData>, steps: FlowStep[], position: number): Promise<Progress> {
     const d = this.#d;
     const step = steps[position] as FlowStep;
     const e = stored.data;
-    const found = findConfirmedDevice(
-      d.devices,
-      e.namespace,
-      step.stage,
-      e.user.id,
-    );
+    const found = findConfirmedDevice(d.devices, e.namespace, step.stage, e.user.id);
     const entry = enterStep(
       step,
       e.user,
-      found?.spec
-        ? { name: found.metadata?.name ?? "", email: found.spec.email }
-        : undefined,
+      found?.spec ? { name: found.metadata?.name ?? "", email: found.spec.email } : undefined,
     );
     const stageUid = this.#stageUid(e.namespace, step.stage);
     const at = {
@@ -446,20 +351,12 @@ export class ExecutionService {
       };
     if (entry.kind === "ask_email")
       return {
-        stored: await d.store.updateExecution(
-          stored,
-          { ...at, mode: "Setup", state: "email_required" },
-          stageUid,
-        ),
+        stored: await d.store.updateExecution(stored, { ...at, mode: "Setup", state: "email_required" }, stageUid),
       };
     const moved =
       position === e.position
         ? stored
-        : await d.store.updateExecution(
-            stored,
-            { ...at, mode: entry.mode, state: "email_required" },
-            stageUid,
-          );
+        : await d.store.updateExecution(stored, { ...at, mode: entry.mode, state: "email_required" }, stageUid);
     return this.#send(
       { ...moved, data: { ...moved.data, mode: entry.mode } },
       await this.#sendContext(e.namespace, step.stage),
@@ -470,18 +367,14 @@ export class ExecutionService {
 
   #cooldown(e: ExecutionData): void {
     const retryAt = this.#resendAvailableAt(e);
-    if (retryAt.getTime() > this.#d.clock.now().getTime())
-      refuse({ kind: "resend_cooldown", retryAt });
+    if (retryAt.getTime() > this.#d.clock.now().getTime()) refuse({ kind: "resend_cooldown", retryAt });
   }
 
   #resendAvailableAt(e: ExecutionData): Date {
     // A failed send starts no cooldown: without a send on record a resend is possible at once.
     if (!e.lastSentAt) return new Date(e.createdAt);
-    const cooldown = this.#d.stages.get(e.namespace, e.stage)?.spec.limits
-      .resendCooldownSeconds;
-    return new Date(
-      Date.parse(e.lastSentAt) + (cooldown ?? DEFAULT_COOLDOWN_SECONDS) * 1000,
-    );
+    const cooldown = this.#d.stages.get(e.namespace, e.stage)?.spec.limits.resendCooldownSeconds;
+    return new Date(Date.parse(e.lastSentAt) + (cooldown ?? DEFAULT_COOLDOWN_SECONDS) * 1000);
   }
 
   #steps(namespace: string, flow: string): FlowStep[] {
@@ -507,9 +400,7 @@ export class ExecutionService {
 
   async #sendContext(namespace: string, name: string): Promise<StageContext> {
     const r = await this.#d.stages.sendContext(namespace, name);
-    return r.ok
-      ? r.stage
-      : refuse({ kind: "stage_not_ready", detail: r.detail });
+    return r.ok ? r.stage : refuse({ kind: "stage_not_ready", detail: r.detail });
   }
 
   /** Finds the execution and checks that `actor` may see it; unknown and not-yours look alike. */
@@ -519,27 +410,17 @@ export class ExecutionService {
     if (!stored) return refuse({ kind: "not_found" });
     const e = stored.data;
     if (actor.kind === "token") {
-      if (!tokenMatches(actor.token, e.tokenHash))
-        refuse({ kind: "not_found" });
+      if (!tokenMatches(actor.token, e.tokenHash)) refuse({ kind: "not_found" });
     } else if (actor.kind === "session") {
-      if (!secretMatches(actor.secret, e.sessionHash))
-        refuse({ kind: "not_found" });
-    } else if (
-      actor.app.username !== e.client ||
-      !(await d.access.mayExecute(actor.app, e.namespace, e.flow))
-    ) {
+      if (!secretMatches(actor.secret, e.sessionHash)) refuse({ kind: "not_found" });
+    } else if (actor.app.username !== e.client || !(await d.access.mayExecute(actor.app, e.namespace, e.flow))) {
       refuse({ kind: "forbidden" });
     }
-    if (Date.parse(e.expiresAt) <= d.clock.now().getTime())
-      refuse({ kind: "execution_expired" });
+    if (Date.parse(e.expiresAt) <= d.clock.now().getTime()) refuse({ kind: "execution_expired" });
     return stored;
   }
 
-  #answer(
-    progress: Progress,
-    token?: string,
-    launchToken?: string,
-  ): ExecutionOutcome {
+  #answer(progress: Progress, token?: string, launchToken?: string): ExecutionOutcome {
     const execution = this.#snapshot(progress.stored.data);
     const secrets = {
       ...(token ? { token } : {}),

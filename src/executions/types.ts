@@ -4,13 +4,7 @@ import { z } from "zod";
 import { executionIdSchema } from "./ids.ts";
 
 /** send_failed: an address is known but the last mail did not go out; a resend may work. */
-export const EXECUTION_STATES = [
-  "email_required",
-  "code_sent",
-  "send_failed",
-  "completed",
-  "denied",
-] as const;
+export const EXECUTION_STATES = ["email_required", "code_sent", "send_failed", "completed", "denied"] as const;
 export type ExecutionState = (typeof EXECUTION_STATES)[number];
 
 export const executionUser = z.strictObject({

@@ -3,11 +3,7 @@
 // finds the Secret with one read; this module is the only one that knows that format.
 import { maskAddress } from "../email/address.ts";
 import { launchUrlPath } from "../hand-off/launch.ts";
-import {
-  EXECUTION_ID_SYNTAX,
-  type ExecutionRef,
-  parseExecutionId,
-} from "../executions/ids.ts";
+import { EXECUTION_ID_SYNTAX, type ExecutionRef, parseExecutionId } from "../executions/ids.ts";
 import type { ExecutionSnapshot } from "../executions/outcomes.ts";
 import type { ExecutionView } from "./schemas.ts";
 
@@ -16,8 +12,7 @@ const NAMESPACE = new RegExp(`^${NAMESPACE_SYNTAX}$`);
 /** For the OpenAPI document; parsing goes through parsePublicId. */
 export const PUBLIC_ID_SYNTAX = `^${NAMESPACE_SYNTAX}\\.${EXECUTION_ID_SYNTAX}$`;
 
-export const publicId = (ref: ExecutionRef): string =>
-  `${ref.namespace}.${ref.id}`;
+export const publicId = (ref: ExecutionRef): string => `${ref.namespace}.${ref.id}`;
 
 /** The reference a public id names, or undefined for anything that cannot be one. */
 export function parsePublicId(value: string): ExecutionRef | undefined {
@@ -34,11 +29,7 @@ export interface Launch {
   publicUrl?: string | undefined;
 }
 
-export function toView(
-  snapshot: ExecutionSnapshot,
-  token?: string,
-  launch?: Launch,
-): ExecutionView {
+export function toView(snapshot: ExecutionSnapshot, token?: string, launch?: Launch): ExecutionView {
   const e = snapshot.record;
   const view: ExecutionView = {
     id: publicId(e),
@@ -47,16 +38,13 @@ export function toView(
     state: e.state,
     expiresAt: e.expiresAt,
   };
-  if (e.state === "email_required")
-    view.challenge = { type: "email", stage: e.stage };
+  if (e.state === "email_required") view.challenge = { type: "email", stage: e.stage };
   if ((e.state === "code_sent" || e.state === "send_failed") && e.address) {
     view.challenge = {
       type: "code",
       stage: e.stage,
       maskedEmail: maskAddress(e.address),
-      ...(e.state === "code_sent" && e.codeExpiresAt
-        ? { expiresAt: e.codeExpiresAt }
-        : {}),
+      ...(e.state === "code_sent" && e.codeExpiresAt ? { expiresAt: e.codeExpiresAt } : {}),
       codeLength: snapshot.codeLength,
       resendAvailableAt: snapshot.resendAvailableAt.toISOString(),
     };
