@@ -1,5 +1,6 @@
 // Finds processes we started, to prove that none outlives the test run or the dev stack.
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { RUN_DIR } from "./cluster/layout.ts";
 import { toolsBin } from "./paths.ts";
 
 export interface ProcessInfo {
@@ -36,7 +37,8 @@ export const toolProcesses = (): ProcessInfo[] => processes().filter((p) => p.ex
  * are left alone.
  */
 export function reapOrphans(log: (message: string) => void): number {
-  const orphans = toolProcesses().filter((p) => p.ppid === 1);
+  // containerd's shims always run re-parented to init; the e2e node's teardown owns them.
+  const orphans = toolProcesses().filter((p) => p.ppid === 1 && !p.cmdline.includes(RUN_DIR));
   for (const p of orphans) {
     try {
       process.kill(p.pid, "SIGKILL");
