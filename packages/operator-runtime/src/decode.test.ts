@@ -42,6 +42,14 @@ describe("decodeWith", () => {
     expect(decodeWith(throwing, raw({}))).toMatchObject({ ok: false, error: { message: "decoder bug" } });
   });
 
+  it("refuses a decoded object that lost the uid or resourceVersion the cache compares", () => {
+    const strict = z.object({ metadata: z.object({ name: z.string(), namespace: z.string() }) });
+    expect(decodeWith(strict, raw({}))).toMatchObject({
+      ok: false,
+      error: { message: "the decoder changed or dropped metadata.resourceVersion" },
+    });
+  });
+
   it("refuses a decoded object whose key differs from the raw one", () => {
     const renaming = () => ({ metadata: { name: "other", namespace: "ns" } });
     const dropping = () => ({ metadata: {} });

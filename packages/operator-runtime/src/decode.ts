@@ -27,10 +27,13 @@ export type Decoder<T> = SafeParser<T> | DecodeFunction<T>;
 
 export type Decoded<T> = { readonly ok: true; readonly object: T } | { readonly ok: false; readonly error: Error };
 
+const IDENTITY = ["name", "namespace", "uid", "resourceVersion"] as const;
+
 /**
- * Decodes `raw`. The decoded object must keep the raw object's namespace and name (the cache
- * is keyed by them); one that does not is a failure too. Error messages list each problem with
- * its path, never the offending values, so that they are safe to log and to put into status.
+ * Decodes `raw`. The decoded object must keep the raw object's name, namespace, uid and
+ * resourceVersion (with zod, a loose object for metadata); one that does not is a failure too.
+ * Error messages list each problem with its path, never the offending values, so that they are
+ * safe to log and to put into status.
  */
 export function decodeWith<T extends Keyed>(decoder: Decoder<T>, raw: KubernetesObject): Decoded<T> {
   let result: T | Error;
@@ -45,9 +48,15 @@ export function decodeWith<T extends Keyed>(decoder: Decoder<T>, raw: Kubernetes
     result = err instanceof Error ? err : new Error(String(err));
   }
   if (result instanceof Error) return { ok: false, error: result };
+  // The cache keys by name and namespace and tells changes apart by uid and resourceVersion; a
+  // schema that strips them (a strict zod object for metadata) would make relists blind.
   const [want, got] = [raw.metadata, result.metadata];
-  if (got?.name !== want?.name || (got?.namespace ?? "") !== (want?.namespace ?? ""))
-    return { ok: false, error: new Error("the decoder changed or dropped metadata.name or metadata.namespace") };
+  const lost = IDENTITY.filter((field) => (got?.[field] ?? "") !== (want?.[field] ?? ""));
+  if (lost.length > 0)
+    return {
+      ok: false,
+      error: new Error(`the decoder changed or dropped ${lost.map((f) => `metadata.${f}`).join(", ")}`),
+    };
   return { ok: true, object: result };
 }
 
