@@ -138,6 +138,17 @@ function report(
     detail: `${notFound} × 404, ${errors - notFound} × 409 in ${flows} flows`,
   });
 
+  const failed = runs.reduce((n, r) => n + r.failed + r.floorFailed, 0) + mem.failed;
+  const firstError = runs.find((r) => r.firstError)?.firstError ?? mem.firstError;
+  figures.push({
+    name: "flows that did not complete",
+    value: failed,
+    unit: "",
+    kind: "count",
+    target: { op: "<=", limit: 0 },
+    ...(firstError ? { detail: `first: ${firstError}` } : {}),
+  });
+
   for (const kind of ["Authenticate", "Setup"] as const) {
     const r = at(kind);
     const whole = r.cpu.operator + r.cpu.apiserver + r.cpu.etcd;

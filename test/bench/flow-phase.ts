@@ -6,7 +6,7 @@ import { type RequestSummary, difference, settledTotals, summarize } from "./api
 import { Floor } from "./floor.ts";
 import { FlowClient } from "./flow-client.ts";
 import { MailReader } from "./mail-reader.ts";
-import { runPool } from "./pool.ts";
+import { Failures, runPool } from "./pool.ts";
 import { cpuSeconds, loadAverage } from "./proc.ts";
 import type { Stack } from "./stack.ts";
 
@@ -16,6 +16,10 @@ export interface RunResult {
   kind: FlowKind;
   concurrency: number;
   flows: number;
+  /** Flows that did not complete (the others are what is counted). */
+  failed: number;
+  floorFailed: number;
+  firstError?: string;
   perSecond: number;
   floorPerSecond: number;
   requests: RequestSummary;
@@ -69,15 +73,19 @@ export async function flowPhase(
   /** Runs `n` tasks at concurrency `c`: flows per second; requests counted from quiet to quiet. */
   const measure = async (label: string, n: number, c: number, task: (i: number) => Promise<void>) => {
     const before = quiet;
+    const failures = new Failures();
     const start = snapshot();
-    await runPool(n, c, task, (done) => o.log(`${label}: ${done}/${n}`));
+    await runPool(n, c, failures.wrap(task), (done) => o.log(`${label}: ${done}/${n}`));
     const end = snapshot();
     const after = (quiet = await settledTotals(s.admin, o.quietMs));
     const settled = snapshot();
-    const perFlow = (k: keyof Snapshot["cpu"]) => (settled.cpu[k] - start.cpu[k]) / n;
+    const completed = n - failures.count;
+    if (failures.first) o.log(`${label}: ${failures.count} failed, first: ${failures.first}`);
+    const perFlow = (k: keyof Snapshot["cpu"]) => (settled.cpu[k] - start.cpu[k]) / completed;
     return {
-      perSecond: n / ((end.at - start.at) / 1000),
-      requests: perFlowSummary(summarize(difference(after, before)), n),
+      failures,
+      perSecond: completed / ((end.at - start.at) / 1000),
+      requests: perFlowSummary(summarize(difference(after, before)), completed),
       cpu: { operator: perFlow("operator"), apiserver: perFlow("apiserver"), etcd: perFlow("etcd") },
     };
   };
@@ -99,6 +107,11 @@ export async function flowPhase(
           kind,
           concurrency: c,
           flows: n,
+          failed: run.failures.count,
+          floorFailed: floorRun.failures.count,
+          ...(run.failures.first || floorRun.failures.first
+            ? { firstError: run.failures.first ?? `floor: ${floorRun.failures.first}` }
+            : {}),
           perSecond: run.perSecond,
           floorPerSecond: floorRun.perSecond,
           requests: run.requests,

@@ -6,7 +6,7 @@ import { GROUP, VERSION } from "../../src/kinds/v1alpha1/common.ts";
 import { FlowClient } from "./flow-client.ts";
 import { Inspector } from "./inspector.ts";
 import { MailReader } from "./mail-reader.ts";
-import { runPool } from "./pool.ts";
+import { Failures, runPool } from "./pool.ts";
 import { cpuSeconds, loadAverage, rssBytes } from "./proc.ts";
 import { ReadyWatch } from "./ready-watch.ts";
 import type { Stack } from "./stack.ts";
@@ -14,6 +14,8 @@ import type { Stack } from "./stack.ts";
 export interface MemoryResult {
   devices: number;
   soakFlows: number;
+  failed: number;
+  firstError?: string;
   liveExecutions: number;
   /** Heap after GC per cached device (measured before the soak). */
   heapPerDevice: number;
@@ -89,11 +91,16 @@ async function soak(
     `devices: heap after GC ${(heapBeforeDevices / MiB).toFixed(1)} → ${(heapWithDevices / MiB).toFixed(1)} MiB with ${o.devices} devices`,
   );
   let next = 0;
+  const failures = new Failures();
   const flows = async (n: number) =>
-    runPool(n, o.soakConcurrency, async () => {
-      const i = next++ % o.devices;
-      await client.run(ns, "mem-login", { id: `mem-${i}`, email: `mem-${i}@bench.example` });
-    });
+    runPool(
+      n,
+      o.soakConcurrency,
+      failures.wrap(async () => {
+        const i = next++ % o.devices;
+        await client.run(ns, "mem-login", { id: `mem-${i}`, email: `mem-${i}@bench.example` });
+      }),
+    );
   let rssMax = 0;
   const checkpoint = async () => {
     rssMax = Math.max(rssMax, rssBytes(pid));
@@ -121,10 +128,13 @@ async function soak(
     }
     const seconds = (performance.now() - t0) / 1000;
     const operatorCpuPerFlow = rest > 0 ? (cpuSeconds(pid) - cpu0) / rest : NaN;
+    if (failures.first) o.log(`soak: ${failures.count} flows failed, first: ${failures.first}`);
     return {
       devices: o.devices,
       heapPerDevice: (heapWithDevices - heapBeforeDevices) / o.devices,
       soakFlows: o.soakFlows,
+      failed: failures.count,
+      ...(failures.first ? { firstError: failures.first } : {}),
       liveExecutions: await countExecutions(s, ns),
       heapStart,
       heapEnd,

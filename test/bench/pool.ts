@@ -21,3 +21,20 @@ export async function runPool(
 
 export const median = (xs: readonly number[]): number =>
   [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+/** Counts failed tasks instead of stopping at the first; keeps the first error to show. */
+export class Failures {
+  count = 0;
+  first?: string;
+
+  wrap(task: (i: number) => Promise<void>): (i: number) => Promise<void> {
+    return async (i) => {
+      try {
+        await task(i);
+      } catch (e) {
+        this.count++;
+        this.first ??= e instanceof Error ? e.message : String(e);
+      }
+    };
+  }
+}

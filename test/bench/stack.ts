@@ -51,10 +51,13 @@ export async function startStack(o: { heapMiB: number; log: (m: string) => void 
       namespace: OPERATOR_NAMESPACE,
       body: {
         metadata: { name: "email-authenticator-global-settings" },
+        // A send waits for one of the mailer's pooled connections; on a loaded shared machine 32
+        // flows in flight can wait longer than the default 10 s.
         data: {
           host: "127.0.0.1",
           port: String(mailpit.smtpPort),
           tlsMode: "None",
+          timeout: "60",
           fromAddress: "codes@bench.example",
         },
       },

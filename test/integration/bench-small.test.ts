@@ -17,6 +17,7 @@ it("runs every phase of the benchmark and meets the count targets", { timeout: 3
     "API requests per Authenticate flow",
     "API writes per Authenticate flow",
     "404 and 409 answers per completed flow",
+    "flows that did not complete",
   ]);
   expect(figures.every((f) => Number.isFinite(f.value))).toBe(true);
   expect(failures(figures, options.enforce).map((f) => formatFigure(f, options.enforce))).toEqual([]);
