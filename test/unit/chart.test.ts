@@ -166,6 +166,12 @@ describe("helm template with the defaults", () => {
         "RoleBinding/email-authenticator-operator-leader-election",
         "Service/email-authenticator-operator",
         "ServiceAccount/email-authenticator-operator",
+        // The pre-delete hook (uninstallHook.enabled): see "the uninstall hook" below.
+        "ConfigMap/email-authenticator-operator-uninstall",
+        "Job/email-authenticator-operator-uninstall",
+        "Role/email-authenticator-operator-uninstall",
+        "RoleBinding/email-authenticator-operator-uninstall",
+        "ServiceAccount/email-authenticator-operator-uninstall",
       ].sort(),
     );
     for (const o of objects.filter((o) => !o.kind.startsWith("Cluster") && o.kind !== "CustomResourceDefinition")) {
@@ -330,7 +336,9 @@ describe("helm template options", () => {
   });
 
   it("uses an existing ServiceAccount by name, and requires the name", () => {
-    const { objects } = render({ values: { serviceAccount: { create: false, name: "platform-eao" } } });
+    const { objects } = render({
+      values: { serviceAccount: { create: false, name: "platform-eao" }, uninstallHook: { enabled: false } },
+    });
     expect(find(objects, "ServiceAccount")).toEqual([]);
     expect(deploymentOf(objects).spec.template.spec.serviceAccountName).toBe("platform-eao");
     for (const b of [...find(objects, "ClusterRoleBinding"), ...find(objects, "RoleBinding")] as Binding[]) {
@@ -500,7 +508,57 @@ describe("the chart's RBAC", () => {
     const manifests = loadAll(
       readFileSync(join(repoRoot, "manifests", "install", "rbac.yaml"), "utf8"),
     ) as RenderedObject[];
-    const { objects } = render({ values: { watchNamespaces: [NS] } });
+    // The uninstall hook's own short-lived identity is not the operator's.
+    const { objects } = render({ values: { watchNamespaces: [NS], uninstallHook: { enabled: false } } });
     expect(grants(objects)).toEqual(grants(manifests));
+  });
+});
+
+describe("the uninstall hook", () => {
+  const hookObjects = () => render().objects.filter((o) => o.metadata.annotations?.["helm.sh/hook"] === "pre-delete");
+
+  it("runs before Helm deletes anything, in the operator's image, under the restricted profile", () => {
+    const objects = hookObjects();
+    const job = one<RenderedObject & { spec: { template: { spec: PodSpec } } }>(objects, "Job");
+    const container = job.spec.template.spec.containers[0] as Container & { image: string; command: string[] };
+    expect(container.image).toBe("email-authenticator-operator:0.1.0");
+    expect(container.command).toEqual(["/nodejs/bin/node", "/hook/stop-operator.mjs"]);
+    expect(job.spec.template.spec.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(container.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"] },
+    });
+    // Its own identity, created first and removed after success, may touch only this release's Deployment and Lease.
+    for (const o of objects) expect(o.metadata.annotations?.["helm.sh/hook-delete-policy"]).toContain("hook-succeeded");
+    const role = one<RenderedObject & { rules: { resources: string[]; resourceNames?: string[]; verbs: string[] }[] }>(
+      objects,
+      "Role",
+    );
+    expect(role.rules).toEqual([
+      {
+        apiGroups: ["apps"],
+        resources: ["deployments"],
+        resourceNames: ["email-authenticator-operator"],
+        verbs: ["get", "patch"],
+      },
+      { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
+      {
+        apiGroups: ["coordination.k8s.io"],
+        resources: ["leases"],
+        resourceNames: ["email-authenticator-operator"],
+        verbs: ["delete"],
+      },
+    ]);
+  });
+
+  it("can be switched off", () => {
+    expect(
+      render({ values: { uninstallHook: { enabled: false } } }).objects.filter(
+        (o) => o.metadata.annotations?.["helm.sh/hook"],
+      ),
+    ).toEqual([]);
   });
 });
