@@ -15,6 +15,7 @@ import { createApp } from "../http/app.ts";
 import { kubernetesAccessReviewer } from "../http/auth.ts";
 import { executionApi } from "../http/executions.ts";
 import { StageDirectory } from "../stage/stage-directory.ts";
+import { HostedPages } from "./hosted-pages.ts";
 import { eventRecorder } from "@emailauth/operator-runtime";
 import type { CustomObject } from "@emailauth/operator-runtime";
 import type { Clock } from "@emailauth/operator-runtime";
@@ -45,6 +46,16 @@ export async function startApiServer(o: ApiServerOptions): Promise<{ port: numbe
   const mailer = new Mailer();
   // One reviewer, so the app and the service share its short-lived cache of answers.
   const access = kubernetesAccessReviewer(kc, clock);
+  // The hosted pages sign results with keys of their own keyring Secret.
+  const pages = new HostedPages({
+    core,
+    operatorNamespace: config.operatorNamespace,
+    stages: o.caches.stages,
+    bindings: o.caches.bindings,
+    clock,
+    log,
+    secure: false,
+  });
   const service = new ExecutionService({
     custom: kc.makeApiClient(CustomObjectsApi),
     access,
@@ -63,6 +74,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<{ port: numbe
     throttles: new Throttles(core, clock, key),
     key: () => codeKey.get(),
     mailer,
+    signResult: pages.signResult,
     events: eventRecorder(kc, {
       component: "emailauth.dev/operator",
       instance: config.leaderElection.identity,
@@ -73,8 +85,8 @@ export async function startApiServer(o: ApiServerOptions): Promise<{ port: numbe
     clock,
     log: log.child({ component: "api" }),
   });
-  const app = createApp({ executions: executionApi(service, clock), access, log });
-  const server = createServer(app);
+  const app = createApp({ executions: executionApi(service, clock, { publicUrl: pages.publicUrl }), access, log });
+  const server = createServer(pages.mount(app, service));
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {

@@ -28,6 +28,8 @@ export interface PageRouterOptions {
   secure: boolean;
   log: Logger;
   random?: RandomBytes;
+  /** The public keys that verify signed results, served at /.well-known/jwks.json. */
+  jwks?: () => Promise<unknown>;
 }
 
 export const PAGES_PREFIX = "/pages";
@@ -65,6 +67,16 @@ export function pagesRouter(o: PageRouterOptions): express.Router {
       .type("text/javascript")
       .send(js);
   });
+
+  const jwks = o.jwks;
+  if (jwks)
+    router.get("/.well-known/jwks.json", async (_req, res) => {
+      // Public keys: any origin may fetch them; short caching so a rotation shows quickly.
+      res
+        .set({ "Cache-Control": "public, max-age=60", "Access-Control-Allow-Origin": "*" })
+        .type("application/jwk-set+json")
+        .send(JSON.stringify(await jwks()));
+    });
 
   router.get(`${PAGES_PREFIX}/launch/:id`, async (req: Request<{ id: string }>, res) => {
     const id = req.params.id;
