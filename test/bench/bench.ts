@@ -7,10 +7,10 @@ import { chartMemory } from "./chart-memory.ts";
 import type { Figure } from "./figures.ts";
 import { type RunResult, flowPhase } from "./flow-phase.ts";
 import { type MemoryResult, memoryPhase } from "./memory-phase.ts";
-import type { BenchOptions } from "./options.ts";
+import type { BenchOptions, Phase } from "./options.ts";
 import { loadAverage } from "./proc.ts";
 import { Scale } from "./scale.ts";
-import { startStack } from "./stack.ts";
+import { type Stack, startStack } from "./stack.ts";
 
 export interface BenchReport {
   figures: Figure[];
@@ -40,37 +40,51 @@ export async function runBench(o: BenchOptions, log: (m: string) => void): Promi
     `load average ${loadAverage()}; chart memory limit ${memory.limitMiB} MiB, heap limit ${heapMiB} MiB (${heapSource})`,
   );
   const stack = await startStack({ heapMiB, log });
+  const ran = (phase: Phase) => o.phases.includes(phase);
   try {
-    log("phase 1/3: full flows against their floor");
-    const runs = await flowPhase(stack, {
-      concurrency: o.concurrency,
-      flows: o.flows,
-      quietMs: o.size === "small" ? 1000 : 1500,
-      log,
-    });
-    log("phase 2/3: memory with devices and a soak of flows");
-    const mem = await memoryPhase(stack, { ...o, log });
-    log("phase 3/3: stages and bindings");
-    const scale = new Scale({
-      kc: stack.admin,
-      custom: stack.admin.makeApiClient(CustomObjectsApi),
-      namespace: stack.namespaces.scale,
-      floorNamespace: stack.namespaces.floor,
-      log,
-    });
-    const loadBefore = loadAverage();
-    const single = await scale.singleStage(o.reconcileRounds);
-    log(`single stage: ${single.operatorMs.toFixed(1)} ms to Ready vs floor ${single.floorMs.toFixed(1)} ms`);
-    const apply = await scale.applyAll(o.stages, o.applyConcurrency);
-    log(
-      `${o.stages} stages: ${(apply.operatorMs / 1000).toFixed(1)} s to Ready vs floor ${(apply.floorMs / 1000).toFixed(1)} s`,
-    );
-    const scaleLoad = `load ${loadBefore} → ${loadAverage()}`;
-    return report(o, runs, mem, { single, apply, load: scaleLoad }, { limitMiB: memory.limitMiB, heapMiB, heapSource });
+    let runs: RunResult[] = [];
+    if (ran("flows")) {
+      log("phase flows: full flows against their floor");
+      runs = await flowPhase(stack, {
+        concurrency: o.concurrency,
+        flows: o.flows,
+        quietMs: o.size === "small" ? 1000 : 1500,
+        log,
+      });
+    }
+    let mem: MemoryResult | undefined;
+    if (ran("memory")) {
+      log("phase memory: devices and a soak of flows");
+      mem = await memoryPhase(stack, { ...o, log });
+    }
+    let scale: ScaleResult | undefined;
+    if (ran("scale")) {
+      log("phase scale: stages and bindings");
+      scale = await scalePhase(stack, o, log);
+    }
+    return report(o, runs, mem, scale, { limitMiB: memory.limitMiB, heapMiB, heapSource });
   } finally {
     log("stopping the stack");
     await stack.stop();
   }
+}
+
+async function scalePhase(stack: Stack, o: BenchOptions, log: (m: string) => void): Promise<ScaleResult> {
+  const scale = new Scale({
+    kc: stack.admin,
+    custom: stack.admin.makeApiClient(CustomObjectsApi),
+    namespace: stack.namespaces.scale,
+    floorNamespace: stack.namespaces.floor,
+    log,
+  });
+  const loadBefore = loadAverage();
+  const single = await scale.singleStage(o.reconcileRounds);
+  log(`single stage: ${single.operatorMs.toFixed(1)} ms to Ready vs floor ${single.floorMs.toFixed(1)} ms`);
+  const apply = await scale.applyAll(o.stages, o.applyConcurrency);
+  log(
+    `${o.stages} stages: ${(apply.operatorMs / 1000).toFixed(1)} s to Ready vs floor ${(apply.floorMs / 1000).toFixed(1)} s`,
+  );
+  return { single, apply, load: `load ${loadBefore} → ${loadAverage()}` };
 }
 
 interface ScaleResult {
@@ -82,12 +96,73 @@ interface ScaleResult {
 function report(
   o: BenchOptions,
   runs: RunResult[],
-  mem: MemoryResult,
-  scale: ScaleResult,
+  mem: MemoryResult | undefined,
+  scale: ScaleResult | undefined,
   heap: { limitMiB: number; heapMiB: number; heapSource: string },
 ): BenchReport {
   const figures: Figure[] = [];
   const details: string[] = [];
+  if (runs.length > 0) flowFigures(runs, figures, details);
+
+  const failed = runs.reduce((n, r) => n + r.failed + r.floorFailed, 0) + (mem?.failed ?? 0);
+  const firstError = runs.find((r) => r.firstError)?.firstError ?? mem?.firstError;
+  figures.push({
+    name: "flows that did not complete",
+    value: failed,
+    unit: "",
+    kind: "count",
+    target: { op: "<=", limit: 0 },
+    ...(firstError ? { detail: `first: ${firstError}` } : {}),
+  });
+
+  if (scale)
+    figures.push(
+      {
+        name: `${o.stages} stages + ${2 * o.stages} bindings until Ready`,
+        value: scale.apply.operatorMs / scale.apply.floorMs,
+        unit: "x",
+        kind: "ratio",
+        target: { op: "<=", limit: TARGETS.applyRatio },
+        detail: `${(scale.apply.operatorMs / 1000).toFixed(1)} s vs floor ${(scale.apply.floorMs / 1000).toFixed(1)} s, ${scale.load}`,
+      },
+      {
+        name: "single-stage reconcile",
+        value: scale.single.operatorMs / scale.single.floorMs,
+        unit: "x",
+        kind: "ratio",
+        target: { op: "<=", limit: TARGETS.reconcileRatio },
+        detail: `median ${scale.single.operatorMs.toFixed(1)} ms vs floor ${scale.single.floorMs.toFixed(1)} ms, ${o.reconcileRounds} rounds`,
+      },
+    );
+  if (mem) {
+    figures.push(
+      {
+        name: `operator RSS (${mem.liveExecutions} live executions, ${mem.devices} devices)`,
+        value: mem.rssMax / MiB,
+        unit: "MiB",
+        kind: "memory",
+        target: { op: "<=", limit: TARGETS.rssMiB },
+        detail: `heap limit ${heap.heapMiB} MiB of a ${heap.limitMiB} MiB container limit, ${heap.heapSource}`,
+      },
+      {
+        name: `heap after GC over a soak of ${mem.soakFlows} flows`,
+        value: mem.heapEnd / mem.heapStart,
+        unit: "x",
+        kind: "memory",
+        target: { op: "<=", limit: TARGETS.heapGrowth },
+        detail: `${(mem.heapStart / MiB).toFixed(1)} → ${(mem.heapEnd / MiB).toFixed(1)} MiB; ${mem.perSecond.toFixed(1)} flows/s at concurrency ${o.soakConcurrency}, operator CPU ${ms(mem.operatorCpuPerFlow)} per flow, load ${mem.load}`,
+      },
+    );
+    details.push(
+      `Memory: ${(mem.heapPerDevice / 1024).toFixed(1)} KiB of heap per cached EmailDevice (${mem.devices} devices); ` +
+        `${mem.liveExecutions} live executions at the end of the soak`,
+    );
+  }
+  return { figures, details };
+}
+
+/** Flows per second against the floor, requests per flow, CPU per flow. */
+function flowFigures(runs: RunResult[], figures: Figure[], details: string[]): void {
   for (const r of runs)
     figures.push({
       name: `${r.kind} flows/s at concurrency ${r.concurrency}`,
@@ -138,17 +213,6 @@ function report(
     detail: `${notFound} × 404, ${errors - notFound} × 409 in ${flows} flows`,
   });
 
-  const failed = runs.reduce((n, r) => n + r.failed + r.floorFailed, 0) + mem.failed;
-  const firstError = runs.find((r) => r.firstError)?.firstError ?? mem.firstError;
-  figures.push({
-    name: "flows that did not complete",
-    value: failed,
-    unit: "",
-    kind: "count",
-    target: { op: "<=", limit: 0 },
-    ...(firstError ? { detail: `first: ${firstError}` } : {}),
-  });
-
   for (const kind of ["Authenticate", "Setup"] as const) {
     const r = at(kind);
     const whole = r.cpu.operator + r.cpu.apiserver + r.cpu.etcd;
@@ -178,45 +242,6 @@ function report(
       );
   }
 
-  figures.push(
-    {
-      name: `${o.stages} stages + ${2 * o.stages} bindings until Ready`,
-      value: scale.apply.operatorMs / scale.apply.floorMs,
-      unit: "x",
-      kind: "ratio",
-      target: { op: "<=", limit: TARGETS.applyRatio },
-      detail: `${(scale.apply.operatorMs / 1000).toFixed(1)} s vs floor ${(scale.apply.floorMs / 1000).toFixed(1)} s, ${scale.load}`,
-    },
-    {
-      name: "single-stage reconcile",
-      value: scale.single.operatorMs / scale.single.floorMs,
-      unit: "x",
-      kind: "ratio",
-      target: { op: "<=", limit: TARGETS.reconcileRatio },
-      detail: `median ${scale.single.operatorMs.toFixed(1)} ms vs floor ${scale.single.floorMs.toFixed(1)} ms, ${o.reconcileRounds} rounds`,
-    },
-    {
-      name: `operator RSS (${mem.liveExecutions} live executions, ${mem.devices} devices)`,
-      value: mem.rssMax / MiB,
-      unit: "MiB",
-      kind: "memory",
-      target: { op: "<=", limit: TARGETS.rssMiB },
-      detail: `heap limit ${heap.heapMiB} MiB of a ${heap.limitMiB} MiB container limit, ${heap.heapSource}`,
-    },
-    {
-      name: `heap after GC over a soak of ${mem.soakFlows} flows`,
-      value: mem.heapEnd / mem.heapStart,
-      unit: "x",
-      kind: "memory",
-      target: { op: "<=", limit: TARGETS.heapGrowth },
-      detail: `${(mem.heapStart / MiB).toFixed(1)} → ${(mem.heapEnd / MiB).toFixed(1)} MiB; ${mem.perSecond.toFixed(1)} flows/s at concurrency ${o.soakConcurrency}, operator CPU ${ms(mem.operatorCpuPerFlow)} per flow, load ${mem.load}`,
-    },
-  );
-
-  details.push(
-    `Memory: ${(mem.heapPerDevice / 1024).toFixed(1)} KiB of heap per cached EmailDevice (${mem.devices} devices); ` +
-      `${mem.liveExecutions} live executions at the end of the soak`,
-  );
   for (const kind of ["Setup", "Authenticate"] as const) {
     const r = at(kind);
     details.push(`${kind} flow, API requests per flow at concurrency ${r.concurrency} (verb resource code):`);
@@ -225,7 +250,6 @@ function report(
       `  floor: ${r.floorRequests.requests.toFixed(2)} requests, ${r.floorRequests.writes.toFixed(2)} writes per flow`,
     );
   }
-  return { figures, details };
 }
 
 const ms = (seconds: number) => `${(seconds * 1000).toFixed(1)} ms`;

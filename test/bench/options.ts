@@ -21,9 +21,14 @@ export interface BenchOptions {
   heapMiB?: number;
   /** Figure kinds whose miss fails the run. */
   enforce: FigureKind[];
+  /** Which phases run (default all). */
+  phases: Phase[];
 }
 
-const PRESETS: Record<BenchOptions["size"], Omit<BenchOptions, "size" | "heapMiB">> = {
+export const PHASES = ["flows", "memory", "scale"] as const;
+export type Phase = (typeof PHASES)[number];
+
+const PRESETS: Record<BenchOptions["size"], Omit<BenchOptions, "size" | "heapMiB" | "phases">> = {
   full: {
     concurrency: [1, 8, 32],
     flows: 60,
@@ -60,6 +65,7 @@ const KEYS = {
   soakConcurrency: "soak-concurrency",
   heapMiB: "heap-mib",
   enforce: "enforce",
+  phases: "phases",
 } as const satisfies Record<keyof BenchOptions, string>;
 
 const envName = (flag: string) => `BENCH_${flag.toUpperCase().replaceAll("-", "_")}`;
@@ -111,6 +117,10 @@ export function parseOptions(argv: readonly string[], env: Readonly<Record<strin
     soakFlows: int("soakFlows", preset.soakFlows),
     soakConcurrency: int("soakConcurrency", preset.soakConcurrency),
     ...(heap !== undefined ? { heapMiB: int("heapMiB", 0) } : {}),
+    phases: list("phases", [...PHASES], (s) => {
+      if (!(PHASES as readonly string[]).includes(s)) throw new Error(`--phases takes ${PHASES.join(",")}, not ${s}`);
+      return s as Phase;
+    }),
     enforce: list("enforce", preset.enforce, (s) => {
       if (!["count", "ratio", "cpu", "memory"].includes(s))
         throw new Error(`--enforce takes count,ratio,cpu,memory, not ${s}`);

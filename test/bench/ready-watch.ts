@@ -17,31 +17,52 @@ export class ReadyWatch {
   #waiters: (() => void)[] = [];
   readonly #aborts: AbortController[] = [];
   #error?: Error;
+  #stopped = false;
+  #restarts = 0;
 
   /** Tracks objects whose names start with `prefix` (default: all). */
   static async start(kc: KubeConfig, namespace: string, plurals: readonly string[], prefix = ""): Promise<ReadyWatch> {
     const w = new ReadyWatch();
-    for (const plural of plurals) {
-      const abort = await new Watch(kc).watch(
-        `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}`,
-        {},
-        (phase: string, o: Watched) => {
-          const name = o.metadata?.name ?? "";
-          if (!name.startsWith(prefix)) return;
-          const key = `${plural}/${name}`;
-          if (phase !== "DELETED" && isReady(o)) w.#ready.add(key);
-          else w.#ready.delete(key);
-          w.#wake();
-        },
-        (err: unknown) => {
-          if (err && !(err instanceof Error && err.name === "AbortError"))
-            w.#error = new Error(`watch on ${plural} ended: ${err instanceof Error ? err.message : "unknown error"}`);
-          w.#wake();
-        },
-      );
-      w.#aborts.push(abort);
-    }
+    for (const plural of plurals) await w.#watch(kc, namespace, plural, prefix);
     return w;
+  }
+
+  /**
+   * The API server ends a watch whenever it likes (a timeout, a client it thinks too slow); a
+   * new one starts with every current object, so the set stays right.
+   */
+  async #watch(kc: KubeConfig, namespace: string, plural: string, prefix: string): Promise<void> {
+    const abort = await new Watch(kc).watch(
+      `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}`,
+      {},
+      (phase: string, o: Watched) => {
+        const name = o.metadata?.name ?? "";
+        if (phase === "ERROR" || !name.startsWith(prefix)) return;
+        const key = `${plural}/${name}`;
+        if (phase !== "DELETED" && isReady(o)) this.#ready.add(key);
+        else this.#ready.delete(key);
+        this.#wake();
+      },
+      (err: unknown) => {
+        if (this.#stopped) return;
+        if (++this.#restarts > 100) {
+          this.#error = new Error(
+            `watch on ${plural} ended too often: ${err instanceof Error ? err.message : "no error given"}`,
+          );
+          this.#wake();
+          return;
+        }
+        setTimeout(
+          () =>
+            void this.#watch(kc, namespace, plural, prefix).catch((e: unknown) => {
+              this.#error = e instanceof Error ? e : new Error(`watch on ${plural} could not restart`);
+              this.#wake();
+            }),
+          100,
+        );
+      },
+    );
+    this.#aborts.push(abort);
   }
 
   /** Ready objects of every watched kind. */
@@ -71,6 +92,7 @@ export class ReadyWatch {
   }
 
   stop(): void {
+    this.#stopped = true;
     for (const abort of this.#aborts) abort.abort();
   }
 
