@@ -1,5 +1,6 @@
-// Two projects: fast unit tests beside the code, and integration tests that share one real
-// control plane (etcd + kube-apiserver) per run, started by the global setup.
+// Three projects: fast unit tests beside the code; integration tests that share one real
+// control plane (etcd + kube-apiserver) per run, started by the global setup; e2e tests on a
+// real node (test/harness/cluster) with the operator installed from the chart and manifests.
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -9,6 +10,17 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["src/**/*.test.ts", "packages/*/src/**/*.test.ts", "test/unit/**/*.test.ts"],
+        },
+      },
+      {
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          // One node per machine (fixed ports): its files run one after another against it.
+          globalSetup: ["test/harness/cluster/global-setup.ts"],
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 600_000,
         },
       },
       {
