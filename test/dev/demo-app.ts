@@ -24,6 +24,8 @@ export interface DemoAppOptions {
   appUsername: string;
   namespace: string;
   port?: number;
+  /** The flows offered: signing in (enrolling first when needed) and enrolling only. */
+  flows?: { signIn: string; enroll: string };
 }
 
 export interface DemoApp {
@@ -82,6 +84,7 @@ export async function startDemoApp(o: DemoAppOptions): Promise<DemoApp> {
   const base = `http://127.0.0.1:${port}`;
   /** state → user, so a result this app did not ask for is noticed. */
   const pending = new Map<string, string>();
+  const flows = o.flows ?? { signIn: "sign-in", enroll: "enroll-email" };
 
   const send = (res: ServerResponse, status: number, text: string) => {
     res.writeHead(status, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
@@ -103,8 +106,8 @@ export async function startDemoApp(o: DemoAppOptions): Promise<DemoApp> {
             <p>
               <label for="flow">Flow</label><br />
               <select id="flow" name="flow">
-                <option value="sign-in">sign-in (sets an address up first if needed)</option>
-                <option value="enroll-email">enroll-email</option>
+                <option value="${flows.signIn}">${flows.signIn}</option>
+                <option value="${flows.enroll}">${flows.enroll}</option>
               </select>
             </p>
             <p><button type="submit">Sign in with an email code</button></p>
@@ -118,7 +121,7 @@ export async function startDemoApp(o: DemoAppOptions): Promise<DemoApp> {
     for await (const chunk of req) raw += String(chunk);
     const form = new URLSearchParams(raw);
     const user = (form.get("user") ?? "").trim().slice(0, 64);
-    const flow = form.get("flow") === "enroll-email" ? "enroll-email" : "sign-in";
+    const flow = form.get("flow") === flows.enroll ? flows.enroll : flows.signIn;
     if (!user) return home(res, "Type a user id.");
     const state = randomBytes(16).toString("base64url");
     const r = await call(

@@ -13,12 +13,15 @@ import { RESULT_TTL_SECONDS, verifyResult } from "../../src/signing/result-token
 import { codeIn, startApiFixture, type ApiFixture } from "../harness/api-fixture.ts";
 import { axeViolations, type Browser, describeViolations, launchBrowser } from "../harness/browser.ts";
 import { readyIs } from "../harness/objects.ts";
+import { freePort } from "../harness/ports.ts";
+import { type DemoApp, startDemoApp } from "../dev/demo-app.ts";
 
 let f: ApiFixture;
 let browser: Browser;
 let app: Server;
 let appUrl: string;
 let audience: string;
+let demo: DemoApp;
 
 beforeAll(async () => {
   app = createServer((_req, res) => {
@@ -30,6 +33,14 @@ beforeAll(async () => {
 
   f = await startApiFixture("pages");
   audience = `system:serviceaccount:${f.ns}:app`;
+  demo = await startDemoApp({
+    operatorUrl: f.url ?? "",
+    appToken: f.appToken,
+    appUsername: audience,
+    namespace: f.ns,
+    port: await freePort(),
+    flows: { signIn: "login", enroll: "enroll" },
+  });
   await f.admin.makeApiClient(CoreV1Api).createNamespacedConfigMap({
     namespace: f.ns,
     body: {
@@ -47,7 +58,7 @@ beforeAll(async () => {
     friendlyName: "Demo sign-in",
     limits: { attemptsPerCode: 2, sendsPerAddressPerHour: 50 },
   });
-  const pages = { allowedReturnTo: [`${appUrl}/callback`], brandingRef: { name: "brand" } };
+  const pages = { allowedReturnTo: [`${appUrl}/callback`, `${demo.url}/callback`], brandingRef: { name: "brand" } };
   await f.k.create("flowbindings", "enroll", { flow: "enroll", intent: "Setup", stageRef: { name: "email" }, pages });
   await f.k.create("flowbindings", "login", {
     flow: "login",
@@ -61,6 +72,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  await demo?.stop();
   await f?.stop();
   await new Promise<void>((r) => app?.close(() => r()));
 });
@@ -216,6 +228,22 @@ describe("hosted pages against the operator", () => {
     await page.fill("#code", fresh);
     await page.press("#code", "Enter");
     await page.waitForSelector("text=You can close this window now.");
+    await page.close();
+  });
+
+  it("the dev stack's demo application signs a user in and shows the verified claims", async () => {
+    const page = await browser.newPage();
+    await page.goto(demo.url);
+    await page.fill("#user", "alice");
+    await page.selectOption("#flow", "login");
+    await page.click("button[type=submit]");
+    await page.waitForSelector("#code");
+    await page.fill("#code", await codeFor("alice@example.com"));
+    await page.press("#code", "Enter");
+    await page.waitForURL(new RegExp(`^${demo.url}/callback`));
+    expect(await page.textContent("h1")).toBe("Signed in as alice");
+    expect(await page.textContent("main")).toContain("Its state matches the one this app sent.");
+    expect(await page.textContent("main")).toContain('"login"');
     await page.close();
   });
 
