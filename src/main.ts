@@ -57,6 +57,7 @@ async function main(): Promise<number> {
     metrics: operator.metrics,
     caches: operator.caches,
   });
+  operator.addReadinessCheck({ name: "API serving certificate", ready: () => api.ready() });
   const leadership = config.leaderElection.enabled
     ? startLeaderElection({ kc, config: config.leaderElection, log, operator, onLost: () => leadershipLost() })
     : undefined;

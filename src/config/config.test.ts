@@ -26,6 +26,16 @@ describe("parseConfig defaults", () => {
         credentialsSecretName: "",
       },
       httpPort: 8080,
+      api: {
+        tlsSecretName: "email-authenticator-api-tls",
+        tokenAudiences: ["emailauth.dev/api"],
+        trustedProxies: [],
+        rates: {
+          perAddress: { perSecond: 20, burst: 100 },
+          perExecution: { perSecond: 1, burst: 15 },
+          unauthenticated: { perSecond: 50, burst: 200 },
+        },
+      },
       healthPort: 8081,
       leaderElection: {
         enabled: true,
@@ -72,6 +82,14 @@ describe("parseConfig sources", () => {
       "--global-settings-configmap=smtp.settings",
       "--global-credentials-secret=smtp-creds",
       "--http-port=18080",
+      "--tls-secret",
+      "api-cert",
+      "--token-audiences=https://auth.example",
+      "--trusted-proxies=10.1.0.0/16",
+      "--rate-limit-per-address=0.5/10",
+      "--rate-limit-per-execution",
+      "2/4",
+      "--rate-limit-unauthenticated=100/300",
       "--health-port=18081",
       "--leader-elect=false",
       "--leader-elect-resource-name=lock",
@@ -88,6 +106,16 @@ describe("parseConfig sources", () => {
       operatorNamespace: "ops",
       globalSettings: { namespace: "mail", configMapName: "smtp.settings", credentialsSecretName: "smtp-creds" },
       httpPort: 18080,
+      api: {
+        tlsSecretName: "api-cert",
+        tokenAudiences: ["https://auth.example"],
+        trustedProxies: ["10.1.0.0/16"],
+        rates: {
+          perAddress: { perSecond: 0.5, burst: 10 },
+          perExecution: { perSecond: 2, burst: 4 },
+          unauthenticated: { perSecond: 100, burst: 300 },
+        },
+      },
       healthPort: 18081,
       leaderElection: {
         enabled: false,
@@ -181,6 +209,29 @@ describe("parseConfig errors", () => {
   it("requires distinct ports", () => {
     expect(problems([], { EAO_HTTP_PORT: "8081" })).toEqual([
       "EAO_HTTP_PORT and --health-port must differ (both are 8081)",
+    ]);
+  });
+
+  it("serves TLS unless plain HTTP is asked for, and never both", () => {
+    expect(parse(["--tls-secret=api-cert"]).api.tlsSecretName).toBe("api-cert");
+    expect(parse(["--insecure-http"]).api.tlsSecretName).toBeUndefined();
+    expect(problems(["--insecure-http", "--tls-secret=api-cert"])).toEqual([
+      "--insecure-http and --tls-secret contradict each other; choose one",
+    ]);
+  });
+
+  it("reads audiences and trusted proxies as lists and checks each item", () => {
+    const config = parse(["--token-audiences=a, https://b.example ,a", "--trusted-proxies=10.0.0.0/8,fd00::1"]);
+    expect(config.api.tokenAudiences).toEqual(["a", "https://b.example"]);
+    expect(config.api.trustedProxies).toEqual(["10.0.0.0/8", "fd00::1"]);
+    expect(problems(["--rate-limit-per-address=0/5", "--rate-limit-unauthenticated=fast"])).toEqual([
+      '--rate-limit-per-address="0/5": must be "<per second>/<burst>", such as "20/100" or "0.5/10"',
+      '--rate-limit-unauthenticated="fast": must be "<per second>/<burst>", such as "20/100" or "0.5/10"',
+    ]);
+    expect(problems(["--token-audiences=,", "--trusted-proxies=10.0.0.0/33,host"])).toEqual([
+      '--token-audiences=",": must name at least one audience',
+      '--trusted-proxies="10.0.0.0/33,host": "10.0.0.0/33" is not an IP address or CIDR',
+      '--trusted-proxies="10.0.0.0/33,host": "host" is not an IP address or CIDR',
     ]);
   });
 

@@ -4,6 +4,12 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { LogLevel } from "../log/logger.ts";
+
+/** Requests per second on average, `burst` at once. */
+export interface Rate {
+  perSecond: number;
+  burst: number;
+}
 import { ENV_PREFIX, envName, isFlag, OPTIONS } from "./options.ts";
 import type { Flag, Option, Values } from "./options.ts";
 
@@ -14,6 +20,19 @@ export interface OperatorConfig {
   operatorNamespace: string;
   globalSettings: { namespace: string; configMapName: string; credentialsSecretName: string };
   httpPort: number;
+  api: {
+    /** Secret in the operator namespace with tls.crt and tls.key; undefined serves plain HTTP (--insecure-http). */
+    tlsSecretName: string | undefined;
+    /** TokenReview audiences: a token for anything else (e.g. the API server) is refused. */
+    tokenAudiences: string[];
+    /** Reverse proxies trusted to name the client in X-Forwarded-For. */
+    trustedProxies: string[];
+    rates: {
+      perAddress: Rate;
+      perExecution: Rate;
+      unauthenticated: Rate;
+    };
+  };
   /** Serves /healthz, /readyz and /metrics. */
   healthPort: number;
   leaderElection: {
@@ -45,6 +64,10 @@ export interface ConfigDeps {
   hostname?: () => string;
   randomSuffix?: () => string;
 }
+
+/** The audience applications request for tokens they send to the API (`kubectl create token --audience`). */
+export const DEFAULT_TOKEN_AUDIENCE = "emailauth.dev/api";
+export const DEFAULT_TLS_SECRET = "email-authenticator-api-tls";
 
 /** Where the manifests and the Helm chart install the operator. */
 export const DEFAULT_OPERATOR_NAMESPACE = "email-authenticator-system";
@@ -91,6 +114,16 @@ export function parseConfig(
       credentialsSecretName: values["global-credentials-secret"] ?? "",
     },
     httpPort: values["http-port"] ?? 8080,
+    api: {
+      tlsSecretName: values["insecure-http"] ? undefined : (values["tls-secret"] ?? DEFAULT_TLS_SECRET),
+      tokenAudiences: values["token-audiences"] ?? [DEFAULT_TOKEN_AUDIENCE],
+      trustedProxies: values["trusted-proxies"] ?? [],
+      rates: {
+        perAddress: values["rate-limit-per-address"] ?? { perSecond: 20, burst: 100 },
+        perExecution: values["rate-limit-per-execution"] ?? { perSecond: 1, burst: 15 },
+        unauthenticated: values["rate-limit-unauthenticated"] ?? { perSecond: 50, burst: 200 },
+      },
+    },
     healthPort: values["health-port"] ?? 8081,
     leaderElection: {
       enabled: values["leader-elect"] ?? true,
@@ -109,6 +142,9 @@ export function parseConfig(
 
   if (config.httpPort === config.healthPort && config.httpPort !== 0) {
     problems.push(`${name("http-port")} and ${name("health-port")} must differ (both are ${config.httpPort})`);
+  }
+  if (values["insecure-http"] && sources["tls-secret"]) {
+    problems.push(`${name("insecure-http")} and ${name("tls-secret")} contradict each other; choose one`);
   }
   const le = config.leaderElection;
   const [lease, renew, retry] = [

@@ -1,6 +1,7 @@
 // The options the operator accepts: one table gives each flag its zod schema, its help text
 // and (by name) its environment variable, so parsing, errors and --help cannot drift apart.
 import { z } from "zod";
+import { isIP } from "node:net";
 import { LOG_LEVELS } from "../log/logger.ts";
 
 export const ENV_PREFIX = "EAO_";
@@ -26,6 +27,41 @@ const namespaceList = z.string().transform((s, ctx) => {
     ctx.issues.push({ code: "custom", input: s, message: `"${item}" is not a namespace name (${NAMESPACE_RULE})` });
   }
   return items;
+});
+/** Token audiences are free-form strings (often URLs); a comma separates them. */
+const audienceList = z.string().transform((s, ctx) => {
+  const items = [
+    ...new Set(
+      s
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean),
+    ),
+  ];
+  if (items.length === 0) ctx.issues.push({ code: "custom", input: s, message: "must name at least one audience" });
+  for (const item of items.filter((x) => !/^[!-~]{1,253}$/.test(x)))
+    ctx.issues.push({ code: "custom", input: s, message: `"${item}" is not an audience (printable ASCII, no spaces)` });
+  return items;
+});
+const proxyList = z.string().transform((s, ctx) => {
+  const items = s
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean);
+  for (const item of items.filter((x) => !isAddressOrCidr(x)))
+    ctx.issues.push({ code: "custom", input: s, message: `"${item}" is not an IP address or CIDR` });
+  return items;
+});
+const RATE_MESSAGE = 'must be "<per second>/<burst>", such as "20/100" or "0.5/10"';
+const rate = z.string().transform((s, ctx) => {
+  const match = /^(\d+(?:\.\d+)?)\/(\d+)$/.exec(s.trim());
+  const perSecond = Number(match?.[1]);
+  const burst = Number(match?.[2]);
+  if (!match || !(perSecond > 0) || !(burst >= 1)) {
+    ctx.issues.push({ code: "custom", input: s, message: RATE_MESSAGE });
+    return z.NEVER;
+  }
+  return { perSecond, burst };
 });
 const PORT_MESSAGE = "must be a port number from 0 (any free port) to 65535";
 const port = z
@@ -85,6 +121,35 @@ export const OPTIONS = {
     help: "Secret with global SMTP credentials, e.g. email-authenticator-global-credentials (default: none, no AUTH)",
   },
   "http-port": { schema: port, help: "port of the HTTP API (default: 8080)" },
+  "tls-secret": {
+    schema: objectName,
+    help: "Secret in the operator namespace with the API's certificate (tls.crt, tls.key), reloaded when it changes (default: email-authenticator-api-tls)",
+  },
+  "insecure-http": {
+    schema: bool,
+    boolean: true,
+    help: "serve the HTTP API over plain HTTP instead of TLS: local development only (default: false)",
+  },
+  "token-audiences": {
+    schema: audienceList,
+    help: "audiences an application's bearer token must be issued for, comma-separated (default: emailauth.dev/api)",
+  },
+  "rate-limit-per-address": {
+    schema: rate,
+    help: "requests per second/burst from one client address (an IPv6 /64), per replica (default: 20/100)",
+  },
+  "rate-limit-per-execution": {
+    schema: rate,
+    help: "requests per second/burst on one execution with one credential, per replica (default: 1/15)",
+  },
+  "rate-limit-unauthenticated": {
+    schema: rate,
+    help: "token reviews and unknown execution lookups per second/burst, all callers together, per replica (default: 50/200)",
+  },
+  "trusted-proxies": {
+    schema: proxyList,
+    help: "addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client, for rate limits (default: none)",
+  },
   "health-port": { schema: port, help: "port of /healthz, /readyz and /metrics (default: 8081)" },
   "leader-elect": {
     schema: bool,
@@ -142,6 +207,15 @@ export function usage(): string {
 
 export function isFlag(name: string): name is Flag {
   return Object.hasOwn(OPTIONS, name);
+}
+
+/** "10.0.0.1", "10.0.0.0/8", "fd00::/8". */
+export function isAddressOrCidr(text: string): boolean {
+  const [address = "", bits, ...rest] = text.split("/");
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
 }
 
 /** Go-style durations: "300ms", "1.5s", "2m", "1h30m". */

@@ -7,6 +7,7 @@ import type { AccessReviewer, Caller } from "./auth.ts";
 import type { ExecutionRef } from "../executions/ids.ts";
 import { openApiDocument } from "./openapi.ts";
 import { Problem, PROBLEM_CONTENT_TYPE } from "./problems.ts";
+import type { RateLimits } from "./rate-limits.ts";
 import { type ExecutionView, startExecutionRequest, submitRequest } from "./schemas.ts";
 import { parsePublicId } from "./view.ts";
 
@@ -30,6 +31,10 @@ export interface AppOptions {
   log: Logger;
   /** Request body limit; the largest legitimate body is well under 1 KiB. */
   bodyLimit?: string;
+  /** Per address, per execution and for unauthenticated work; none when absent (unit tests). */
+  limits?: RateLimits;
+  /** Reverse proxies whose X-Forwarded-For names the client (Express "trust proxy"). */
+  trustedProxies?: readonly string[];
 }
 
 const EXECUTION_TOKEN_PREFIX = "eaox_";
@@ -38,8 +43,11 @@ const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export function createApp(o: AppOptions): express.Express {
   const app = express();
   app.disable("x-powered-by");
-  app.set("trust proxy", false);
+  app.set("trust proxy", o.trustedProxies?.length ? [...o.trustedProxies] : false);
   app.set("json spaces", 0);
+  if (o.limits) app.use(o.limits.perAddress);
+  const limited = <T>(req: Request<{ id: string }>, work: () => Promise<T>): Promise<T> =>
+    o.limits ? o.limits.forExecution(req.params.id, req.get("authorization") ?? "", work) : work();
   app.use((req, res, next) => {
     res.set("Cache-Control", "no-store");
     if (req.method === "POST" && !req.is("application/json"))
@@ -66,19 +74,24 @@ export function createApp(o: AppOptions): express.Express {
         );
       }
       const body = parse(startExecutionRequest, req.body);
-      res.status(201).json(await o.executions.start(principal.caller, namespace, flow, body));
+      const started = await o.executions.start(principal.caller, namespace, flow, body);
+      o.limits?.knownExecution(started.id);
+      res.status(201).json(started);
     },
   );
 
   app.get("/api/v1/executions/:id", async (req: Request<{ id: string }>, res) => {
     const id = executionId(req.params.id);
-    res.json(await o.executions.get(id, await principalOf(req, o.access)));
+    res.json(await limited(req, async () => o.executions.get(id, await principalOf(req, o.access))));
   });
 
   app.post("/api/v1/executions/:id", async (req: Request<{ id: string }>, res) => {
     const id = executionId(req.params.id);
-    const principal = await principalOf(req, o.access);
-    res.json(await o.executions.submit(id, principal, parse(submitRequest, req.body)));
+    res.json(
+      await limited(req, async () =>
+        o.executions.submit(id, await principalOf(req, o.access), parse(submitRequest, req.body)),
+      ),
+    );
   });
 
   app.use((_req, _res, next) => next(new Problem("not_found", "no such resource")));
@@ -87,6 +100,7 @@ export function createApp(o: AppOptions): express.Express {
     if (problem.status >= 500 && problem.code === "internal_error")
       o.log.error({ err, path: req.path }, "request failed");
     if (problem.retryAfter !== undefined) res.set("Retry-After", String(problem.retryAfter));
+    if (problem.status === 401) res.set("WWW-Authenticate", bearerChallenge(req));
     res
       .status(problem.status)
       .type(PROBLEM_CONTENT_TYPE)
@@ -104,6 +118,11 @@ async function principalOf(req: Request, access: AccessReviewer): Promise<Princi
   const caller = await access.authenticate(token);
   if (!caller) throw new Problem("unauthorized", "the bearer token was not accepted");
   return { kind: "caller", caller };
+}
+
+/** RFC 6750 §3: a refused token is `invalid_token`; no token at all gets the bare challenge. */
+function bearerChallenge(req: Request): string {
+  return req.get("authorization") ? 'Bearer realm="emailauth", error="invalid_token"' : 'Bearer realm="emailauth"';
 }
 
 function executionId(id: string): ExecutionRef {

@@ -10,6 +10,7 @@ export const PROBLEM_CODES = {
   too_many_attempts: { status: 429, title: "Too many attempts" },
   resend_cooldown: { status: 429, title: "A code was sent moments ago" },
   send_limit: { status: 429, title: "Too many codes were sent to this address" },
+  rate_limited: { status: 429, title: "Too many requests" },
   unauthorized: { status: 401, title: "Authentication is required" },
   forbidden: { status: 403, title: "Not allowed" },
   not_found: { status: 404, title: "Not found" },

@@ -1,6 +1,5 @@
 // The embedded HTTP API on every replica: the execution service over the informer caches and
 // the Secret store, behind Express. Started once the caches have synced.
-import { createServer } from "node:http";
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { OperatorConfig } from "../config/config.ts";
@@ -15,7 +14,10 @@ import { createApp } from "../http/app.ts";
 import { kubernetesAccessReviewer } from "../http/auth.ts";
 import { executionApi } from "../http/executions.ts";
 import { StageDirectory } from "../stage/stage-directory.ts";
+import { createApiListener } from "../http/tls-server.ts";
+import { RateLimits } from "../http/rate-limits.ts";
 import { HostedPages } from "./hosted-pages.ts";
+import { watchServingCertificate } from "./serving-certificate.ts";
 import { eventRecorder } from "@emailauth/operator-runtime";
 import type { CustomObject } from "@emailauth/operator-runtime";
 import type { Clock } from "@emailauth/operator-runtime";
@@ -37,7 +39,16 @@ export interface ApiServerOptions {
   };
 }
 
-export async function startApiServer(o: ApiServerOptions): Promise<{ port: number; close: () => Promise<void> }> {
+export interface RunningApiServer {
+  port: number;
+  /** "https" unless --insecure-http. */
+  scheme: "http" | "https";
+  /** False while TLS waits for its first certificate. */
+  ready(): boolean;
+  close(): Promise<void>;
+}
+
+export async function startApiServer(o: ApiServerOptions): Promise<RunningApiServer> {
   const { kc, config, log, clock } = o;
   const core = kc.makeApiClient(CoreV1Api);
   const codeKey = new CodeKey(core, config.operatorNamespace);
@@ -45,7 +56,11 @@ export async function startApiServer(o: ApiServerOptions): Promise<{ port: numbe
   const key = await codeKey.get();
   const mailer = new Mailer();
   // One reviewer, so the app and the service share its short-lived cache of answers.
-  const access = kubernetesAccessReviewer(kc, clock);
+  const limits = new RateLimits({ ...config.api.rates, clock, metrics: o.metrics });
+  const access = kubernetesAccessReviewer(kc, clock, {
+    audiences: config.api.tokenAudiences,
+    beforeTokenReview: () => limits.unauthenticatedWork(),
+  });
   // The hosted pages sign results with keys of their own keyring Secret.
   const pages = new HostedPages({
     core,
@@ -54,7 +69,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<{ port: numbe
     bindings: o.caches.bindings,
     clock,
     log,
-    secure: false,
+    secure: config.api.tlsSecretName !== undefined,
   });
   const service = new ExecutionService({
     custom: kc.makeApiClient(CustomObjectsApi),
@@ -85,8 +100,28 @@ export async function startApiServer(o: ApiServerOptions): Promise<{ port: numbe
     clock,
     log: log.child({ component: "api" }),
   });
-  const app = createApp({ executions: executionApi(service, clock, { publicUrl: pages.publicUrl }), access, log });
-  const server = createServer(pages.mount(app, service));
+  const app = createApp({
+    executions: executionApi(service, clock, { publicUrl: pages.publicUrl }),
+    access,
+    log,
+    limits,
+    trustedProxies: config.api.trustedProxies,
+  });
+  const tlsSecret = config.api.tlsSecretName;
+  const listener = createApiListener(pages.mount(app, service), tlsSecret !== undefined);
+  const server = listener.server;
+  const certificate = tlsSecret
+    ? watchServingCertificate({
+        kc,
+        log,
+        clock,
+        metrics: o.metrics,
+        namespace: config.operatorNamespace,
+        name: tlsSecret,
+        listener,
+        onLoaded: (notAfter) => o.metrics.onServingCertificate(notAfter),
+      })
+    : undefined;
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
@@ -95,10 +130,13 @@ export async function startApiServer(o: ApiServerOptions): Promise<{ port: numbe
   });
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.httpPort;
-  log.info({ port }, "HTTP API listening");
+  log.info({ port, tls: listener.tls }, listener.tls ? "HTTP API listening (TLS)" : "HTTP API listening (plain HTTP)");
   return {
     port,
+    scheme: listener.tls ? "https" : "http",
+    ready: () => certificate?.ready() ?? true,
     close: async () => {
+      await certificate?.stop();
       await new Promise<void>((r) => server.close(() => r()));
       mailer.close();
     },

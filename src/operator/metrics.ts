@@ -4,9 +4,10 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { InformerMetrics, RestartReason } from "@emailauth/operator-runtime";
 import type { SendMetrics } from "../executions/sender.ts";
+import type { RateLimitMetrics, RateLimitScope } from "../http/rate-limits.ts";
 import type { ControllerMetrics, ReconcileOutcome } from "@emailauth/operator-runtime";
 
-export class OperatorMetrics implements ControllerMetrics, InformerMetrics, SendMetrics {
+export class OperatorMetrics implements ControllerMetrics, InformerMetrics, SendMetrics, RateLimitMetrics {
   readonly registry = new Registry();
   readonly #reconciles: Counter<"controller" | "result">;
   readonly #reconcileErrors: Counter<"controller">;
@@ -17,6 +18,8 @@ export class OperatorMetrics implements ControllerMetrics, InformerMetrics, Send
   readonly leader: Gauge;
   readonly #sent: Counter<"namespace" | "stage">;
   readonly #sendFailures: Counter<"namespace" | "stage" | "reason">;
+  readonly #certificateExpiry: Gauge;
+  readonly #rateLimited: Counter<"scope">;
 
   constructor(now: () => number = Date.now) {
     const registers = [this.registry];
@@ -79,6 +82,26 @@ export class OperatorMetrics implements ControllerMetrics, InformerMetrics, Send
       labelNames: ["namespace", "stage", "reason"],
       registers,
     });
+    this.#certificateExpiry = new Gauge({
+      name: "emailauth_api_certificate_expiry_timestamp_seconds",
+      help: "When the HTTP API's serving certificate expires (Unix time)",
+      registers,
+    });
+    this.#rateLimited = new Counter({
+      name: "emailauth_http_rate_limited_total",
+      help: "API requests refused with 429 rate_limited, by limit (address, execution, unauthenticated)",
+      labelNames: ["scope"],
+      registers,
+    });
+  }
+
+  onRateLimited(scope: RateLimitScope): void {
+    this.#rateLimited.inc({ scope });
+  }
+
+  /** When the API's serving certificate stops being valid: alert well before it. */
+  onServingCertificate(notAfter: Date): void {
+    this.#certificateExpiry.set(notAfter.getTime() / 1000);
   }
 
   onReconcile(controller: string, outcome: ReconcileOutcome, durationMs: number): void {

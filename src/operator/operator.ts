@@ -16,7 +16,7 @@ import { type CustomObject } from "@emailauth/operator-runtime";
 import { EMAIL_DEVICES, FLOW_BINDINGS, STAGES } from "../k8s/custom-objects.ts";
 import { type Clock, systemClock } from "@emailauth/operator-runtime";
 import { Controller } from "@emailauth/operator-runtime";
-import { startHealthServer } from "@emailauth/operator-runtime";
+import { type ReadinessCheck, startHealthServer } from "@emailauth/operator-runtime";
 import { OperatorMetrics } from "./metrics.ts";
 import type { ObjectCache } from "@emailauth/operator-runtime";
 import { ReferenceTracker } from "@emailauth/operator-runtime";
@@ -52,6 +52,7 @@ export class Operator {
   #leader: LeaderWork | undefined;
   readonly #references: ReferenceTracker<KubernetesObject>;
   #health: { port: number; close: () => Promise<void> } | undefined;
+  readonly #readiness: ReadinessCheck[] = [];
 
   constructor(options: OperatorOptions) {
     this.#o = options;
@@ -88,6 +89,11 @@ export class Operator {
     return this.#health?.port;
   }
 
+  /** More conditions for /readyz, e.g. the API's serving certificate. */
+  addReadinessCheck(check: ReadinessCheck): void {
+    this.#readiness.push(check);
+  }
+
   allInformers(): Informer<Obj>[] {
     return [...this.#informers.stages, ...this.#informers.bindings, ...this.#informers.devices];
   }
@@ -99,7 +105,10 @@ export class Operator {
     this.#health = await startHealthServer({
       port: this.#o.config.healthPort,
       registry: this.metrics.registry,
-      checks: () => informers.map((i) => ({ name: `informer ${i.name}`, ready: () => i.hasSynced() })),
+      checks: () => [
+        ...informers.map((i) => ({ name: `informer ${i.name}`, ready: () => i.hasSynced() })),
+        ...this.#readiness,
+      ],
     });
     await Promise.all(informers.map((i) => i.waitForSync()));
     this.#o.log.info(

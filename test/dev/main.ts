@@ -13,9 +13,7 @@ import { reapOrphans } from "../harness/leftovers.ts";
 import { onTerminationSignals } from "../harness/processes.ts";
 import { repoRoot, tool } from "../harness/paths.ts";
 import { globalSettingsData } from "../../src/kinds/global-settings.ts";
-import { parseConfig } from "../../src/config/config.ts";
-import { serviceAccountToken } from "../harness/controlplane.ts";
-import { startDemoApp } from "./demo-app.ts";
+import { createTestPki } from "../harness/pki.ts";
 
 const GLOBAL_SETTINGS_CONFIGMAP = "email-authenticator-global-settings";
 
@@ -64,26 +62,36 @@ async function main(): Promise<void> {
       } as never,
     ]);
     const examples = join(repoRoot, "manifests", "examples");
-    for (const file of readdirSync(examples).sort()) await createAll(admin, readManifests(join(examples, file)));
+    // No cert-manager here: the API's certificate is made below instead.
+    for (const file of readdirSync(examples).sort())
+      await createAll(
+        admin,
+        readManifests(join(examples, file)).filter((o) => !o.apiVersion?.startsWith("cert-manager.io/")),
+      );
     log(`applied the CRDs and manifests/examples`);
+
+    // The API serves TLS as it does in a cluster: a certificate from a throwaway CA, in the
+    // Secret cert-manager would write. curl trusts the CA through CURL_CA_BUNDLE in .dev/env.
+    mkdirSync(join(devDir, "pki"), { recursive: true });
+    const pki = createTestPki(join(devDir, "pki"));
+    await createAll(admin, [
+      {
+        apiVersion: "v1",
+        kind: "Secret",
+        type: "kubernetes.io/tls",
+        metadata: { name: "email-authenticator-api-tls", namespace: OPERATOR_NAMESPACE },
+        stringData: { "tls.crt": readFileSync(pki.certFile, "utf8"), "tls.key": readFileSync(pki.keyFile, "utf8") },
+      } as never,
+    ]);
 
     // The examples live in "default"; the operator watches it with its least-privilege identity.
     await grantOperatorNamespace(admin, "default");
     const operator = await startOperator({
       kubeconfig: plane.info.operatorKubeconfig,
-      args: ["--namespaces=default"],
+      args: ["--namespaces=default", "--tls-secret=email-authenticator-api-tls"],
       logFile: join(devDir, "operator.log"),
     });
     started.push(operator);
-    // The demo application runs flows as the example ServiceAccount sign-in-app.
-    const { api } = parseConfig([], {}) as { api?: { tokenAudiences?: string[] } };
-    const demo = await startDemoApp({
-      operatorUrl: `http://127.0.0.1:${operator.httpPort}`,
-      appToken: await serviceAccountToken(admin, "default", "sign-in-app", undefined, api?.tokenAudiences ?? []),
-      appUsername: "system:serviceaccount:default:sign-in-app",
-      namespace: "default",
-    });
-    started.push(demo);
     log(
       `operator: running as ServiceAccount ${OPERATOR_NAMESPACE}/email-authenticator-operator, logs in ${join(devDir, "operator.log")}`,
     );
@@ -92,7 +100,8 @@ async function main(): Promise<void> {
       `export KUBECONFIG=${plane.info.adminKubeconfig}`,
       `export MAILPIT_URL=${mailpit.httpUrl}`,
       `export SMTP_ADDRESS=127.0.0.1:${mailpit.smtpPort}`,
-      `export OPERATOR_URL=http://127.0.0.1:${operator.httpPort}`,
+      `export OPERATOR_URL=https://127.0.0.1:${operator.httpPort}`,
+      `export CURL_CA_BUNDLE=${pki.caFile}`,
       `export OPERATOR_HEALTH_URL=${operator.healthUrl}`,
       `export PATH=${join(repoRoot, "tools", "bin")}:$PATH`,
     ];
@@ -100,8 +109,7 @@ async function main(): Promise<void> {
     console.log(`
   kube-apiserver  ${plane.info.server}   (etcd and logs in ${plane.info.dir})
   Mailpit         ${mailpit.httpUrl}   (SMTP 127.0.0.1:${mailpit.smtpPort})
-  demo app        ${demo.url}   ("sign in with an email code": hosted pages, signed result)
-  operator        ${operator.healthUrl}/metrics   (HTTP API http://127.0.0.1:${operator.httpPort})
+  operator        ${operator.healthUrl}/metrics   (HTTP API https://127.0.0.1:${operator.httpPort}, CA ${pki.caFile})
 
   In another shell:
     source ${join(devDir, "env")}
@@ -115,9 +123,6 @@ ${readFileSync(join(repoRoot, "test", "dev", "walkthrough.sh"), "utf8")
   .slice(3)
   .map((l) => `    ${l}`)
   .join("\n")}
-  In a browser: open the demo app ${demo.url}, type a user id, follow the sign-in pages,
-  read the code in Mailpit's inbox ${mailpit.httpUrl}, and see the verified result's claims.
-
   Ctrl-C stops everything.
 `);
     execFileSync(tool("kubectl"), ["--kubeconfig", plane.info.adminKubeconfig, "get", "emailauth", "-A"], {

@@ -6,7 +6,8 @@ set -euo pipefail
 field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
 
 # 1. The example application identity (manifests/examples/client-app-access.yaml) may execute the flows.
-APP_TOKEN=$(kubectl create token sign-in-app -n default)
+#    The token is minted for the operator's API (its audience), not for the Kubernetes API server.
+APP_TOKEN=$(kubectl create token sign-in-app -n default --audience emailauth.dev/api)
 
 # 2. Start flow "enroll-email" for a user whose address the application knows.
 USER_ID="walkthrough-$RANDOM"

@@ -59,7 +59,12 @@ export interface ApiFixture {
   stop(): Promise<void>;
 }
 
-export async function startApiFixture(prefix: string): Promise<ApiFixture> {
+export interface ApiFixtureOptions {
+  /** More operator flags. Without --tls-secret the API serves plain HTTP (--insecure-http). */
+  args?: string[];
+}
+
+export async function startApiFixture(prefix: string, options: ApiFixtureOptions = {}): Promise<ApiFixture> {
   const plane = controlPlane();
   const admin = plane.admin();
   const ns = await createTestNamespace(admin, prefix);
@@ -90,6 +95,8 @@ export async function startApiFixture(prefix: string): Promise<ApiFixture> {
       "--health-port=0",
       "--http-port=0",
       "--leader-elect=false",
+      ...(options.args?.some((a) => a.startsWith("--tls-secret")) ? [] : ["--insecure-http"]),
+      ...(options.args ?? []),
     ],
     {},
   );
@@ -102,7 +109,7 @@ export async function startApiFixture(prefix: string): Promise<ApiFixture> {
 
   const serviceAccount = async (name: string) => {
     await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name } } });
-    return serviceAccountToken(admin, ns, name);
+    return serviceAccountToken(admin, ns, name, undefined, config.api.tokenAudiences);
   };
   const appToken = await serviceAccount("app");
   const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
@@ -123,7 +130,7 @@ export async function startApiFixture(prefix: string): Promise<ApiFixture> {
   });
 
   const call: ApiFixture["call"] = async (method, path, body, token, headers = {}) => {
-    const res = await fetch(`http://127.0.0.1:${api.port}${path}`, {
+    const res = await fetch(`${api.scheme}://127.0.0.1:${api.port}${path}`, {
       method,
       headers: {
         ...(body !== undefined ? { "content-type": "application/json" } : {}),
@@ -150,7 +157,7 @@ export async function startApiFixture(prefix: string): Promise<ApiFixture> {
     call,
     serviceAccount,
     k: objects(admin, ns),
-    url: `http://127.0.0.1:${api.port}`,
+    url: `${api.scheme}://127.0.0.1:${api.port}`,
     metrics: () => operator.metrics.registry.metrics(),
     async stop() {
       await api.close();

@@ -248,12 +248,14 @@ export async function serviceAccountToken(
   namespace: string,
   name: string,
   expirationSeconds = 86_400,
+  /** Empty: the API server's own audience, which the operator's HTTP API refuses. */
+  audiences: string[] = [],
 ): Promise<string> {
   const core = kc.makeApiClient(CoreV1Api);
   const response = await core.createNamespacedServiceAccountToken({
     namespace,
     name,
-    body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { audiences: [], expirationSeconds } },
+    body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { audiences, expirationSeconds } },
   });
   const token = response.status?.token;
   if (!token) throw new Error(`TokenRequest for ${namespace}/${name} returned no token`);

@@ -42,6 +42,8 @@ export async function startOperator(o: OperatorProcessOptions): Promise<Operator
       `--health-port=${healthPort}`,
       `--http-port=${httpPort}`,
       `--log-level=${o.logLevel ?? "debug"}`,
+      // Plain HTTP on loopback unless the test serves TLS from a Secret.
+      ...(o.args.some((a) => a.startsWith("--tls-secret")) ? [] : ["--insecure-http"]),
       ...o.args,
     ],
     logFile,
