@@ -325,6 +325,7 @@ export class ExecutionService {
       step,
       e.user,
       found?.spec ? { name: found.metadata?.name ?? "", email: found.spec.email } : undefined,
+      d.stages.get(e.namespace, step.stage)?.spec.configureFlow,
     );
     const stageUid = this.#stageUid(e.namespace, step.stage);
     const at = {

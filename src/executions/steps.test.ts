@@ -43,4 +43,12 @@ describe("enterStep", () => {
     expect(enterStep(step("Setup"), { id: "u" }, undefined)).toEqual({ kind: "ask_email" });
     expect(enterStep(step("Setup"), { id: "u" }, device)).toMatchObject({ kind: "deny", code: "device_exists" });
   });
+
+  it("names the flow that sets the authenticator up in a no_device denial", () => {
+    expect(enterStep(step("Authenticate", "Deny"), { id: "u" }, undefined, "enroll-email")).toEqual({
+      kind: "deny",
+      code: "no_device",
+      detail: "the user has no confirmed email device for stage email; flow enroll-email sets one up",
+    });
+  });
 });

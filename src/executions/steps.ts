@@ -13,14 +13,20 @@ export interface KnownDevice {
   email: string;
 }
 
-export function enterStep(step: FlowStep, user: ExecutionUser, device: KnownDevice | undefined): StepEntry {
+/** `configureFlow`: the stage's flow that sets the authenticator up, named in a no_device denial. */
+export function enterStep(
+  step: FlowStep,
+  user: ExecutionUser,
+  device: KnownDevice | undefined,
+  configureFlow?: string,
+): StepEntry {
   if (step.intent === "Authenticate") {
     if (device) return { kind: "send", mode: "Authenticate", address: device.email, device: device.name };
     if (step.whenNoDevice === "Deny")
       return {
         kind: "deny",
         code: "no_device",
-        detail: `the user has no confirmed email device for stage ${step.stage}`,
+        detail: `the user has no confirmed email device for stage ${step.stage}${configureFlow ? `; flow ${configureFlow} sets one up` : ""}`,
       };
   } else if (device) {
     // As authentik: setting up a second address for the same stage is refused, not merged.
