@@ -18,12 +18,14 @@ export const THROTTLE_SECRET_TYPE = `${GROUP}/throttle`;
 export const THROTTLE_KIND_LABEL = `${GROUP}/throttle`;
 export const CODE_KEY_SECRET_TYPE = `${GROUP}/code-key`;
 
-/** Removed only after the stage's pending executions are gone. */
-export const STAGE_FINALIZER = `${GROUP}/executions`;
+/**
+ * On a stage with deviceDeletionPolicy Delete only: removed once its EmailDevices are deleted.
+ * Nothing else needs the operator at deletion (executions carry owner references and expire).
+ */
+export const DEVICES_FINALIZER = `${GROUP}/devices`;
 
-/** A stage's pending executions and their challenges: what its finalizer removes. */
-export const stageExecutionsSelector = (stage: string): string =>
-  `${COMPONENT_LABEL} in (${EXECUTION_COMPONENT},${CHALLENGE_COMPONENT}),${STAGE_LABEL}=${stage}`;
+/** Put on every stage by earlier versions; removed on sight, nothing waits for it any more. */
+export const LEGACY_EXECUTIONS_FINALIZER = `${GROUP}/executions`;
 
 /** Every short-lived Secret that carries an expires-at annotation, for the sweeper. */
 export const expiringSelector = (): string =>

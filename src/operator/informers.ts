@@ -2,7 +2,13 @@
 // joined into one cache per kind; and the factory of single-object watches for references.
 import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { createInformer, type Informer, type InformerMetrics } from "@emailauth/operator-runtime";
+import {
+  createInformer,
+  type Decoder,
+  type Informer,
+  type InformerMetrics,
+  type Keyed,
+} from "@emailauth/operator-runtime";
 import type { CustomResource } from "@emailauth/operator-runtime";
 import type { Clock } from "@emailauth/operator-runtime";
 import { joinCaches, type ObjectCache } from "@emailauth/operator-runtime";
@@ -15,16 +21,20 @@ export interface InformerDeps {
   metrics: InformerMetrics;
 }
 
-export interface KindInformers<T extends KubernetesObject> {
+export interface KindInformers<T extends Keyed> {
   informers: Informer<T>[];
   cache: ObjectCache<T>;
 }
 
-/** `namespaces` empty: one cluster-wide informer. */
-export function kindInformers<T extends KubernetesObject>(
+/**
+ * `namespaces` empty: one cluster-wide informer. With `decode` the cache holds decoded objects
+ * and keeps those that fail apart, readable through `cache.invalid`.
+ */
+export function kindInformers<T extends Keyed>(
   deps: InformerDeps,
   resource: CustomResource,
   namespaces: readonly string[],
+  decode?: Decoder<T>,
 ): KindInformers<T> {
   const make = (namespace?: string) =>
     createInformer<T>(
@@ -35,13 +45,17 @@ export function kindInformers<T extends KubernetesObject>(
         plural: resource.plural,
         ...(namespace ? { namespace } : {}),
       },
-      { log: deps.log, clock: deps.clock, metrics: deps.metrics },
+      { log: deps.log, clock: deps.clock, metrics: deps.metrics, ...(decode ? { decode } : {}) },
     );
   if (namespaces.length === 0) {
     const informer = make();
     return {
       informers: [informer],
-      cache: { get: (ns, name) => informer.get(ns, name), list: (ns) => informer.list(ns) },
+      cache: {
+        get: (ns, name) => informer.get(ns, name),
+        list: (ns) => informer.list(ns),
+        invalid: (ns, name) => informer.invalid(ns, name),
+      },
     };
   }
   const byNamespace = new Map(namespaces.map((ns) => [ns, make(ns)] as const));

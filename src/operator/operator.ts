@@ -5,24 +5,31 @@ import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject } f
 import type { Logger } from "pino";
 import type { OperatorConfig } from "../config/config.ts";
 import { EmailDeviceReconciler } from "../controllers/emaildevice/reconciler.ts";
-import { FlowBindingReconciler, type FlowBindingObject } from "../controllers/flowbinding/reconciler.ts";
+import { FlowBindingReconciler } from "../controllers/flowbinding/reconciler.ts";
+import { apiWrites } from "../controllers/object-writes.ts";
 import { ConnectionChecks } from "../controllers/stage/connection-checks.ts";
-import { StageReconciler, type StageObject } from "../controllers/stage/reconciler.ts";
+import { StageReconciler } from "../controllers/stage/reconciler.ts";
+import { stageDeviceDeleter } from "../controllers/stage/stage-devices.ts";
 import { Sweeper } from "../controllers/sweeper/sweeper.ts";
 import { checkConnection } from "../email/transport.ts";
 import { eventRecorder } from "@emailauth/operator-runtime";
 import type { Informer } from "@emailauth/operator-runtime";
-import { type CustomObject } from "@emailauth/operator-runtime";
 import { EMAIL_DEVICES, FLOW_BINDINGS, STAGES } from "../k8s/custom-objects.ts";
 import { type Clock, systemClock } from "@emailauth/operator-runtime";
 import { Controller } from "@emailauth/operator-runtime";
 import { type ReadinessCheck, startHealthServer } from "@emailauth/operator-runtime";
 import { OperatorMetrics } from "./metrics.ts";
-import type { ObjectCache } from "@emailauth/operator-runtime";
 import { ReferenceTracker } from "@emailauth/operator-runtime";
-import type { DeviceObject } from "../devices/devices.ts";
+import {
+  decodeEmailDevice,
+  decodeFlowBinding,
+  decodeStage,
+  type EmailDeviceObject,
+  type FlowBindingObject,
+  type StageObject,
+} from "../kinds/v1alpha1/objects.ts";
 import { kindInformers, singleObjectWatches } from "./informers.ts";
-import { type Enqueuers, type Obj, wireInformers } from "./wiring.ts";
+import { type Caches, type Enqueuers, type KindInformerLists, wireInformers } from "./wiring.ts";
 
 export interface OperatorOptions {
   config: OperatorConfig;
@@ -43,12 +50,8 @@ export class Operator {
   readonly metrics = new OperatorMetrics();
   readonly #o: OperatorOptions;
   readonly #clock: Clock;
-  readonly #informers: { stages: Informer<Obj>[]; bindings: Informer<Obj>[]; devices: Informer<Obj>[] };
-  readonly #caches: {
-    stages: ObjectCache<StageObject>;
-    bindings: ObjectCache<FlowBindingObject>;
-    devices: ObjectCache<DeviceObject>;
-  };
+  readonly #informers: KindInformerLists;
+  readonly #caches: Caches;
   #leader: LeaderWork | undefined;
   readonly #references: ReferenceTracker<KubernetesObject>;
   #health: { port: number; close: () => Promise<void> } | undefined;
@@ -59,17 +62,14 @@ export class Operator {
     this.#clock = options.clock ?? systemClock;
     const deps = { kc: options.kc, log: options.log, clock: this.#clock, metrics: this.metrics };
     const ns = options.config.namespaces;
-    const stages = kindInformers<Obj>(deps, STAGES, ns);
-    const bindings = kindInformers<Obj>(deps, FLOW_BINDINGS, ns);
-    const devices = kindInformers<Obj>(deps, EMAIL_DEVICES, ns);
+    // Decoded once on arrival: the caches hold typed objects with the schema's defaults; one
+    // whose spec the schema refuses is kept apart and reported Stalled by its controller.
+    const stages = kindInformers<StageObject>(deps, STAGES, ns, decodeStage);
+    const bindings = kindInformers<FlowBindingObject>(deps, FLOW_BINDINGS, ns, decodeFlowBinding);
+    const devices = kindInformers<EmailDeviceObject>(deps, EMAIL_DEVICES, ns, decodeEmailDevice);
     this.#informers = { stages: stages.informers, bindings: bindings.informers, devices: devices.informers };
-    // The API server checked every object against the CRD schema; the typed views start here.
-    this.#caches = {
-      stages: stages.cache as ObjectCache<StageObject>,
-      bindings: bindings.cache as ObjectCache<FlowBindingObject>,
-      devices: devices.cache as ObjectCache<DeviceObject>,
-    };
-    wireInformers(this.#informers, { bindings: bindings.cache, devices: devices.cache }, () => this.#leader?.enqueue);
+    this.#caches = { stages: stages.cache, bindings: bindings.cache, devices: devices.cache };
+    wireInformers(this.#informers, this.#caches, () => this.#leader?.enqueue);
     // One watch per referenced Secret or ConfigMap, on every replica: the API sends with the
     // settings it holds, and while this replica leads, a change re-enqueues the stages using it.
     this.#references = new ReferenceTracker<KubernetesObject>(singleObjectWatches(deps), (owners) => {
@@ -94,7 +94,7 @@ export class Operator {
     this.#readiness.push(check);
   }
 
-  allInformers(): Informer<Obj>[] {
+  allInformers(): (Informer<StageObject> | Informer<FlowBindingObject> | Informer<EmailDeviceObject>)[] {
     return [...this.#informers.stages, ...this.#informers.bindings, ...this.#informers.devices];
   }
 
@@ -142,6 +142,7 @@ export class Operator {
       new Controller({ name, reconciler, log, clock, metrics: this.metrics, workers: 2 });
     const refs = this.#references;
     const c = this.#caches;
+    const writes = apiWrites(custom);
     const stages = controller(
       "emailauthenticatorstage",
       new StageReconciler({
@@ -149,8 +150,8 @@ export class Operator {
         bindings: c.bindings,
         devices: c.devices,
         refs,
-        custom,
-        core,
+        writes,
+        deleteDevices: stageDeviceDeleter(custom),
         events,
         checks: new ConnectionChecks(checkConnection, clock),
         clock,
@@ -159,11 +160,11 @@ export class Operator {
     );
     const bindings = controller(
       "flowbinding",
-      new FlowBindingReconciler({ bindings: c.bindings, stages: c.stages, custom, clock }),
+      new FlowBindingReconciler({ bindings: c.bindings, stages: c.stages, writes, clock }),
     );
     const devices = controller(
       "emaildevice",
-      new EmailDeviceReconciler({ devices: c.devices, stages: c.stages, custom, clock }),
+      new EmailDeviceReconciler({ devices: c.devices, stages: c.stages, writes, clock }),
     );
     const sweeper = new Sweeper({
       core,
@@ -209,4 +210,7 @@ export class Operator {
   }
 }
 
-const key = (o: CustomObject) => ({ namespace: o.metadata?.namespace ?? "", name: o.metadata?.name ?? "" });
+const key = (o: { metadata?: { namespace?: string; name?: string } }) => ({
+  namespace: o.metadata?.namespace ?? "",
+  name: o.metadata?.name ?? "",
+});

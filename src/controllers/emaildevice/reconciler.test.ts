@@ -1,18 +1,23 @@
 // The EmailDevice reconciler against in-memory caches and a fake clock: every condition a
 // device can report (Ready: Confirmed, Pending, StageNotFound, DuplicateDevice, InvalidSpec;
 // Confirmed: True, False).
-import { computeKStatus, FakeClock, type CustomObject } from "@emailauth/operator-runtime";
+import { computeKStatus, FakeClock } from "@emailauth/operator-runtime";
 import { beforeEach, describe, expect, it } from "vitest";
 import { EMAIL_DEVICES, STAGES } from "../../k8s/custom-objects.ts";
-import type { EmailDeviceStatus } from "../../kinds/v1alpha1/emaildevice.ts";
+import {
+  decodeEmailDevice,
+  decodeStage,
+  type EmailDeviceObject,
+  type StageObject,
+} from "../../kinds/v1alpha1/objects.ts";
 import { STAGE_GRACE_MS } from "../missing-stage.ts";
 import { FakeObjects, FakeWrites } from "../testing/fake-objects.ts";
 import { EmailDeviceReconciler } from "./reconciler.ts";
 
 const ns = "app";
 let clock: FakeClock;
-let stages: FakeObjects;
-let devices: FakeObjects<CustomObject<unknown, EmailDeviceStatus>>;
+let stages: FakeObjects<StageObject>;
+let devices: FakeObjects<EmailDeviceObject>;
 let writes: FakeWrites;
 let reconciler: EmailDeviceReconciler;
 
@@ -31,14 +36,14 @@ const device = (name: string, spec: Record<string, unknown> = {}, createdAt = cl
     createdAt,
   );
 const reconcile = (name: string) => reconciler.reconcile({ namespace: ns, name });
-const cond = (name: string, type = "Ready") => devices.get(ns, name)?.status?.conditions?.find((c) => c.type === type);
-const kstatus = (name: string) => computeKStatus(devices.get(ns, name) ?? {}).status;
+const cond = (name: string, type = "Ready") => devices.raw(ns, name)?.status?.conditions?.find((c) => c.type === type);
+const kstatus = (name: string) => computeKStatus(devices.raw(ns, name) ?? {}).status;
 
 beforeEach(() => {
   clock = new FakeClock(new Date("2026-01-01T00:00:00Z"));
   const versions = { next: 1 };
-  stages = new FakeObjects(versions);
-  devices = new FakeObjects(versions);
+  stages = new FakeObjects(decodeStage, versions);
+  devices = new FakeObjects(decodeEmailDevice, versions);
   writes = new FakeWrites({ [STAGES.plural]: stages, [EMAIL_DEVICES.plural]: devices });
   reconciler = new EmailDeviceReconciler({ devices, stages, writes, clock });
   stages.apply({ metadata: { namespace: ns, name: "email" }, spec: {} });

@@ -1,18 +1,22 @@
 // The FlowBinding reconciler against in-memory caches and a fake clock: every condition a
 // binding can report, reached through the caches the way the operator reaches it.
-import { computeKStatus, FakeClock, type CustomObject } from "@emailauth/operator-runtime";
+import { computeKStatus, FakeClock } from "@emailauth/operator-runtime";
 import { beforeEach, describe, expect, it } from "vitest";
 import { FLOW_BINDINGS, STAGES } from "../../k8s/custom-objects.ts";
 import { STAGE_GRACE_MS } from "../missing-stage.ts";
 import { FakeObjects, FakeWrites } from "../testing/fake-objects.ts";
 import { FlowBindingReconciler } from "./reconciler.ts";
-import type { FlowBindingStatus } from "../../kinds/v1alpha1/flowbinding.ts";
-import type { StageStatus } from "../../kinds/v1alpha1/stage.ts";
+import {
+  decodeFlowBinding,
+  decodeStage,
+  type FlowBindingObject,
+  type StageObject,
+} from "../../kinds/v1alpha1/objects.ts";
 
 const ns = "app";
 let clock: FakeClock;
-let stages: FakeObjects<CustomObject<unknown, StageStatus>>;
-let bindings: FakeObjects<CustomObject<unknown, FlowBindingStatus>>;
+let stages: FakeObjects<StageObject>;
+let bindings: FakeObjects<FlowBindingObject>;
 let writes: FakeWrites;
 let reconciler: FlowBindingReconciler;
 
@@ -45,14 +49,14 @@ const stageStatus = (ready: "True" | "False" | "Unknown", reason: string, messag
 const readyStage = () =>
   stages.apply({ metadata: meta("email"), spec: {}, status: stageStatus("True", "Ready", "sends") });
 const reconcile = (name: string) => reconciler.reconcile({ namespace: ns, name });
-const ready = (name: string) => bindings.get(ns, name)?.status?.conditions?.find((c) => c.type === "Ready");
-const kstatus = (name: string) => computeKStatus(bindings.get(ns, name) ?? {}).status;
+const ready = (name: string) => bindings.raw(ns, name)?.status?.conditions?.find((c) => c.type === "Ready");
+const kstatus = (name: string) => computeKStatus(bindings.raw(ns, name) ?? {}).status;
 
 beforeEach(() => {
   clock = new FakeClock(new Date("2026-01-01T00:00:00Z"));
   const versions = { next: 1 };
-  stages = new FakeObjects(versions);
-  bindings = new FakeObjects(versions);
+  stages = new FakeObjects(decodeStage, versions);
+  bindings = new FakeObjects(decodeFlowBinding, versions);
   writes = new FakeWrites({ [STAGES.plural]: stages, [FLOW_BINDINGS.plural]: bindings });
   reconciler = new FlowBindingReconciler({ bindings, stages, writes, clock });
 });
@@ -144,7 +148,7 @@ describe("FlowBindingReconciler", () => {
     bindings.apply({ metadata: meta("old"), spec: { flow: "Not A Label", stageRef: { name: "email" }, extra: 1 } });
     expect(await reconcile("old")).toEqual({});
     expect(ready("old")).toMatchObject({ status: "False", reason: "InvalidSpec" });
-    expect(ready("old")?.message).toMatch(/^the stored spec does not match this operator's schema: /);
+    expect(ready("old")?.message).toMatch(/^the stored object does not match this operator's schema: spec\.flow: /);
     expect(kstatus("old")).toBe("Failed");
     // It conflicts with nothing: a good binding at the same order stays Ready.
     bind("good", { order: 0 });

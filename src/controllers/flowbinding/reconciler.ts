@@ -1,20 +1,18 @@
 // FlowBinding: the generic status reconciler, gathering its stage and its flow's other
-// bindings from the caches.
-import { flowBindingSpec, type FlowBindingSpec, type FlowBindingStatus } from "../../kinds/v1alpha1/flowbinding.ts";
-import type { StageStatus } from "../../kinds/v1alpha1/stage.ts";
+// bindings from the (typed) caches.
 import type { CustomObjectsApi } from "@kubernetes/client-node";
-import type { Clock, CustomObject, ObjectCache } from "@emailauth/operator-runtime";
+import type { Clock, ObjectCache } from "@emailauth/operator-runtime";
+import type { FlowBindingSpec, FlowBindingStatus } from "../../kinds/v1alpha1/flowbinding.ts";
+import type { FlowBindingObject, StageObject } from "../../kinds/v1alpha1/objects.ts";
 import { FLOW_BINDINGS } from "../../k8s/custom-objects.ts";
 import { createdAt } from "../missing-stage.ts";
 import { apiWrites, type ObjectWrites } from "../object-writes.ts";
 import { type StatusKind, StatusReconciler } from "../status-reconciler.ts";
 import { type FlowBindingInput, planFlowBinding } from "./policy.ts";
 
-export type FlowBindingObject = CustomObject<FlowBindingSpec, FlowBindingStatus>;
-
 export interface FlowBindingCaches {
-  bindings: ObjectCache<CustomObject<unknown, FlowBindingStatus>>;
-  stages: ObjectCache<CustomObject<unknown, StageStatus>>;
+  bindings: ObjectCache<FlowBindingObject>;
+  stages: ObjectCache<StageObject>;
 }
 
 export function flowBindingKind(
@@ -23,18 +21,14 @@ export function flowBindingKind(
   return {
     resource: FLOW_BINDINGS,
     objects: c.bindings,
-    spec: flowBindingSpec,
     gather(binding, req) {
       const spec = binding.spec;
       const stage = c.stages.get(req.namespace, spec.stageRef.name);
-      const flowBindings = c.bindings.list(req.namespace).flatMap((b) => {
-        if (b.metadata?.deletionTimestamp) return [];
-        // A binding this operator cannot read reports that itself; it conflicts with nothing.
-        const parsed = flowBindingSpec.safeParse(b.spec);
-        return parsed.success && parsed.data.flow === spec.flow
-          ? [{ name: b.metadata?.name ?? "", spec: parsed.data }]
-          : [];
-      });
+      // A binding this operator cannot read is not in the cache: it reports that itself.
+      const flowBindings = c.bindings
+        .list(req.namespace)
+        .filter((b) => b.spec.flow === spec.flow && !b.metadata?.deletionTimestamp)
+        .map((b) => ({ name: b.metadata?.name ?? "", spec: b.spec }));
       const created = createdAt(binding.metadata);
       return {
         namespace: req.namespace,

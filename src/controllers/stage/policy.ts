@@ -3,9 +3,9 @@
 // and report Ready, or Stalled with a reason and a message a human can act on.
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import type { StageSpec, StageStatus } from "../../kinds/v1alpha1/stage.ts";
-import { compileTemplate, TemplateError } from "../../email/template.ts";
 import { connectionSummary, resolveSmtpSettings, type SettingsInput, type SmtpSettings } from "../../email/settings.ts";
 import { type Condition, type ConditionUpdate, statusEqual, type Readiness } from "@emailauth/operator-runtime";
+import { stageTemplates } from "../../stage/templates.ts";
 import { composeStatus } from "../status.ts";
 
 export const CONNECTION_VERIFIED = "ConnectionVerified";
@@ -26,8 +26,8 @@ export interface ConnectionCheckResult {
 }
 
 export interface StageInput {
-  namespace?: string;
-  name?: string;
+  namespace: string;
+  name: string;
   generation: number;
   spec: StageSpec;
   status?: StageStatus;
@@ -37,7 +37,7 @@ export interface StageInput {
   flows: string[];
   deviceCount: number;
   /** The bindings of spec.configureFlow in the namespace (empty when it names no flow). */
-  configureFlowBindings?: ConfigureFlowBinding[];
+  configureFlowBindings: ConfigureFlowBinding[];
   /** The latest connection check for the current settings, when checks are enabled. */
   connectionCheck?: ConnectionCheckResult;
 }
@@ -58,7 +58,8 @@ export interface StagePlan {
 
 export function planStage(input: StageInput, now: Date): StagePlan {
   const resolution = resolveSmtpSettings(input.settings);
-  const templateProblem = checkTemplates(input);
+  const templates = stageTemplates(input.settings.namespace, input.spec, input.templateConfigMap);
+  const templateProblem = templates.ok ? undefined : { reason: templates.reason, message: templates.message };
   const readiness: Readiness = !resolution.ok
     ? { stalled: { reason: resolution.reason, message: resolution.message } }
     : templateProblem
@@ -98,28 +99,6 @@ function readyMessage(s: SmtpSettings): string {
   return `sends from ${s.fromAddress} through ${connectionSummary(s).endpoint} ${tls}${auth} (${s.source.toLowerCase()} settings)`;
 }
 
-function checkTemplates(input: StageInput): { reason: string; message: string } | undefined {
-  const ref = input.spec.templateRef;
-  if (!ref) return undefined;
-  const where = `ConfigMap ${input.settings.namespace}/${ref.name}`;
-  if (!input.templateConfigMap) return { reason: "TemplateNotFound", message: `the template ${where} does not exist` };
-  const data = input.templateConfigMap.data ?? {};
-  for (const [key, format] of [
-    [ref.htmlKey, "html"],
-    [ref.textKey, "text"],
-  ] as const) {
-    const source = data[key];
-    if (source === undefined) return { reason: "InvalidTemplate", message: `the template ${where} has no key ${key}` };
-    try {
-      compileTemplate(source, format);
-    } catch (e) {
-      if (!(e instanceof TemplateError)) throw e;
-      return { reason: "InvalidTemplate", message: `${where} key ${key}: ${e.message}` };
-    }
-  }
-  return undefined;
-}
-
 type ExtraCondition = Omit<ConditionUpdate, "observedGeneration">;
 
 /** Present only while checks are enabled; Unknown until the first check of these settings. */
@@ -147,13 +126,13 @@ function configureFlowCondition(input: StageInput): ExtraCondition | undefined {
   const flow = input.spec.configureFlow;
   if (!flow) return undefined;
   const type = CONFIGURE_FLOW_READY;
-  const bindings = input.configureFlowBindings ?? [];
+  const bindings = input.configureFlowBindings;
   if (!bindings.length)
     return {
       type,
       status: "False",
       reason: "FlowNotFound",
-      message: `no FlowBinding in namespace ${input.settings.namespace} binds flow ${flow}, so users without a device have no flow to set one up`,
+      message: `no FlowBinding in namespace ${input.namespace} binds flow ${flow}, so users without a device have no flow to set one up`,
     };
   const setup = bindings
     .filter((b) => b.stage === input.name && b.intent === "Setup")

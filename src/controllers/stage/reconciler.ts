@@ -1,42 +1,42 @@
-// EmailAuthenticatorStage: gather (caches and the reference tracker), plan (policy.ts, pure),
-// write once and only on change. Owns the finalizer that clears pending executions on delete.
-import type { CoreV1Api, CustomObjectsApi, KubernetesObject } from "@kubernetes/client-node";
-import { STAGE_FINALIZER, stageExecutionsSelector } from "../../kinds/labels.ts";
-import type { EmailDeviceSpec } from "../../kinds/v1alpha1/emaildevice.ts";
-import type { FlowBindingSpec } from "../../kinds/v1alpha1/flowbinding.ts";
-import { stageSpec, type StageStatus } from "../../kinds/v1alpha1/stage.ts";
+// EmailAuthenticatorStage: gather (typed caches and the reference tracker), plan (policy.ts,
+// pure), write once and only on change. A finalizer only where the operator must act at
+// deletion: with deviceDeletionPolicy Delete it deletes the stage's devices first. Executions
+// need no finalizer: they carry owner references to the stage, expire, and are swept.
+import type { KubernetesObject } from "@kubernetes/client-node";
+import { DEVICES_FINALIZER, LEGACY_EXECUTIONS_FINALIZER } from "../../kinds/labels.ts";
+import type { StageStatus } from "../../kinds/v1alpha1/stage.ts";
+import type { EmailDeviceObject, FlowBindingObject, StageObject } from "../../kinds/v1alpha1/objects.ts";
 import type { GlobalSettingsRef } from "../../email/settings.ts";
-import type { EventRecorder } from "@emailauth/operator-runtime";
-import { deleteSecrets } from "../../k8s/execution-secrets.ts";
-import { setFinalizer } from "@emailauth/operator-runtime";
-import { type CustomObject } from "@emailauth/operator-runtime";
 import { STAGES } from "../../k8s/custom-objects.ts";
-import { writeStatus } from "@emailauth/operator-runtime";
-import type { Clock } from "@emailauth/operator-runtime";
-import { readinessConditions } from "@emailauth/operator-runtime";
-import type { ObjectCache } from "@emailauth/operator-runtime";
+import { gatherStageInputs } from "../../stage/inputs.ts";
+import { refList, stageReferences } from "../../stage/references.ts";
 import {
-  requestKey,
+  type Clock,
+  type CustomObject,
+  type EventRecorder,
+  type ObjectCache,
   type ReconcileContext,
   type Reconciler,
+  type ReferenceTracker,
   type Request,
+  requestKey,
   type Result,
+  statusEqual,
 } from "@emailauth/operator-runtime";
-import type { ReferenceTracker } from "@emailauth/operator-runtime";
+import type { ObjectWrites } from "../object-writes.ts";
+import { composeStatus } from "../status.ts";
+import { invalidSpec } from "../status-reconciler.ts";
 import type { ConnectionChecks } from "./connection-checks.ts";
 import { planStage, type StageInput } from "./policy.ts";
-import { gatherStageInputs } from "../../stage/inputs.ts";
-import { refList } from "../../stage/references.ts";
-
-export type StageObject = CustomObject<unknown, StageStatus>;
+import type { DeleteStageDevices } from "./stage-devices.ts";
 
 export interface StageReconcilerDeps {
   stages: ObjectCache<StageObject>;
-  bindings: ObjectCache<CustomObject<FlowBindingSpec>>;
-  devices: ObjectCache<CustomObject<EmailDeviceSpec>>;
+  bindings: ObjectCache<FlowBindingObject>;
+  devices: ObjectCache<EmailDeviceObject>;
   refs: ReferenceTracker<KubernetesObject>;
-  custom: CustomObjectsApi;
-  core: CoreV1Api;
+  writes: ObjectWrites;
+  deleteDevices: DeleteStageDevices;
   events: EventRecorder;
   checks: ConnectionChecks;
   clock: Clock;
@@ -45,6 +45,8 @@ export interface StageReconcilerDeps {
 
 /** While a referenced object's watch has not listed yet. */
 const REFERENCE_SYNC_RETRY_MS = 250;
+
+type AnyStage = CustomObject<unknown, StageStatus>;
 
 export class StageReconciler implements Reconciler {
   readonly #d: StageReconcilerDeps;
@@ -57,51 +59,56 @@ export class StageReconciler implements Reconciler {
     const d = this.#d;
     const key = requestKey(req);
     const stage = d.stages.get(req.namespace, req.name);
-    if (!stage) {
+    const invalid = stage ? undefined : d.stages.invalid?.(req.namespace, req.name);
+    const any: AnyStage | undefined = stage ?? invalid?.object;
+    if (!any) {
       d.refs.forget(key);
       d.checks.forget(key);
       return {};
     }
-    if (stage.metadata?.deletionTimestamp) return this.#finalize(stage, key, ctx);
-    if (!stage.metadata?.finalizers?.includes(STAGE_FINALIZER)) {
-      await setFinalizer(d.custom, STAGES, stage, STAGE_FINALIZER, true);
-      return {}; // the update comes back through the informer
-    }
-
-    const generation = stage.metadata.generation ?? 0;
-    const parsed = stageSpec.safeParse(stage.spec);
-    if (!parsed.success) {
-      // Only objects stored before a schema change can get here; the API server checks the rest.
-      const message = `the stored spec does not match this operator's schema: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`;
-      const status = {
-        observedGeneration: generation,
-        conditions: readinessConditions(
-          { generation, stalled: { reason: "InvalidSpec", message } },
-          d.clock.now(),
-          stage.status?.conditions,
-        ),
-      };
-      await this.#write(stage, status);
+    if (any.metadata?.deletionTimestamp) return this.#finalize(any, key, ctx);
+    if (!stage) {
+      const now = d.clock.now();
+      const decision = invalidSpec(any, invalid?.error.message ?? "unreadable");
+      const status = composeStatus(any.metadata?.generation ?? 0, any.status?.conditions, decision, now);
+      if (!statusEqual(status, any.status ?? {})) await d.writes.status(STAGES, any, status);
       return {};
     }
-    const spec = parsed.data;
-    const { refs, settings, templateConfigMap } = gatherStageInputs(req.namespace, spec, d.global, (ref) =>
-      d.refs.get(ref),
-    );
-    // A reference new to the tracker is not synced yet, so this pass (which read it as absent) is dropped.
-    if (!d.refs.track(key, refList(refs))) return { requeueAfterMs: REFERENCE_SYNC_RETRY_MS };
+    // One finalizer change per pass: the next pass comes back through the informer.
+    const finalizers = stage.metadata?.finalizers ?? [];
+    if (finalizers.includes(LEGACY_EXECUTIONS_FINALIZER)) {
+      await d.writes.finalizer(STAGES, stage, LEGACY_EXECUTIONS_FINALIZER, false);
+      return {};
+    }
+    const wantDevicesFinalizer = stage.spec.deviceDeletionPolicy === "Delete";
+    if (finalizers.includes(DEVICES_FINALIZER) !== wantDevicesFinalizer) {
+      await d.writes.finalizer(STAGES, stage, DEVICES_FINALIZER, wantDevicesFinalizer);
+      return {};
+    }
 
+    const spec = stage.spec;
+    // Declared before they are read: a reference new to the tracker has not listed yet, and this
+    // pass would read it as absent.
+    if (!d.refs.track(key, refList(stageReferences(req.namespace, spec, d.global))))
+      return { requeueAfterMs: REFERENCE_SYNC_RETRY_MS };
+    const { settings, templateConfigMap } = gatherStageInputs(req.namespace, spec, d.global, (ref) => d.refs.get(ref));
+
+    const bindings = d.bindings.list(req.namespace).filter((b) => !b.metadata?.deletionTimestamp);
     const input: StageInput = {
-      generation,
+      namespace: req.namespace,
+      name: req.name,
+      generation: stage.metadata?.generation ?? 0,
       spec,
       ...(stage.status ? { status: stage.status } : {}),
       settings,
       templateConfigMap,
-      flows: d.bindings
-        .list(req.namespace)
-        .filter((b) => b.spec?.stageRef.name === req.name)
-        .map((b) => b.spec?.flow ?? ""),
-      deviceCount: d.devices.list(req.namespace).filter((dev) => dev.spec?.stageRef.name === req.name).length,
+      flows: bindings.filter((b) => b.spec.stageRef.name === req.name).map((b) => b.spec.flow),
+      deviceCount: d.devices.list(req.namespace).filter((dev) => dev.spec.stageRef.name === req.name).length,
+      configureFlowBindings: spec.configureFlow
+        ? bindings
+            .filter((b) => b.spec.flow === spec.configureFlow)
+            .map((b) => ({ name: b.metadata?.name ?? "", stage: b.spec.stageRef.name, intent: b.spec.intent }))
+        : [],
     };
     let plan = planStage(input, d.clock.now());
     let requeueAfterMs: number | undefined;
@@ -114,8 +121,8 @@ export class StageReconciler implements Reconciler {
       plan = planStage({ ...input, connectionCheck: result }, d.clock.now());
       requeueAfterMs = nextInMs;
     }
-    if (plan.changed) await this.#write(stage, plan.status);
-    if (plan.event) await d.events.record(this.#target(stage), plan.event.type, plan.event.reason, plan.event.message);
+    if (plan.changed) await d.writes.status(STAGES, stage, plan.status);
+    if (plan.event) await d.events.record(target(stage), plan.event.type, plan.event.reason, plan.event.message);
     ctx.log.debug(
       { ready: plan.status.conditions?.find((c) => c.type === "Ready")?.status, wrote: plan.changed },
       "reconciled stage",
@@ -123,46 +130,43 @@ export class StageReconciler implements Reconciler {
     return requeueAfterMs === undefined ? {} : { requeueAfterMs };
   }
 
-  async #finalize(stage: StageObject, key: string, ctx: ReconcileContext): Promise<Result> {
+  /** Works from metadata alone, so a stage with a spec this operator cannot read can still go. */
+  async #finalize(stage: AnyStage, key: string, ctx: ReconcileContext): Promise<Result> {
     const d = this.#d;
     const namespace = stage.metadata?.namespace ?? "";
     const name = stage.metadata?.name ?? "";
-    if (stage.metadata?.finalizers?.includes(STAGE_FINALIZER)) {
-      const deleted = await deleteSecrets(d.core, { namespace, labelSelector: stageExecutionsSelector(name) });
+    const finalizers = stage.metadata?.finalizers ?? [];
+    if (finalizers.includes(DEVICES_FINALIZER)) {
+      const deleted = await d.deleteDevices(namespace, name);
       if (deleted)
         await d.events.record(
-          this.#target(stage),
+          target(stage),
           "Normal",
-          "ExecutionsDeleted",
-          `deleted ${deleted} pending execution(s) of the deleted stage`,
+          "DevicesDeleted",
+          `deleted ${deleted} EmailDevice(s) of the deleted stage (deviceDeletionPolicy Delete)`,
           "Delete",
         );
-      ctx.log.info({ deleted }, "stage deleted; removed its pending executions, kept its devices");
-      await setFinalizer(d.custom, STAGES, stage, STAGE_FINALIZER, false);
+      ctx.log.info({ deleted }, "stage deleted; deleted its devices");
+      await d.writes.finalizer(STAGES, stage, DEVICES_FINALIZER, false);
+      return {}; // the next finalizer, if any, on the next pass
+    }
+    if (finalizers.includes(LEGACY_EXECUTIONS_FINALIZER)) {
+      await d.writes.finalizer(STAGES, stage, LEGACY_EXECUTIONS_FINALIZER, false);
+      return {};
     }
     d.refs.forget(key);
     d.checks.forget(key);
     return {};
   }
+}
 
-  async #write(stage: StageObject, status: StageStatus): Promise<void> {
-    const m = stage.metadata ?? {};
-    await writeStatus(
-      this.#d.custom,
-      { resource: STAGES, namespace: m.namespace ?? "", name: m.name ?? "", resourceVersion: m.resourceVersion ?? "" },
-      stage.status,
-      status,
-    );
-  }
-
-  #target(stage: StageObject) {
-    const m = stage.metadata ?? {};
-    return {
-      apiVersion: stage.apiVersion ?? "",
-      kind: STAGES.kind,
-      namespace: m.namespace ?? "",
-      name: m.name ?? "",
-      ...(m.uid ? { uid: m.uid } : {}),
-    };
-  }
+function target(stage: AnyStage) {
+  const m = stage.metadata ?? {};
+  return {
+    apiVersion: stage.apiVersion ?? "",
+    kind: STAGES.kind,
+    namespace: m.namespace ?? "",
+    name: m.name ?? "",
+    ...(m.uid ? { uid: m.uid } : {}),
+  };
 }

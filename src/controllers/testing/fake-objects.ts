@@ -1,29 +1,47 @@
 // In-memory objects for reconciler unit tests, after client-go's fake clientset and
 // cert-manager's controller tests: the caches a reconciler reads and the writes it makes act
 // on the same objects, with the resourceVersion precondition the API server applies, so a test
-// sees what would be stored and a write computed from a stale object fails with 409.
-import type { CustomObject, CustomResource, ObjectCache } from "@emailauth/operator-runtime";
+// sees what would be stored and a write computed from a stale object fails with 409. Reads go
+// through the kind's decoder as the operator's informers do.
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type {
+  Condition,
+  CustomObject,
+  CustomResource,
+  DecodeFunction,
+  InvalidObject,
+  ObjectCache,
+} from "@emailauth/operator-runtime";
 import type { ObjectWrites } from "../object-writes.ts";
 
 type Obj = CustomObject<unknown, unknown> & { metadata: NonNullable<CustomObject["metadata"]> };
+
+/** What a status write stores, as tests read it back. */
+export type StoredObject = Obj & { status?: { observedGeneration?: number; conditions?: Condition[] } };
 
 export class ConflictError extends Error {
   readonly code = 409;
 }
 
+/**
+ * Holds objects as the API server would and serves them through `decode` as the operator's
+ * informers do: a decoded object from get/list, one that fails from `invalid`.
+ */
 export class FakeObjects<T extends CustomObject = CustomObject> implements ObjectCache<T> {
   readonly #items = new Map<string, Obj>();
+  readonly #decode: DecodeFunction<T>;
   readonly #versions: { next: number };
 
-  constructor(versions: { next: number } = { next: 1 }) {
+  constructor(decode: DecodeFunction<T>, versions: { next: number } = { next: 1 }) {
+    this.#decode = decode;
     this.#versions = versions;
   }
 
-  /** Creates or replaces an object as a user would (status is kept on replace, generation bumps on a spec change). */
+  /** Creates or replaces an object as a user would (status is kept unless given, generation bumps on a spec change). */
   apply(
     obj: { metadata: { namespace: string; name: string } & Record<string, unknown>; spec?: unknown; status?: unknown },
     createdAt?: Date,
-  ): T {
+  ): Obj {
     const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
     const previous = this.#items.get(key);
     const specChanged = !previous || JSON.stringify(previous.spec) !== JSON.stringify(obj.spec);
@@ -41,10 +59,10 @@ export class FakeObjects<T extends CustomObject = CustomObject> implements Objec
       } as Obj["metadata"],
     };
     this.#items.set(key, stored);
-    return stored as T;
+    return stored;
   }
 
-  /** Marks the object deleted; it stays while it has finalizers, as on the API server. */
+  /** Deletes the object; it stays, marked, while it has finalizers, as on the API server. */
   delete(namespace: string, name: string, at = new Date("2026-01-01T00:00:00Z")): void {
     const o = this.#items.get(`${namespace}/${name}`);
     if (!o) return;
@@ -53,13 +71,27 @@ export class FakeObjects<T extends CustomObject = CustomObject> implements Objec
   }
 
   get(namespace: string, name: string): T | undefined {
-    return this.#items.get(`${namespace}/${name}`) as T | undefined;
+    const raw = this.#items.get(`${namespace}/${name}`);
+    const decoded = raw && this.#decode(raw as KubernetesObject);
+    return decoded instanceof Error ? undefined : decoded;
   }
 
   list(namespace?: string): T[] {
-    return [...this.#items.values()].filter(
-      (o) => namespace === undefined || o.metadata.namespace === namespace,
-    ) as T[];
+    return [...this.#items.values()]
+      .filter((o) => namespace === undefined || o.metadata.namespace === namespace)
+      .map((o) => this.#decode(o as KubernetesObject))
+      .filter((o): o is T => !(o instanceof Error));
+  }
+
+  invalid(namespace: string, name: string): InvalidObject | undefined {
+    const raw = this.#items.get(`${namespace}/${name}`);
+    const decoded = raw && this.#decode(raw as KubernetesObject);
+    return decoded instanceof Error ? { object: raw as KubernetesObject, error: decoded } : undefined;
+  }
+
+  /** The object as stored, valid or not. */
+  raw(namespace: string, name: string): StoredObject | undefined {
+    return this.#items.get(`${namespace}/${name}`) as StoredObject | undefined;
   }
 
   /** Applies a write made from `from`, refusing it if the object changed since. */
@@ -91,9 +123,9 @@ export interface WriteRecord {
 /** ObjectWrites over FakeObjects, keyed by plural; records every write that was applied. */
 export class FakeWrites implements ObjectWrites {
   readonly log: WriteRecord[] = [];
-  readonly #stores: Record<string, FakeObjects<CustomObject>>;
+  readonly #stores: Record<string, Pick<FakeObjects, "write">>;
 
-  constructor(stores: Record<string, FakeObjects<CustomObject>>) {
+  constructor(stores: Record<string, Pick<FakeObjects, "write">>) {
     this.#stores = stores;
   }
 
