@@ -86,9 +86,11 @@ export class HostedPages {
   };
 
   /** The API behind the pages: the pages' routes first, since the API takes only JSON. */
-  mount(api: express.Express, service: ExecutionService): express.Express {
+  mount(api: express.Express, service: ExecutionService, before: express.RequestHandler[] = []): express.Express {
     const app = express();
     app.disable("x-powered-by");
+    // The API's per-address rate limit covers the pages too.
+    for (const handler of before) app.use(handler);
     app.use(this.router(service));
     app.use(api);
     return app;

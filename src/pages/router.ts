@@ -9,7 +9,7 @@ import express, { type Request, type Response } from "express";
 import type { Logger } from "pino";
 import { launchUrlPath, newSecret, type RandomBytes, SESSION_PREFIX } from "../hand-off/launch.ts";
 import { resultUrl } from "../hand-off/return-to.ts";
-import { PROBLEM_CODES } from "../http/problems.ts";
+import { Problem, PROBLEM_CODES } from "../http/problems.ts";
 import { chooseLocale, translator } from "../i18n/catalogue.ts";
 import type { PageBackend, PageExecution, PageInput, PageOutcome } from "./backend.ts";
 import { DEFAULT_BRANDING, imageOrigins } from "./branding.ts";
@@ -19,7 +19,7 @@ import { newNonce, pageHeaders } from "./security-headers.ts";
 import { CSRF_FIELD, csrfMatches, csrfToken, sessionCookie, sessionSecrets } from "./session-cookie.ts";
 import { codePage, emailPage, type FormContext } from "./views/forms.ts";
 import { ASSETS_PATH, type PageContext } from "./views/layout.ts";
-import { completedPage, deniedPage, expiredPage, invalidLinkPage } from "./views/outcomes.ts";
+import { completedPage, deniedPage, errorPage, expiredPage, invalidLinkPage } from "./views/outcomes.ts";
 
 export interface PageRouterOptions {
   backend: PageBackend;
@@ -178,7 +178,10 @@ export function pagesRouter(o: PageRouterOptions): express.Router {
         return render(req, res, 410, undefined, (ctx) => expiredPage(ctx, undefined));
       if (["not_found", "unauthorized", "forbidden"].includes(code))
         return render(req, res, 403, undefined, (ctx) => invalidLinkPage(ctx));
-      return render(req, res, problemStatus(code), undefined, (ctx) => invalidLinkPage({ ...ctx }));
+      if (outcome.problem.retryAfter !== undefined) res.set("Retry-After", String(outcome.problem.retryAfter));
+      return render(req, res, problemStatus(code), undefined, (ctx) =>
+        errorPage(ctx, describeProblem(outcome.problem, "code", ctx.tr, o.clock.now()).text),
+      );
     }
     const e = outcome.execution;
     const status = failed?.status ?? 200;
@@ -234,8 +237,16 @@ export function pagesRouter(o: PageRouterOptions): express.Router {
   router.use(PAGES_PREFIX, (req, res) => render(req, res, 404, undefined, (ctx) => invalidLinkPage(ctx)));
   // Express 5 passes rejected handlers here; a page, not a JSON problem, and nothing internal shown.
   router.use(PAGES_PREFIX, (err: unknown, req: Request, res: Response, _next: express.NextFunction) => {
+    // The API's own refusals (rate limits) arrive as Problems: the same status, as a page.
+    if (err instanceof Problem && err.status < 500) {
+      if (err.retryAfter !== undefined) res.set("Retry-After", String(err.retryAfter));
+      const problem = { code: err.code, retryAfter: err.retryAfter };
+      return render(req, res, err.status, undefined, (ctx) =>
+        errorPage(ctx, describeProblem(problem, "code", ctx.tr, o.clock.now()).text),
+      );
+    }
     o.log.error({ err, path: req.path }, "page request failed");
-    render(req, res, 500, undefined, (ctx) => invalidLinkPage(ctx));
+    render(req, res, 500, undefined, (ctx) => errorPage(ctx, ctx.tr.t("problem.internal_error")));
   });
   return router;
 }

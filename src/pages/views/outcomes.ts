@@ -42,6 +42,11 @@ export function expiredPage(ctx: PageContext, backUrl: string | undefined): Safe
   );
 }
 
+/** A problem that is not about a form field: the service is busy, not ready, or failed. */
+export function errorPage(ctx: PageContext, text: string): SafeHtml {
+  return layout(ctx, ctx.tr.t("page.errorSummary"), html`<p role="alert">${text}</p>`);
+}
+
 export function invalidLinkPage(ctx: PageContext): SafeHtml {
   const { t } = ctx.tr;
   return layout(ctx, t("invalidLink.heading"), html`<p role="alert">${t("invalidLink.body")}</p>`);
