@@ -51,6 +51,7 @@ export const de: Catalogue = {
     other: "Dieser Code ist nicht richtig. Sie haben noch {count} Versuche.",
   },
   "problem.invalid_code_none": "Dieser Code ist nicht richtig. Fordern Sie einen neuen Code an.",
+  "problem.code_used": "Dieser Code wurde bereits verwendet. Laden Sie die Seite neu, um zu sehen, wo Sie stehen.",
   "problem.code_expired": "Dieser Code ist abgelaufen. Fordern Sie einen neuen Code an.",
   "problem.too_many_attempts": "Zu viele falsche Codes. Fordern Sie einen neuen Code an.",
   "problem.too_many_attempts_until": {

@@ -52,6 +52,7 @@ export const en = {
     other: "That code is not correct. You can try {count} more times.",
   },
   "problem.invalid_code_none": "That code is not correct. Ask for a new code.",
+  "problem.code_used": "This code was already used. Reload the page to see where you are.",
   "problem.code_expired": "This code has expired. Ask for a new code.",
   "problem.too_many_attempts": "Too many wrong codes. Ask for a new code.",
   "problem.too_many_attempts_until": {
