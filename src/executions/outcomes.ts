@@ -46,6 +46,10 @@ export type ExecutionError =
   /** No code is pending (none sent, or the last send failed). */
   | { kind: "no_code_pending" }
   | { kind: "invalid_code"; attemptsLeft: number }
+  /** The right code, but a concurrent request used it first. */
+  | { kind: "code_used" }
+  /** The code was replaced by a newer one while this request checked it. */
+  | { kind: "code_replaced" }
   | { kind: "code_expired" }
   /** This code had all its attempts; only a resend helps. */
   | { kind: "code_spent" }
@@ -53,23 +57,23 @@ export type ExecutionError =
   | { kind: "failure_limit"; retryAt: Date }
   | { kind: "resend_cooldown"; retryAt: Date }
   | { kind: "send_limit"; perHour: number; retryAt: Date | undefined }
-  /** The relay did not take the mail; the execution stays usable for a resend. */
+  /**
+   * The relay did not take the mail; the execution stays usable for a resend. `reason` only for
+   * the application: what the relay said is not the end user's to learn.
+   */
   | {
       kind: "send_failed";
-      reason: SmtpSendReason;
-      execution: ExecutionSnapshot;
-      token?: string;
-      launchToken?: string;
-    };
-
-/** `token` and `launchToken` only in the answer that created the execution. */
-export type ExecutionOutcome =
-  | {
-      ok: true;
+      reason?: SmtpSendReason;
       execution: ExecutionSnapshot;
       token?: string;
       launchToken?: string;
     }
+  /** Too many concurrent changes to this execution or budget; retrying soon will work. */
+  | { kind: "busy" };
+
+/** `token` and `launchToken` only in the answer that created the execution. */
+export type ExecutionOutcome =
+  | { ok: true; execution: ExecutionSnapshot; token?: string; launchToken?: string }
   | { ok: false; error: ExecutionError };
 
 /** What a user submits to a running execution. */

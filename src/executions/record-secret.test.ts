@@ -1,14 +1,8 @@
 import type { V1Secret } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import {
-  CHALLENGE_RECORD,
-  decodeRecord,
-  encodeRecord,
-  EXECUTION_RECORD,
-  MalformedRecordError,
-} from "./record-secret.ts";
+import { decodeRecord, encodeRecord, EXECUTION_RECORD, MalformedRecordError } from "./record-secret.ts";
 import type { ExecutionId } from "./ids.ts";
-import type { ChallengeData, ExecutionData } from "./types.ts";
+import type { ExecutionData } from "./types.ts";
 
 const id = "0123456789abcdef0123456789abcdef" as ExecutionId;
 const execution: ExecutionData = {
@@ -27,14 +21,6 @@ const execution: ExecutionData = {
   sends: 0,
   createdAt: "2026-01-01T00:00:00.000Z",
   expiresAt: "2026-01-01T00:30:00Z",
-};
-const challenge: ChallengeData = {
-  executionId: id,
-  stage: "relay",
-  mac: "x".repeat(43) + "=",
-  issuedAt: "2026-01-01T00:00:00.000Z",
-  expiresAt: "2026-01-01T00:10:00.000Z",
-  attempts: 2,
 };
 const served = (s: V1Secret): V1Secret => ({ ...s, metadata: { ...s.metadata, uid: "u-1", resourceVersion: "7" } });
 
@@ -61,16 +47,24 @@ describe("encodeRecord", () => {
     ]);
     expect(s.metadata?.resourceVersion).toBeUndefined();
     expect(JSON.stringify(s.metadata)).not.toMatch(/user-42|alice/);
-    expect(encodeRecord(CHALLENGE_RECORD, "ns", challenge, "stage-uid", "41").metadata).toMatchObject({
-      name: `eao-c-${id}`,
+    expect(encodeRecord(EXECUTION_RECORD, "ns", execution, "stage-uid", "41").metadata).toMatchObject({
+      name: `eao-x-${id}`,
       resourceVersion: "41",
     });
   });
 
   it("refuses an invalid record, an unreadable expiry or a missing owner uid", () => {
-    expect(() => encodeRecord(CHALLENGE_RECORD, "ns", { ...challenge, attempts: -1 }, "u")).toThrow();
-    expect(() => encodeRecord(CHALLENGE_RECORD, "ns", { ...challenge, expiresAt: "later" }, "u")).toThrow(RangeError);
-    expect(() => encodeRecord(CHALLENGE_RECORD, "ns", challenge, "")).toThrow(RangeError);
+    const pending = {
+      seq: 1,
+      mac: "x".repeat(43) + "=",
+      issuedAt: execution.createdAt,
+      expiresAt: execution.expiresAt,
+    };
+    expect(() =>
+      encodeRecord(EXECUTION_RECORD, "ns", { ...execution, challenge: { ...pending, attempts: -1 } }, "u"),
+    ).toThrow();
+    expect(() => encodeRecord(EXECUTION_RECORD, "ns", { ...execution, expiresAt: "later" }, "u")).toThrow(RangeError);
+    expect(() => encodeRecord(EXECUTION_RECORD, "ns", execution, "")).toThrow(RangeError);
   });
 });
 

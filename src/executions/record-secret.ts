@@ -1,12 +1,10 @@
-// How an execution or challenge record sits in a Secret: JSON under data.record, labels that say
+// How an execution record (with its pending code) sits in a Secret: JSON under data.record, labels that say
 // what and which stage (never who or which address), an expiry annotation for the sweeper, and
 // an owner reference to the stage. Reading back validates everything, so a hand-edited,
 // truncated or foreign Secret is a clear error instead of a half-understood record.
 import type { V1OwnerReference, V1Secret } from "@kubernetes/client-node";
 import type { z } from "zod";
 import {
-  CHALLENGE_COMPONENT,
-  CHALLENGE_SECRET_TYPE,
   COMPONENT_LABEL,
   EXECUTION_COMPONENT,
   EXECUTION_SECRET_TYPE,
@@ -15,7 +13,7 @@ import {
   STAGE_LABEL,
 } from "../kinds/labels.ts";
 import { API_VERSION } from "../kinds/v1alpha1/common.ts";
-import { challengeData, executionData, type ChallengeData, type ExecutionData, type Stored } from "./types.ts";
+import { executionData, type ExecutionData, type Stored } from "./types.ts";
 
 export const RECORD_KEY = "record";
 export const STAGE_KIND = "EmailAuthenticatorStage";
@@ -37,15 +35,6 @@ export const EXECUTION_RECORD: RecordKind<ExecutionData> = {
   prefix: "eao-x-",
   schema: executionData,
   idOf: (r) => r.id,
-};
-
-export const CHALLENGE_RECORD: RecordKind<ChallengeData> = {
-  what: "challenge",
-  component: CHALLENGE_COMPONENT,
-  type: CHALLENGE_SECRET_TYPE,
-  prefix: "eao-c-",
-  schema: challengeData,
-  idOf: (r) => r.executionId,
 };
 
 /** Unreadable record Secret. The message names the Secret and the failing fields, never values. */

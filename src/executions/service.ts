@@ -1,7 +1,10 @@
 // Flow executions: start a flow for a user, take an address, a code or a resend, and move
 // through the flow's bindings. State lives only in Secrets (ExecutionRecords), so any replica
-// can serve any request; every decision re-reads what it acts on. Answers are typed outcomes
-// (outcomes.ts); nothing here knows how they travel.
+// can serve any request; every decision re-reads what it acts on, and every write is guarded by
+// the resourceVersion it was computed from: a request that loses starts again from a fresh read,
+// where the rules (cooldown, state) answer it. Answers are typed outcomes (outcomes.ts); nothing
+// here knows how they travel.
+import { createHash } from "node:crypto";
 import type { CustomObjectsApi } from "@kubernetes/client-node";
 import type { ObjectCache } from "@emailauth/operator-runtime";
 import type { Logger } from "pino";
@@ -12,7 +15,7 @@ import {
   findConfirmedDevice,
   markUsed,
 } from "../devices/devices.ts";
-import { addressKey, maskAddress, parseAddress } from "../email/address.ts";
+import { maskAddress, parseAddress } from "../email/address.ts";
 import type { SmtpSendReason } from "../email/mailer.ts";
 import { type BindingObject, flowPages, resolveFlow, type FlowStep } from "../flows/flow.ts";
 import { newLaunch, redeemLaunch, secretMatches } from "../hand-off/launch.ts";
@@ -25,6 +28,7 @@ import {
   type AccessCheck,
   type Actor,
   type Application,
+  type ExecutionError,
   type ExecutionOutcome,
   type ExecutionSnapshot,
   Refusal,
@@ -33,6 +37,7 @@ import {
 } from "./outcomes.ts";
 import { sendCode, type SenderDeps } from "./sender.ts";
 import { enterStep } from "./steps.ts";
+import { ContendedError } from "./throttle.ts";
 import type { ExecutionData, Stored } from "./types.ts";
 import { verifyCode } from "./verify.ts";
 
@@ -67,10 +72,24 @@ interface Progress {
   failed?: SmtpSendReason;
 }
 
+/** What entering a binding makes of the record, and the code to send if it sends one. */
+interface Entry {
+  data: ExecutionData;
+  stageUid: string;
+  send?: { address: string };
+}
+
 /** Beyond the longest code lifetime, so a resend late in the flow still fits. */
 const EXECUTION_GRACE_MINUTES = 10;
 const DEFAULT_CODE_LENGTH = 6;
 const DEFAULT_COOLDOWN_SECONDS = 60;
+/**
+ * A submission that lost a guarded write is run again from a fresh read; the rules then answer
+ * the losers (cooldown, state), so few rounds are ever needed.
+ */
+const SUBMIT_ROUNDS = 6;
+/** What the end user sees of a denial: that the flow cannot go on, not why. */
+const END_USER_DENIAL = { code: "denied", detail: "this sign-in cannot continue" };
 
 export class ExecutionService {
   readonly #d: ExecutionServiceDeps;
@@ -88,7 +107,6 @@ export class ExecutionService {
     handOff: HandOffRequest = {},
   ): Promise<ExecutionOutcome> {
     const d = this.#d;
-    let created: Stored<ExecutionData> | undefined;
     const token = newExecutionToken();
     try {
       const steps = this.#steps(namespace, flow);
@@ -117,16 +135,13 @@ export class ExecutionService {
         binding: first.binding,
         stage: first.stage,
         mode: first.intent,
-        user: {
-          id: user.id,
-          ...(user.name ? { name: user.name } : {}),
-          ...(email ? { email } : {}),
-        },
+        user: { id: user.id, ...(user.name ? { name: user.name } : {}), ...(email ? { email } : {}) },
         client: app.username,
         tokenHash: tokenHash(token),
         state: "email_required",
         addressFixed: false,
         sends: 0,
+        issued: 0,
         createdAt: now.toISOString(),
         expiresAt: new Date(now.getTime() + (longest + EXECUTION_GRACE_MINUTES) * 60_000).toISOString(),
         ...(returnTo ? { returnTo } : {}),
@@ -135,13 +150,15 @@ export class ExecutionService {
         launchHash: launch.state.launchHash,
         launchExpiresAt: launch.state.launchExpiresAt,
       };
-      created = await d.store.createExecution(data, this.#stageUid(namespace, first.stage));
+      // One write: the record is created in the state its first binding puts it in (with its
+      // code, after the address budget is reserved), so a refused start leaves nothing behind.
+      const entry = this.#entry(data, steps, 0);
+      const progress = entry.send
+        ? await this.#send(undefined, entry, entry.send.address, true, false)
+        : { stored: await d.store.createExecution(entry.data, entry.stageUid) };
       d.log.info({ namespace, flow, execution: data.id, client: app.username }, "execution started");
-      return this.#answer(await this.#enter(created, steps, 0), token, launch.token);
+      return this.#answer(progress, false, token, launch.token);
     } catch (err) {
-      // Nothing half-written: the caller never learns the id of an execution whose start was
-      // refused or failed, so it must not stay behind. (A failed send is an answer, not this.)
-      if (created) await d.store.deleteExecution(created);
       return refusal(err);
     }
   }
@@ -165,10 +182,7 @@ export class ExecutionService {
       const redeemed = redeemLaunch(stored.data, launchToken, sessionSecret, now);
       if (!redeemed.ok) return { ok: false };
       try {
-        await d.store.updateExecution(stored, {
-          ...stored.data,
-          ...redeemed.next,
-        });
+        await d.store.updateExecution(stored, { ...stored.data, ...redeemed.next });
         return { ok: true, expiresAt: stored.data.expiresAt };
       } catch (err) {
         if (!(err instanceof ConflictError)) throw err;
@@ -179,10 +193,7 @@ export class ExecutionService {
 
   async get(ref: ExecutionRef, actor: Actor): Promise<ExecutionOutcome> {
     try {
-      return {
-        ok: true,
-        execution: this.#snapshot((await this.#load(ref, actor)).data),
-      };
+      return { ok: true, execution: this.#snapshot((await this.#load(ref, actor)).data, endUser(actor)) };
     } catch (err) {
       return refusal(err);
     }
@@ -190,44 +201,66 @@ export class ExecutionService {
 
   async submit(ref: ExecutionRef, actor: Actor, input: Submission): Promise<ExecutionOutcome> {
     try {
-      const stored = await this.#load(ref, actor);
-      const state = stored.data.state;
-      if (state === "completed" || state === "denied") refuse({ kind: "finished", state });
-      if (input.kind === "email") return this.#answer(await this.#takeEmail(stored, input.email));
-      if (input.kind === "resend") return this.#answer(await this.#resend(stored));
-      return this.#answer({ stored: await this.#verify(stored, input.code) });
+      for (let round = 1; ; round++) {
+        try {
+          return await this.#submitOnce(ref, actor, input);
+        } catch (err) {
+          // Another request changed the execution first: its new state decides this one.
+          if (!(err instanceof ConflictError) || round >= SUBMIT_ROUNDS) throw err;
+        }
+      }
     } catch (err) {
       return refusal(err);
     }
   }
 
-  async #takeEmail(stored: Stored<ExecutionData>, input: string): Promise<Progress> {
+  async #submitOnce(ref: ExecutionRef, actor: Actor, input: Submission): Promise<ExecutionOutcome> {
+    const stored = await this.#load(ref, actor);
+    const state = stored.data.state;
+    const user = endUser(actor);
+    if (state === "completed" || state === "denied") refuse({ kind: "finished", state });
+    if (input.kind === "email") return this.#answer(await this.#takeEmail(stored, input.email, user), user);
+    if (input.kind === "resend") return this.#answer(await this.#resend(stored, user), user);
+    return this.#answer(await this.#verify(stored, input.code, user), user);
+  }
+
+  async #takeEmail(stored: Stored<ExecutionData>, input: string, user: boolean): Promise<Progress> {
     const e = stored.data;
     if (e.addressFixed) refuse({ kind: "address_fixed" });
     const parsed = parseAddress(input);
     if (!parsed.ok) return refuse({ kind: "invalid_email", reason: parsed.reason });
     if (e.state === "code_sent") this.#cooldown(e);
-    return this.#send(stored, await this.#sendContext(e.namespace, e.stage), parsed.address, false);
+    return this.#send(stored, { data: e, stageUid: stored.stageUid }, parsed.address, false, user);
   }
 
-  async #resend(stored: Stored<ExecutionData>): Promise<Progress> {
+  async #resend(stored: Stored<ExecutionData>, user: boolean): Promise<Progress> {
     const e = stored.data;
     if (e.state === "email_required" || !e.address) return refuse({ kind: "email_required" });
     this.#cooldown(e);
-    return this.#send(stored, await this.#sendContext(e.namespace, e.stage), e.address, e.addressFixed);
+    return this.#send(stored, { data: e, stageUid: stored.stageUid }, e.address, e.addressFixed, user);
   }
 
   async #send(
-    stored: Stored<ExecutionData>,
-    stage: StageContext,
+    current: Stored<ExecutionData> | undefined,
+    entry: Entry,
     address: string,
     addressFixed: boolean,
+    user: boolean,
   ): Promise<Progress> {
-    const result = await sendCode(this.#d, stored, stage, address, addressFixed);
+    const stage = await this.#sendContext(entry.data.namespace, entry.data.stage);
+    const result = await sendCode(this.#d, {
+      current,
+      next: entry.data,
+      stageUid: entry.stageUid,
+      stage,
+      address,
+      addressFixed,
+      endUser: user,
+    });
     return result.sent ? { stored: result.stored } : { stored: result.stored, failed: result.reason };
   }
 
-  async #verify(stored: Stored<ExecutionData>, code: string): Promise<Stored<ExecutionData>> {
+  async #verify(stored: Stored<ExecutionData>, code: string, user: boolean): Promise<Progress> {
     const d = this.#d;
     const e = stored.data;
     if (e.state === "email_required" || !e.address) return refuse({ kind: "email_required" });
@@ -238,71 +271,67 @@ export class ExecutionService {
         kind: "stage_not_ready",
         detail: `EmailAuthenticatorStage ${e.namespace}/${e.stage} does not exist`,
       });
+    const steps = this.#steps(e.namespace, e.flow);
     const result = await verifyCode({
-      store: d.store,
+      records: d.store,
       throttles: d.throttles,
       key: await d.key(),
       clock: d.clock,
-      limits: {
-        attemptsPerCode: spec.limits.attemptsPerCode,
-        failuresPerDay: spec.limits.failuresPerDay,
-      },
-      namespace: e.namespace,
-      executionId: e.id,
-      stage: e.stage,
-      userId: e.user.id,
-      addressKey: addressKey(e.address),
+      limits: { attemptsPerCode: spec.limits.attemptsPerCode, failuresPerDay: spec.limits.failuresPerDay },
+      stored,
       code,
+      complete: (current, consumed) => this.#completeStep(current, consumed, steps),
     });
-    if (!result.ok) {
-      if (result.code === "invalid_code") refuse({ kind: "invalid_code", attemptsLeft: result.attemptsLeft });
-      if (result.code === "code_expired") refuse({ kind: "code_expired" });
-      if (result.code === "too_many_attempts")
-        refuse(result.retryAt ? { kind: "failure_limit", retryAt: result.retryAt } : { kind: "code_spent" });
+    if (!result.ok) return refuse(result.refusal);
+    // The code is used; a next binding that sends a code does so now, as a step of its own.
+    const done = result.stored;
+    const next = done.data;
+    if (next.position !== e.position && next.state === "email_required") {
+      const entry = this.#entry(next, steps, next.position);
+      if (entry.send) return this.#send(done, { ...entry, stageUid: done.stageUid }, entry.send.address, true, user);
     }
-    return this.#completeStep(stored);
+    return { stored: done };
   }
 
-  /** The code was right: save or use the device, then enter the next binding or finish. */
-  async #completeStep(stored: Stored<ExecutionData>): Promise<Stored<ExecutionData>> {
+  /**
+   * After a right code: save or use the device, then write the consumed record moved on to the
+   * next binding (or completed), guarded by `current`'s resourceVersion.
+   */
+  async #completeStep(
+    current: Stored<ExecutionData>,
+    consumed: ExecutionData,
+    steps: FlowStep[],
+  ): Promise<Stored<ExecutionData>> {
     const d = this.#d;
-    const e = stored.data;
+    const e = consumed;
     const now = d.clock.now();
     const address = e.address ?? "";
     let device: string;
     try {
       device =
         e.mode === "Setup"
-          ? await confirmDevice(d.custom, {
-              namespace: e.namespace,
-              stage: e.stage,
-              user: e.user,
-              address,
-              now,
-            })
+          ? await confirmDevice(d.custom, { namespace: e.namespace, stage: e.stage, user: e.user, address, now })
           : (findConfirmedDevice(d.devices, e.namespace, e.stage, e.user.id)?.metadata?.name ?? "");
     } catch (err) {
       if (!(err instanceof DeviceExistsError)) throw err;
-      return d.store.updateExecution(stored, {
+      return d.store.updateExecution(current, {
         ...e,
         state: "denied",
-        codeExpiresAt: undefined,
         denial: { code: "device_exists", detail: err.message },
       });
     }
     if (e.mode === "Authenticate" && device) await markUsed(d.custom, e.namespace, device, now);
     d.log.info({ namespace: e.namespace, execution: e.id, stage: e.stage, mode: e.mode }, "code verified");
-    // This request won the code; a resend racing it may still have rewritten the record (and put
-    // a new challenge), so continue from the current record and drop any such challenge.
-    const current = (await d.store.getExecution(e.namespace, e.id)) ?? stored;
-    await d.store.deleteChallenge(e.namespace, e.id);
-    const steps = this.#steps(e.namespace, e.flow);
     const next = e.position + 1;
-    if (next < steps.length) return (await this.#enter(current, steps, next)).stored;
+    if (next < steps.length) {
+      const entry = this.#entry(e, steps, next);
+      // A code to send is sent after this write: the write must not wait on the relay.
+      const data = entry.send ? { ...entry.data, state: "email_required" as const } : entry.data;
+      return d.store.updateExecution(current, data, entry.stageUid);
+    }
     const completed: ExecutionData = {
-      ...current.data,
+      ...e,
       state: "completed",
-      codeExpiresAt: undefined,
       result: {
         user: e.user.id,
         stage: e.stage,
@@ -316,19 +345,23 @@ export class ExecutionService {
     return d.store.updateExecution(current, resultToken ? { ...completed, resultToken } : completed);
   }
 
-  async #enter(stored: Stored<ExecutionData>, steps: FlowStep[], position: number): Promise<Progress> {
-    const d = this.#d;
+  /**
+   * What entering binding `position` makes of the record (pure apart from the caches): denied,
+   * asking for an address, or a code to send. An Authenticate binding that denies users without
+   * a device becomes a decoy code step instead: the application sees the denial, the end user an
+   * ordinary step that mails nothing, so the execution token does not tell who has a device.
+   */
+  #entry(e: ExecutionData, steps: FlowStep[], position: number): Entry {
     const step = steps[position] as FlowStep;
-    const e = stored.data;
-    const found = findConfirmedDevice(d.devices, e.namespace, step.stage, e.user.id);
+    const found = findConfirmedDevice(this.#d.devices, e.namespace, step.stage, e.user.id);
     const entry = enterStep(
       step,
       e.user,
       found?.spec ? { name: found.metadata?.name ?? "", email: found.spec.email } : undefined,
-      d.stages.get(e.namespace, step.stage)?.spec.configureFlow,
+      this.#d.stages.get(e.namespace, step.stage)?.spec.configureFlow,
     );
     const stageUid = this.#stageUid(e.namespace, step.stage);
-    const at = {
+    const at: ExecutionData = {
       ...e,
       position,
       binding: step.binding,
@@ -336,34 +369,19 @@ export class ExecutionService {
       mode: step.intent,
       address: undefined,
       addressFixed: false,
-      codeExpiresAt: undefined,
+      challenge: undefined,
+      decoy: undefined,
     };
+    if (entry.kind === "deny" && entry.code === "no_device")
+      return {
+        data: { ...at, decoy: { code: entry.code, detail: entry.detail } },
+        stageUid,
+        send: { address: decoyAddress(e) },
+      };
     if (entry.kind === "deny")
-      return {
-        stored: await d.store.updateExecution(
-          stored,
-          {
-            ...at,
-            state: "denied",
-            denial: { code: entry.code, detail: entry.detail },
-          },
-          stageUid,
-        ),
-      };
-    if (entry.kind === "ask_email")
-      return {
-        stored: await d.store.updateExecution(stored, { ...at, mode: "Setup", state: "email_required" }, stageUid),
-      };
-    const moved =
-      position === e.position
-        ? stored
-        : await d.store.updateExecution(stored, { ...at, mode: entry.mode, state: "email_required" }, stageUid);
-    return this.#send(
-      { ...moved, data: { ...moved.data, mode: entry.mode } },
-      await this.#sendContext(e.namespace, step.stage),
-      entry.address,
-      true,
-    );
+      return { data: { ...at, state: "denied", denial: { code: entry.code, detail: entry.detail } }, stageUid };
+    if (entry.kind === "ask_email") return { data: { ...at, mode: "Setup", state: "email_required" }, stageUid };
+    return { data: { ...at, mode: entry.mode }, stageUid, send: { address: entry.address } };
   }
 
   #cooldown(e: ExecutionData): void {
@@ -391,11 +409,7 @@ export class ExecutionService {
   #stageUid(namespace: string, stage: string): string {
     const uid = this.#d.stages.get(namespace, stage)?.uid;
     return (
-      uid ??
-      refuse({
-        kind: "stage_not_ready",
-        detail: `EmailAuthenticatorStage ${namespace}/${stage} does not exist`,
-      })
+      uid ?? refuse({ kind: "stage_not_ready", detail: `EmailAuthenticatorStage ${namespace}/${stage} does not exist` })
     );
   }
 
@@ -421,36 +435,54 @@ export class ExecutionService {
     return stored;
   }
 
-  #answer(progress: Progress, token?: string, launchToken?: string): ExecutionOutcome {
-    const execution = this.#snapshot(progress.stored.data);
-    const secrets = {
-      ...(token ? { token } : {}),
-      ...(launchToken ? { launchToken } : {}),
-    };
+  #answer(progress: Progress, user: boolean, token?: string, launchToken?: string): ExecutionOutcome {
+    const execution = this.#snapshot(progress.stored.data, user);
+    const secrets = { ...(token ? { token } : {}), ...(launchToken ? { launchToken } : {}) };
     if (progress.failed)
       return {
         ok: false,
-        error: {
-          kind: "send_failed",
-          reason: progress.failed,
-          execution,
-          ...secrets,
-        },
+        error: { kind: "send_failed", ...(user ? {} : { reason: progress.failed }), execution, ...secrets },
       };
     return { ok: true, execution, ...secrets };
   }
 
-  #snapshot(record: ExecutionData): ExecutionSnapshot {
-    const spec = this.#d.stages.get(record.namespace, record.stage)?.spec;
+  /**
+   * The record as this audience may see it: the application sees a decoy step as the denial it
+   * is; the end user sees denials without their reason and a decoy as an ordinary code step.
+   */
+  #snapshot(stored: ExecutionData, user: boolean): ExecutionSnapshot {
+    const spec = this.#d.stages.get(stored.namespace, stored.stage)?.spec;
+    let record = stored;
+    if (stored.decoy && !user)
+      record = { ...stored, state: "denied", denial: stored.decoy, challenge: undefined, address: undefined };
+    else if (stored.denial && user) record = { ...stored, denial: END_USER_DENIAL };
     return {
-      record,
+      record: { ...record, decoy: undefined },
       codeLength: spec?.codeLength ?? DEFAULT_CODE_LENGTH,
-      resendAvailableAt: this.#resendAvailableAt(record),
+      resendAvailableAt: this.#resendAvailableAt(stored),
     };
   }
 }
 
+/** The end user's side: the execution token, or the hosted pages' session. */
+const endUser = (actor: Actor): boolean => actor.kind !== "application";
+
+/**
+ * Where a decoy step claims to send: the address the application gave, else one derived from the
+ * user id, so the masked form stays the same for the same user.
+ */
+function decoyAddress(e: ExecutionData): string {
+  if (e.user.email) return e.user.email;
+  const parsed = parseAddress(e.user.id);
+  if (parsed.ok) return parsed.address;
+  const hash = createHash("sha256").update(`${e.namespace}\0${e.user.id}`).digest("hex");
+  return `${hash.slice(0, 4 + (parseInt(hash.slice(0, 1), 16) % 6))}@${hash.slice(10, 17)}.com`;
+}
+
 function refusal(err: unknown): ExecutionOutcome {
   if (err instanceof Refusal) return { ok: false, error: err.error };
+  if (err instanceof ConflictError || err instanceof ContendedError) return { ok: false, error: BUSY };
   throw err;
 }
+
+const BUSY: ExecutionError = { kind: "busy" };

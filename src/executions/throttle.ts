@@ -1,8 +1,13 @@
-// Sliding-window counters in Secrets: failed code checks per (namespace, stage, user) over 24 h,
-// which survive resends and new executions, and sends per (namespace, address) over 1 h. A
-// counter's Secret is named by an HMAC of its identity under the code key, so neither the user
+// Sliding-window budgets in Secrets: wrong codes per (namespace, stage, user) over 24 h, which
+// survive resends and new executions, and mails per (namespace, address) over 1 h. A budget is
+// taken BEFORE the act it pays for: `reserve` appends an entry with a write guarded by the
+// resourceVersion it read, and only a committed write grants it, so concurrent requests on any
+// replica can never take more than the limit. An entry can be given back (`release`) when the
+// act did not happen or did not cost (a right code, a mail the relay refused).
+// A counter's Secret is named by an HMAC of its identity under the code key, so neither the user
 // id nor the address appears in a name or label, and nobody without the key can find a user's.
-import { createHmac } from "node:crypto";
+// It is read with a list selected by name, so a budget nobody used yet is an empty answer, not a 404.
+import { createHmac, randomBytes } from "node:crypto";
 import type { CoreV1Api, V1Secret } from "@kubernetes/client-node";
 import { z } from "zod";
 import {
@@ -22,16 +27,21 @@ export const FAILURE_WINDOW_MS = 24 * HOUR_MS;
 export const SEND_WINDOW_MS = HOUR_MS;
 /** How long any entry is kept (and the Secret after its newest entry): the longest window. */
 export const RETENTION_MS = 24 * HOUR_MS;
-/** Far above any sane limit; bounds the Secret even if a caller records without checking. */
+/** Far above any sane limit; bounds the Secret whatever happens. */
 export const MAX_ENTRIES = 200;
 /**
- * Read-modify-write rounds before a 409 is given up on and thrown. Every round has a winner, so
- * N writers racing on one counter all land within N rounds; verify admits at most attemptsPerCode
- * concurrent failures per challenge, far fewer than this.
+ * Read-and-write rounds before giving up on a counter many requests write at once. Every round
+ * has a winner and the limit ends the race for everyone after `limit` winners, so this is only
+ * reached under a flood; the caller then answers "busy, retry" (never a 5xx).
  */
-const WRITE_ROUNDS = 32;
+const WRITE_ROUNDS = 64;
 const RECORD_KEY = "record";
-const timestamps = z.array(z.iso.datetime()).max(10_000);
+
+/** An entry: when, an id to give it back by, and (for sends) the execution that sent. */
+const entry = z.strictObject({ at: z.iso.datetime(), id: z.string().max(32), x: z.string().max(64).optional() });
+/** Older counters held bare timestamps; they still count (and cannot be given back). */
+const stored = z.array(z.union([z.iso.datetime(), entry])).max(10_000);
+type Entry = z.infer<typeof entry>;
 
 export interface FailureIdentity {
   namespace: string;
@@ -52,6 +62,21 @@ interface Target {
   name: string;
   windowMs: number;
   labels: Record<string, string>;
+}
+
+/** A granted budget entry, to give back if the act it paid for did not happen. */
+export interface Slot {
+  readonly target: Target;
+  readonly id: string;
+}
+
+export type Reservation =
+  | { ok: true; slot: Slot; /** entries in the window, this one included */ count: number }
+  | { ok: false; retryAt: Date; /** entries in the window that `tag` made */ own: number };
+
+/** A counter too contended to write within the rounds; the request should be retried. */
+export class ContendedError extends Error {
+  override name = "ContendedError";
 }
 
 /** `eao-t-` and 32 hex characters of HMAC-SHA-256 over the JSON-encoded identity. */
@@ -75,43 +100,67 @@ export function retryAtOf(sortedMs: readonly number[], windowMs: number, limit: 
   return new Date(leaving + windowMs);
 }
 
+export interface ThrottleOptions {
+  /** Pause between rounds of a contended write (jittered by the caller's randomness). */
+  pause?: (ms: number) => Promise<void>;
+}
+
 export class Throttles {
   readonly #core: CoreV1Api;
   readonly #clock: Clock;
   readonly #key: Buffer;
+  readonly #pause: (ms: number) => Promise<void>;
 
-  constructor(core: CoreV1Api, clock: Clock, key: Buffer) {
+  constructor(core: CoreV1Api, clock: Clock, key: Buffer, options: ThrottleOptions = {}) {
     this.#core = core;
     this.#clock = clock;
     this.#key = key;
+    this.#pause = options.pause ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  /**
+   * Takes one wrong-code slot of this user on this stage, if fewer than `limit` are taken in 24 h;
+   * `tag` names the code being judged, so a refusal tells how many slots that code holds itself.
+   */
+  reserveFailure(id: FailureIdentity, limit: number, tag?: string): Promise<Reservation> {
+    return this.#reserve(this.#failures(id), limit, tag);
+  }
+
+  /** Takes one mail to this address, if fewer than `limit` went in the hour; `execution` tags it. */
+  reserveSend(id: SendIdentity, limit: number, execution: string): Promise<Reservation> {
+    return this.#reserve(this.#sends(id), limit, execution);
+  }
+
+  /** Reads only: whether a send could be reserved now, and how many of the hour's were `execution`'s. */
+  async sendBudget(id: SendIdentity, limit: number, execution: string): Promise<Reservation | { ok: true }> {
+    const t = this.#sends(id);
+    const { entries } = await this.#read(t);
+    const now = this.#clock.now();
+    const live = windowed(entries, now, t.windowMs);
+    const retryAt = retryAtOf(
+      live.map((e) => Date.parse(e.at)),
+      t.windowMs,
+      limit,
+    );
+    return retryAt ? { ok: false, retryAt, own: live.filter((e) => e.x === execution).length } : { ok: true };
+  }
+
+  /** Gives a slot back; gone already is fine. */
+  async release(slot: Slot): Promise<void> {
+    await this.#write(slot.target, (entries) => {
+      const kept = entries.filter((e) => e.id !== slot.id);
+      return kept.length === entries.length ? undefined : kept;
+    });
   }
 
   async failures(id: FailureIdentity): Promise<number> {
-    return (await this.#entries(this.#failures(id))).length;
-  }
-
-  /** Records one failure now; returns the failures in the window, this one included. */
-  recordFailure(id: FailureIdentity): Promise<number> {
-    return this.#record(this.#failures(id));
-  }
-
-  /** When this user may try again on this stage, if `limit` failures in 24 h are reached. */
-  async retryAt(id: FailureIdentity, limit: number): Promise<Date | undefined> {
-    return retryAtOf(await this.#entries(this.#failures(id)), FAILURE_WINDOW_MS, limit);
+    const t = this.#failures(id);
+    return windowed((await this.#read(t)).entries, this.#clock.now(), t.windowMs).length;
   }
 
   async sends(id: SendIdentity): Promise<number> {
-    return (await this.#entries(this.#sends(id))).length;
-  }
-
-  /** Records one send now; returns the sends in the hour, this one included. */
-  recordSend(id: SendIdentity): Promise<number> {
-    return this.#record(this.#sends(id));
-  }
-
-  /** When the next mail to this address may go, if `limit` sends in the hour are reached. */
-  async sendRetryAt(id: SendIdentity, limit: number): Promise<Date | undefined> {
-    return retryAtOf(await this.#entries(this.#sends(id)), SEND_WINDOW_MS, limit);
+    const t = this.#sends(id);
+    return windowed((await this.#read(t)).entries, this.#clock.now(), t.windowMs).length;
   }
 
   #failures(id: FailureIdentity): Target {
@@ -134,42 +183,73 @@ export class Throttles {
     };
   }
 
-  async #entries(t: Target): Promise<number[]> {
-    const secret = await this.#read(t);
-    return inWindow(secret ? this.#decode(t, secret) : [], this.#clock.now(), t.windowMs);
+  async #reserve(t: Target, limit: number, tag?: string): Promise<Reservation> {
+    const id = randomBytes(8).toString("hex");
+    let result: Reservation | undefined;
+    await this.#write(t, (entries, now) => {
+      const live = windowed(entries, now, t.windowMs);
+      const retryAt = retryAtOf(
+        live.map((e) => Date.parse(e.at)),
+        t.windowMs,
+        limit,
+      );
+      if (retryAt) {
+        result = { ok: false, retryAt, own: tag ? live.filter((e) => e.x === tag).length : 0 };
+        return undefined;
+      }
+      result = { ok: true, slot: { target: t, id }, count: live.length + 1 };
+      return [...entries, { at: now.toISOString(), id, ...(tag ? { x: tag } : {}) }];
+    });
+    if (!result) throw new Error("unreachable: a reservation round always decides");
+    return result;
   }
 
-  /** Read, append, write back with the resourceVersion read (or create); retried on 409. */
-  async #record(t: Target): Promise<number> {
+  /**
+   * Read, change, write back with the resourceVersion read (or create); a lost race reads again.
+   * `change` returns the new entries, or undefined to write nothing.
+   */
+  async #write(t: Target, change: (entries: Entry[], now: Date) => Entry[] | undefined): Promise<void> {
     for (let round = 1; ; round++) {
-      const secret = await this.#read(t);
+      const { entries, resourceVersion } = await this.#read(t);
       const now = this.#clock.now();
-      const kept = inWindow(secret ? this.#decode(t, secret) : [], now, RETENTION_MS);
-      const next = [...kept, now.getTime()].sort((a, b) => a - b).slice(-MAX_ENTRIES);
-      const body = this.#encode(t, next, secret?.metadata?.resourceVersion);
+      const kept = windowed(entries, now, RETENTION_MS);
+      const next = change(kept, now);
+      if (!next) return;
+      const body = this.#encode(t, next.slice(-MAX_ENTRIES), resourceVersion);
       try {
-        if (secret) await this.#core.replaceNamespacedSecret({ namespace: t.namespace, name: t.name, body });
+        // The last entry given back: nothing of the budget stays behind.
+        if (next.length === 0 && resourceVersion)
+          await this.#core.deleteNamespacedSecret({
+            namespace: t.namespace,
+            name: t.name,
+            body: { preconditions: { resourceVersion } },
+          });
+        else if (resourceVersion)
+          await this.#core.replaceNamespacedSecret({ namespace: t.namespace, name: t.name, body });
         else await this.#core.createNamespacedSecret({ namespace: t.namespace, body });
-        return next.filter((ms) => ms > now.getTime() - t.windowMs).length;
+        return;
       } catch (e) {
-        const lostRace = secret ? isConflict(e) : isAlreadyExists(e);
-        if (!lostRace) throw e;
-        if (round >= WRITE_ROUNDS) throw e;
+        // 409 on replace or create, or 404 when the sweeper deleted it between read and write.
+        if (!(isConflict(e) || isAlreadyExists(e) || isNotFound(e))) throw e;
+        if (round >= WRITE_ROUNDS) throw new ContendedError(`throttle ${t.counter} is too contended`);
+        await this.#pause(Math.floor(Math.random() * Math.min(50, 2 * round)));
       }
     }
   }
 
-  async #read(t: Target): Promise<V1Secret | undefined> {
-    try {
-      return await this.#core.readNamespacedSecret({ namespace: t.namespace, name: t.name });
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
+  async #read(t: Target): Promise<{ entries: Entry[]; resourceVersion?: string }> {
+    const list = await this.#core.listNamespacedSecret({
+      namespace: t.namespace,
+      fieldSelector: `metadata.name=${t.name}`,
+    });
+    const secret = list.items[0];
+    if (!secret) return { entries: [] };
+    const resourceVersion = secret.metadata?.resourceVersion;
+    return { entries: this.#decode(t, secret), ...(resourceVersion ? { resourceVersion } : {}) };
   }
 
   /** A damaged counter fails closed (an error), rather than silently reading as zero. */
-  #decode(t: Target, secret: V1Secret): string[] {
+  #decode(t: Target, secret: V1Secret): Entry[] {
     const raw = secret.data?.[RECORD_KEY];
     let parsed: unknown;
     try {
@@ -180,16 +260,16 @@ export class Throttles {
     } catch {
       parsed = undefined;
     }
-    const result = timestamps.safeParse(parsed);
+    const result = stored.safeParse(parsed);
     if (!result.success)
       throw new Error(
         `throttle Secret ${t.namespace}/${t.name} (${t.counter}) is malformed; delete it to reset the counter`,
       );
-    return result.data;
+    return result.data.map((e) => (typeof e === "string" ? { at: e, id: "" } : e));
   }
 
-  #encode(t: Target, entries: readonly number[], resourceVersion?: string): V1Secret {
-    const newest = entries[entries.length - 1] ?? this.#clock.now().getTime();
+  #encode(t: Target, entries: readonly Entry[], resourceVersion?: string): V1Secret {
+    const newest = Math.max(this.#clock.now().getTime(), ...entries.map((e) => Date.parse(e.at)));
     return {
       metadata: {
         name: t.name,
@@ -199,11 +279,13 @@ export class Throttles {
         ...(resourceVersion ? { resourceVersion } : {}),
       },
       type: THROTTLE_SECRET_TYPE,
-      data: {
-        [RECORD_KEY]: Buffer.from(JSON.stringify(entries.map((ms) => new Date(ms).toISOString())), "utf8").toString(
-          "base64",
-        ),
-      },
+      data: { [RECORD_KEY]: Buffer.from(JSON.stringify(entries), "utf8").toString("base64") },
     };
   }
+}
+
+/** Entries inside the window ending now, oldest first. */
+function windowed(entries: readonly Entry[], now: Date, windowMs: number): Entry[] {
+  const since = now.getTime() - windowMs;
+  return entries.filter((e) => Date.parse(e.at) > since).sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
 }

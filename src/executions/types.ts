@@ -24,6 +24,22 @@ export const executionResult = z.strictObject({
 });
 export type ExecutionResult = z.infer<typeof executionResult>;
 
+/**
+ * The pending code, inside the execution record: one guarded write replaces it (a resend, which
+ * also takes the cooldown), counts an attempt on it, or consumes it (success), so none of these
+ * can interleave.
+ */
+export const challengeData = z.strictObject({
+  /** Increases with every code issued for this execution; tells a replaced code from a used one. */
+  seq: z.int().min(1),
+  /** base64 HMAC-SHA-256; never the code. */
+  mac: z.string(),
+  issuedAt: z.string(),
+  expiresAt: z.string(),
+  attempts: z.int().min(0),
+});
+export type ChallengeData = z.infer<typeof challengeData>;
+
 export const executionData = z.strictObject({
   id: executionIdSchema,
   namespace: z.string(),
@@ -45,8 +61,18 @@ export const executionData = z.strictObject({
   addressFixed: z.boolean().default(false),
   sends: z.int().min(0).default(0),
   lastSentAt: z.string().optional(),
-  /** When the current code stops working (also in the challenge, which the API does not read for views). */
-  codeExpiresAt: z.string().optional(),
+  /** The pending code, while state is code_sent. */
+  challenge: challengeData.optional(),
+  /** The seq of the code that completed this execution's last step: a late twin learns it was used. */
+  usedSeq: z.int().min(1).optional(),
+  /** How many codes were issued (the next challenge's seq is one more). */
+  issued: z.int().min(0).optional(),
+  /**
+   * No code can complete this step, but the end user is shown an ordinary code step (sends are
+   * only pretended), so the execution token does not tell whether the user has a device. The
+   * application sees the denial.
+   */
+  decoy: z.strictObject({ code: z.string(), detail: z.string() }).optional(),
   denial: z.strictObject({ code: z.string(), detail: z.string() }).optional(),
   result: executionResult.optional(),
   createdAt: z.string(),
@@ -71,17 +97,6 @@ export const executionData = z.strictObject({
   resultToken: z.string().max(8192).optional(),
 });
 export type ExecutionData = z.infer<typeof executionData>;
-
-export const challengeData = z.strictObject({
-  executionId: executionIdSchema,
-  stage: z.string(),
-  /** base64 HMAC-SHA-256; never the code. */
-  mac: z.string(),
-  issuedAt: z.string(),
-  expiresAt: z.string(),
-  attempts: z.int().min(0),
-});
-export type ChallengeData = z.infer<typeof challengeData>;
 
 /** A record with the Secret's identity, for preconditioned writes. */
 export interface Stored<T> {

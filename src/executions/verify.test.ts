@@ -1,210 +1,230 @@
-// The verify algorithm's branches against in-memory stand-ins that keep resourceVersion rules;
-// the same algorithm against the real API server, 50 requests at once, is in
-// test/integration/executions-store.test.ts.
+// The verify algorithm's branches against in-memory stand-ins that keep the API server's
+// resourceVersion rules; the same algorithm against the real API server, under concurrency and
+// across two replicas, is in test/integration/executions-races.test.ts.
 import { ApiException } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { FakeClock } from "@emailauth/operator-runtime";
 import { codeMac } from "./codes.ts";
 import { ConflictError } from "./execution-records.ts";
 import type { ExecutionId } from "./ids.ts";
-import type { ChallengeData, Stored } from "./types.ts";
-import { conflictRounds, verifyCode, type VerifyInput } from "./verify.ts";
+import { ContendedError, type Slot } from "./throttle.ts";
+import type { ExecutionData, Stored } from "./types.ts";
+import { verifyCode, type VerifyInput } from "./verify.ts";
 
 const key = Buffer.alloc(32, 1);
-const executionId = "a".repeat(32) as ExecutionId;
-const base = { namespace: "ns", executionId, stage: "relay", userId: "u1", addressKey: "alice@example.com" };
+const id = "a".repeat(32) as ExecutionId;
+const ADDRESS = "alice@example.com";
+const macOf = (code: string) => codeMac(key, { executionId: id, stage: "relay", addressKey: ADDRESS, code });
 const conflict = () =>
   new ConflictError(
-    "challenge",
+    "execution",
     new ApiException(409, "Conflict", JSON.stringify({ kind: "Status", code: 409, reason: "Conflict" }), {}),
   );
 
-function setup(opts: { attempts?: number; expiresInMs?: number; failures?: number[]; stage?: string } = {}) {
+function setup(opts: { attempts?: number; expiresInMs?: number; failures?: number; decoy?: boolean } = {}) {
   const clock = new FakeClock();
   let rv = 1;
-  let current: Stored<ChallengeData> | undefined = {
+  const record = (seq: number, code: string, attempts = 0): ExecutionData => ({
+    id,
     namespace: "ns",
-    name: `eao-c-${executionId}`,
-    uid: "uid-1",
-    resourceVersion: String(rv),
-    stageUid: "stage-uid",
-    data: {
-      executionId,
-      stage: opts.stage ?? "relay",
-      mac: codeMac(key, { ...base, code: "123456" }),
+    flow: "login",
+    position: 0,
+    binding: "b",
+    stage: "relay",
+    mode: "Authenticate",
+    user: { id: "u1" },
+    client: "app",
+    tokenHash: "f".repeat(64),
+    state: "code_sent",
+    address: ADDRESS,
+    addressFixed: true,
+    sends: seq,
+    issued: seq,
+    challenge: {
+      seq,
+      mac: macOf(code),
       issuedAt: clock.now().toISOString(),
       expiresAt: new Date(clock.now().getTime() + (opts.expiresInMs ?? 600_000)).toISOString(),
-      attempts: opts.attempts ?? 0,
+      attempts,
     },
-  };
-  const failures = [...(opts.failures ?? [])];
-  const log: string[] = [];
-  /** Runs before each incrementAttempts write lands: lets a test interleave another request. */
+    ...(opts.decoy ? { decoy: { code: "no_device", detail: "none" } } : {}),
+    createdAt: clock.now().toISOString(),
+    expiresAt: new Date(clock.now().getTime() + 3_600_000).toISOString(),
+  });
+  const wrap = (data: ExecutionData): Stored<ExecutionData> => ({
+    data,
+    namespace: "ns",
+    name: `eao-x-${id}`,
+    uid: "uid-1",
+    resourceVersion: String(rv),
+    stageUid: "s",
+  });
+  let current = wrap(record(1, "123456", opts.attempts ?? 0));
+  /** Runs before a write lands: lets a test interleave another request. */
   let beforeWrite: () => void = () => {};
-  const store: VerifyInput["store"] = {
-    getChallenge: () => (log.push("get"), Promise.resolve(current && { ...current, data: { ...current.data } })),
-    incrementAttempts: (s) => {
-      log.push("increment");
-      beforeWrite();
-      // As the API server answers: 404 for a deleted object, 409 for a stale resourceVersion.
-      if (!current)
-        return Promise.reject(
-          new ApiException(404, "NotFound", JSON.stringify({ kind: "Status", code: 404, reason: "NotFound" }), {}),
-        );
-      if (s.resourceVersion !== current.resourceVersion) return Promise.reject(conflict());
-      current = {
-        ...current,
-        resourceVersion: String(++rv),
-        data: { ...current.data, attempts: current.data.attempts + 1 },
-      };
-      return Promise.resolve({ ...current });
-    },
-    consumeChallenge: (s) => {
-      log.push("consume");
-      if (!current || s.resourceVersion !== current.resourceVersion || s.uid !== current.uid)
-        return Promise.resolve(false);
-      current = undefined;
-      return Promise.resolve(true);
-    },
+  const write = (s: Stored<ExecutionData>, next: ExecutionData) => {
+    beforeWrite();
+    if (s.resourceVersion !== current.resourceVersion) return Promise.reject(conflict());
+    rv++;
+    current = wrap(next);
+    return Promise.resolve(current);
   };
+  const records: VerifyInput["records"] = {
+    getExecution: () => Promise.resolve(current),
+    updateExecution: (s, next) => write(s, next),
+  };
+  const slots: string[] = Array.from({ length: opts.failures ?? 0 }, (_, i) => `old-${i}`);
   const throttles: VerifyInput["throttles"] = {
-    retryAt: (_id, limit) =>
-      Promise.resolve(
-        failures.length >= limit ? new Date((failures[failures.length - limit] ?? 0) + 86_400_000) : undefined,
-      ),
-    recordFailure: () => (log.push("failure"), failures.push(clock.now().getTime()), Promise.resolve(failures.length)),
+    reserveFailure: (_who, limit) => {
+      if (slots.length >= limit)
+        return Promise.resolve({ ok: false as const, retryAt: new Date(clock.now().getTime() + 1000), own: 0 });
+      const slotId = `s${slots.length}-${Math.random()}`;
+      slots.push(slotId);
+      return Promise.resolve({
+        ok: true as const,
+        slot: { id: slotId } as unknown as Slot,
+        count: slots.length,
+      });
+    },
+    release: (slot) => {
+      const i = slots.indexOf(slot.id);
+      if (i >= 0) slots.splice(i, 1);
+      return Promise.resolve();
+    },
   };
-  const verify = (code: string) =>
-    verifyCode({ ...base, store, throttles, key, clock, limits: { attemptsPerCode: 5, failuresPerDay: 10 }, code });
+  const verify = (code: string, limits = { attemptsPerCode: 5, failuresPerDay: 10 }) =>
+    verifyCode({
+      records,
+      throttles,
+      key,
+      clock,
+      limits,
+      stored: current,
+      code,
+      complete: (cur, consumed) => write(cur, { ...consumed, state: "completed" }),
+    });
   return {
     clock,
-    log,
-    failures,
+    slots,
     verify,
     current: () => current,
-    replace: (mac: string) =>
-      current && (current = { ...current, resourceVersion: String(++rv), data: { ...current.data, mac, attempts: 0 } }),
-    interleave: (fn: () => void) => (beforeWrite = fn),
-    consumed: () => (current = undefined),
+    resend: (code: string) => {
+      rv++;
+      current = wrap(record(current.data.challenge!.seq + 1, code));
+    },
+    setBeforeWrite: (fn: () => void) => (beforeWrite = fn),
   };
 }
 
 describe("verifyCode", () => {
-  it("accepts the right code once, counting the attempt before the comparison", async () => {
+  it("accepts the right code once, consumes it and gives its failure slot back", async () => {
     const t = setup();
-    expect(await t.verify("123456")).toEqual({ ok: true });
-    expect(t.log).toEqual(["get", "increment", "consume"]);
-    expect(t.current()).toBeUndefined();
-    expect(await t.verify("123456")).toEqual({ ok: false, code: "invalid_code", attemptsLeft: 0 });
+    expect(await t.verify("123456")).toMatchObject({ ok: true });
+    expect(t.current().data).toMatchObject({ state: "completed", usedSeq: 1 });
+    expect(t.current().data.challenge).toBeUndefined();
+    expect(t.slots).toEqual([]);
+    expect(await t.verify("123456")).toEqual({ ok: false, refusal: { kind: "no_code_pending" } });
   });
 
-  it("counts wrong codes per code and per day, then refuses the spent code", async () => {
+  it("counts wrong codes per code and per day, then refuses the spent code, right or not", async () => {
     const t = setup();
-    for (let left = 4; left >= 0; left--)
-      expect(await t.verify("000000")).toEqual({ ok: false, code: "invalid_code", attemptsLeft: left });
-    expect(t.failures).toHaveLength(5);
-    expect(await t.verify("123456")).toEqual({ ok: false, code: "too_many_attempts" });
-    expect(t.current()?.data.attempts).toBe(5);
+    for (let i = 4; i >= 0; i--)
+      expect(await t.verify("000000")).toEqual({ ok: false, refusal: { kind: "invalid_code", attemptsLeft: i } });
+    expect(t.slots).toHaveLength(5);
+    expect(await t.verify("123456")).toEqual({ ok: false, refusal: { kind: "code_spent" } });
+    expect(t.slots).toHaveLength(5);
   });
 
   it("reports the smaller of the per-code and per-day allowances", async () => {
-    const t = setup({ failures: Array.from({ length: 8 }, () => 0) });
-    expect(await t.verify("999999")).toEqual({ ok: false, code: "invalid_code", attemptsLeft: 1 });
+    const t = setup({ failures: 8 });
+    expect(await t.verify("000000")).toEqual({ ok: false, refusal: { kind: "invalid_code", attemptsLeft: 1 } });
   });
 
-  it("refuses everything once the daily cap is reached, with the time it eases", async () => {
-    const t = setup({ failures: [1000, 2000, ...Array.from({ length: 9 }, () => 3000)] });
-    expect(await t.verify("123456")).toEqual({
-      ok: false,
-      code: "too_many_attempts",
-      retryAt: new Date(2000 + 86_400_000),
-    });
-    expect(t.log).toEqual(["get"]);
+  it("refuses every code once the daily budget is used, the right one too, with the time it eases", async () => {
+    const t = setup({ failures: 10 });
+    const r = await t.verify("123456");
+    expect(r).toMatchObject({ ok: false, refusal: { kind: "failure_limit" } });
+    expect(t.current().data.challenge?.attempts).toBe(0);
   });
 
-  it("expires at expiresAt exactly, by the injected clock", async () => {
+  it("expires at expiresAt exactly, by the injected clock, and charges nothing", async () => {
     const t = setup({ expiresInMs: 1000 });
-    t.clock.advance(999);
-    expect(await t.verify("000000")).toMatchObject({ code: "invalid_code" });
-    t.clock.advance(1);
-    expect(await t.verify("123456")).toEqual({ ok: false, code: "code_expired" });
+    t.clock.advance(1000);
+    expect(await t.verify("123456")).toEqual({ ok: false, refusal: { kind: "code_expired" } });
+    expect(t.slots).toEqual([]);
   });
 
-  it("treats another stage's challenge as an invalid code, uncharged", async () => {
-    const t = setup({ stage: "other" });
-    expect(await t.verify("123456")).toEqual({ ok: false, code: "invalid_code", attemptsLeft: 0 });
-    expect(t.log).toEqual(["get"]);
+  it("never matches a decoy step", async () => {
+    const t = setup({ decoy: true });
+    expect(await t.verify("123456")).toMatchObject({ ok: false, refusal: { kind: "invalid_code" } });
   });
 
-  it("accepts only the newest code after a resend", async () => {
+  it("tells a code replaced by a resend during the check, and gives the slot back", async () => {
     const t = setup();
-    t.replace(codeMac(key, { ...base, code: "654321" }));
-    expect(await t.verify("123456")).toEqual({ ok: false, code: "invalid_code", attemptsLeft: 4 });
-    expect(await t.verify("654321")).toEqual({ ok: true });
-  });
-
-  it("re-reads after a conflict and sees a resend's new code", async () => {
-    const t = setup();
-    let once = true;
-    t.interleave(() => {
-      if (once) t.replace(codeMac(key, { ...base, code: "111111" }));
-      once = false;
+    t.setBeforeWrite(() => {
+      t.setBeforeWrite(() => {});
+      t.resend("654321");
     });
-    expect(await t.verify("123456")).toEqual({ ok: false, code: "invalid_code", attemptsLeft: 4 });
-    expect(t.log.slice(0, 4)).toEqual(["get", "increment", "get", "increment"]);
+    expect(await t.verify("123456")).toEqual({ ok: false, refusal: { kind: "code_replaced" } });
+    expect(t.slots).toEqual([]);
+    expect(await t.verify("654321")).toMatchObject({ ok: true });
   });
 
-  it("a challenge consumed between the read and the count is an invalid code, uncharged", async () => {
+  it("a right code that loses to another right code is told it was used, and is not a failure", async () => {
     const t = setup();
-    t.interleave(() => t.consumed());
-    expect(await t.verify("123456")).toEqual({ ok: false, code: "invalid_code", attemptsLeft: 0 });
-    expect(t.log).toEqual(["get", "increment", "get"]);
-  });
-
-  it("gives up after a bounded number of conflicts", async () => {
-    const t = setup();
-    t.interleave(() => t.replace(codeMac(key, { ...base, code: "111111" })));
-    await expect(t.verify("123456")).rejects.toBeInstanceOf(ConflictError);
-    expect(t.log.filter((l) => l === "increment")).toHaveLength(conflictRounds(5));
-  });
-
-  it("a right code that loses the DELETE is not a failure", async () => {
-    const t = setup();
-    const store = {
-      getChallenge: () => Promise.resolve(t.current()),
-      incrementAttempts: (s: Stored<ChallengeData>) =>
-        Promise.resolve({ ...s, resourceVersion: "99", data: { ...s.data, attempts: 1 } }),
-      consumeChallenge: () => Promise.resolve(false),
-    };
-    const throttles = {
-      retryAt: () => Promise.resolve(undefined),
-      recordFailure: () => Promise.reject(new Error("must not be called")),
-    };
-    const r = await verifyCode({
-      ...base,
-      store,
-      throttles,
+    const stale = t.current();
+    expect(await t.verify("123456")).toMatchObject({ ok: true });
+    const late = await verifyCode({
+      records: { getExecution: () => Promise.resolve(t.current()), updateExecution: () => Promise.reject(conflict()) },
+      throttles: {
+        reserveFailure: () => Promise.resolve({ ok: true, slot: { id: "x" } as unknown as Slot, count: 1 }),
+        release: () => Promise.resolve(),
+      },
       key,
       clock: t.clock,
       limits: { attemptsPerCode: 5, failuresPerDay: 10 },
+      stored: stale,
       code: "123456",
+      complete: () => Promise.reject(conflict()),
     });
-    expect(r).toEqual({ ok: false, code: "invalid_code", attemptsLeft: 0 });
+    expect(late).toEqual({ ok: false, refusal: { kind: "code_used" } });
+  });
+
+  it("retries a lost write without paying twice, and gives up after a bounded number of rounds", async () => {
+    const t = setup();
+    let lost = 0;
+    t.setBeforeWrite(() => {
+      if (lost++ < 2) t.resend.call(undefined, "123456"); // same code, new seq: our read is stale
+    });
+    // A resend replaced the code: the check says so rather than comparing against the new one.
+    expect(await t.verify("123456")).toEqual({ ok: false, refusal: { kind: "code_replaced" } });
+
+    const u = setup();
+    const always = {
+      records: { getExecution: () => Promise.resolve(u.current()), updateExecution: () => Promise.reject(conflict()) },
+      throttles: {
+        reserveFailure: () => Promise.resolve({ ok: true as const, slot: { id: "y" } as unknown as Slot, count: 1 }),
+        release: () => (released++, Promise.resolve()),
+      },
+    };
+    let released = 0;
+    await expect(
+      verifyCode({
+        ...always,
+        key,
+        clock: u.clock,
+        limits: { attemptsPerCode: 5, failuresPerDay: 10 },
+        stored: u.current(),
+        code: "000000",
+        complete: () => Promise.reject(conflict()),
+      }),
+    ).rejects.toBeInstanceOf(ContendedError);
+    expect(released).toBe(1);
   });
 
   it("charges malformed input like any wrong code, and refuses nonsensical limits", async () => {
     const t = setup();
-    expect(await t.verify("12 34")).toEqual({ ok: false, code: "invalid_code", attemptsLeft: 4 });
-    await expect(
-      verifyCode({
-        ...base,
-        store: {} as never,
-        throttles: {} as never,
-        key,
-        clock: t.clock,
-        limits: { attemptsPerCode: 0, failuresPerDay: 10 },
-        code: "1",
-      }),
-    ).rejects.toThrow(RangeError);
+    expect(await t.verify("12 34")).toMatchObject({ ok: false, refusal: { kind: "invalid_code", attemptsLeft: 4 } });
+    await expect(t.verify("1", { attemptsPerCode: 0, failuresPerDay: 10 })).rejects.toBeInstanceOf(RangeError);
   });
 });

@@ -1,53 +1,78 @@
-// Checking a submitted code, single use under concurrency (docs/design/executions.md, steps 1–7).
-// The attempt is counted with a resourceVersion-guarded write BEFORE the comparison, so parallel
-// guesses cannot share one attempt; success is a DELETE preconditioned on the uid and
-// resourceVersion of that write, so of any number of requests with the right code one wins.
-import { isConflict, isNotFound } from "@emailauth/operator-runtime";
+// Checking a submitted code (docs/design/2026-12-01-reserve-then-act.md). Nothing about a code
+// is disclosed before what it costs has been paid with a guarded write:
+// 1. a wrong-code slot of the user's 24 h budget is reserved (on any replica, at most
+//    failuresPerDay are ever granted), for every code, right or wrong, so a burst of guesses
+//    cannot learn more than the budget allows;
+// 2. the comparison's result is acted on only through a write of the execution record guarded
+//    by the resourceVersion it was read at: a wrong code counts an attempt on its challenge, a
+//    right one consumes the challenge (single use: of any number of right codes one write wins);
+// 3. a right code gives its slot back. A lost write re-reads and re-checks (expiry, attempts,
+//    and whether the code is still the pending one) without paying twice.
 import type { Clock } from "@emailauth/operator-runtime";
+import { addressKey } from "../email/address.ts";
 import { codeMatches } from "./codes.ts";
-import type { ExecutionRecords } from "./execution-records.ts";
-import type { ExecutionId } from "./ids.ts";
-import type { Throttles } from "./throttle.ts";
+import { ConflictError, type ExecutionRecords } from "./execution-records.ts";
+import { ContendedError, type Slot, type Throttles } from "./throttle.ts";
+import type { ExecutionData, Stored } from "./types.ts";
 
-export type VerifyResult =
-  | { ok: true }
-  | { ok: false; code: "invalid_code"; attemptsLeft: number }
-  | { ok: false; code: "code_expired" }
-  | { ok: false; code: "too_many_attempts"; retryAt?: Date };
+export type VerifyRefusal =
+  | { kind: "no_code_pending" }
+  | { kind: "invalid_code"; attemptsLeft: number }
+  | { kind: "code_expired" }
+  | { kind: "code_spent" }
+  | { kind: "failure_limit"; retryAt: Date }
+  /** The right code, but another request used it first. */
+  | { kind: "code_used" }
+  /** A code that was pending when this request read it, replaced by a newer one since. */
+  | { kind: "code_replaced" };
+
+export type VerifyResult = { ok: true; stored: Stored<ExecutionData> } | { ok: false; refusal: VerifyRefusal };
 
 export interface VerifyLimits {
   /** Wrong tries one code survives. */
   attemptsPerCode: number;
-  /** Failures of one user on one stage in 24 h, across resends and executions. */
+  /** Wrong codes of one user on one stage in 24 h, across resends and executions. */
   failuresPerDay: number;
 }
 
 export interface VerifyInput {
-  store: Pick<ExecutionRecords, "getChallenge" | "incrementAttempts" | "consumeChallenge">;
-  throttles: Pick<Throttles, "retryAt" | "recordFailure">;
+  records: Pick<ExecutionRecords, "getExecution" | "updateExecution">;
+  throttles: Pick<Throttles, "reserveFailure" | "release">;
   key: Buffer;
   clock: Clock;
   limits: VerifyLimits;
-  namespace: string;
-  executionId: ExecutionId;
-  stage: string;
-  userId: string;
-  /** The normalised comparison key of the address the code was sent to. */
-  addressKey: string;
+  /** The execution as just read, in state code_sent. */
+  stored: Stored<ExecutionData>;
   /** As submitted; malformed input simply does not match (and costs an attempt). */
   code: string;
+  /** Waits between re-reads while the budget is held by checks of the same code. */
+  pause?: (ms: number) => Promise<void>;
+  /**
+   * Writes what follows a right code: `consumed` is the record without its challenge (and with
+   * `usedSeq`), to be written (plus whatever the next step needs) guarded by `current`'s
+   * resourceVersion. A ConflictError from it means someone acted first: verify re-reads.
+   */
+  complete: (current: Stored<ExecutionData>, consumed: ExecutionData) => Promise<Stored<ExecutionData>>;
 }
 
 /**
- * Rounds of "read, count the attempt, 409" before giving up. Each 409 means another request's
- * attempt was counted (or a resend replaced the challenge), and at most attemptsPerCode attempts
- * can be counted, so attemptsPerCode + 1 rounds always settle without resends; the margin
- * absorbs a few resends. Past it the conflict is thrown (the caller answers "try again").
+ * Rounds of "write, lose, re-read". Every lost round means another request committed a write on
+ * this challenge (an attempt, its use, or a resend, which the cooldown spaces out), so a few
+ * more than attemptsPerCode always settle; past them the caller answers "busy, retry".
  */
-export const conflictRounds = (attemptsPerCode: number): number => attemptsPerCode + 3;
+export const conflictRounds = (attemptsPerCode: number): number => attemptsPerCode + 5;
+
+/**
+ * When the budget is full of slots that checks of this same code hold (a burst of requests with
+ * one code), those checks settle within moments: the right one consumes the code and gives its
+ * slot back. Waiting a little lets the others learn the truth (the code was used) instead of
+ * "too many wrong codes".
+ */
+const IN_FLIGHT_WAITS = 20;
+const IN_FLIGHT_PAUSE_MS = 25;
 
 export async function verifyCode(input: VerifyInput): Promise<VerifyResult> {
-  const { store, throttles, key, clock, limits, namespace, executionId, stage, userId, addressKey, code } = input;
+  const { records, throttles, key, clock, limits, code } = input;
   const { attemptsPerCode, failuresPerDay } = limits;
   if (!(
     Number.isInteger(attemptsPerCode) &&
@@ -57,49 +82,79 @@ export async function verifyCode(input: VerifyInput): Promise<VerifyResult> {
   )) {
     throw new RangeError("attemptsPerCode and failuresPerDay must be whole numbers of at least 1");
   }
-  const who = { namespace, stage, userId };
-  const rounds = conflictRounds(attemptsPerCode);
+  let current = input.stored;
+  const first = current.data;
+  const who = { namespace: first.namespace, stage: first.stage, userId: first.user.id };
+  let slot: Slot | undefined;
+  let failures = 0;
+  let seq: number | undefined;
+  let matched = false;
+  const giveBack = async () => {
+    const held = slot;
+    slot = undefined;
+    if (held) await throttles.release(held);
+  };
+  const refused = async (refusal: VerifyRefusal): Promise<VerifyResult> => {
+    await giveBack();
+    return { ok: false, refusal };
+  };
 
-  for (let round = 1; ; round++) {
-    // 1. Fresh read: no cache may stand between two replicas.
-    const read = await store.getChallenge(namespace, executionId);
-    // A challenge of another stage cannot match (the stage is MACed); it is not charged either.
-    if (!read || read.data.stage !== stage) return invalidCode(0);
+  const pause = input.pause ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  let waits = 0;
+  try {
+    for (let round = 1; round <= conflictRounds(attemptsPerCode); round++) {
+      const e = current.data;
+      const ch = e.challenge;
+      if (seq !== undefined && ch?.seq !== seq)
+        return refused({ kind: e.usedSeq === seq ? "code_used" : "code_replaced" });
+      if (e.state !== "code_sent" || !ch || !e.address) return refused({ kind: "no_code_pending" });
+      // An expiry that cannot be read must not mean "never".
+      if (!(clock.now().getTime() < Date.parse(ch.expiresAt))) return refused({ kind: "code_expired" });
+      if (ch.attempts >= attemptsPerCode) return refused({ kind: "code_spent" });
 
-    // 2. Expired, or an expiry that cannot be read (which must not mean "never").
-    if (!(clock.now().getTime() < Date.parse(read.data.expiresAt))) return { ok: false, code: "code_expired" };
+      if (!slot) {
+        const reservation = await throttles.reserveFailure(who, failuresPerDay, `${e.id}:${ch.seq}`);
+        if (!reservation.ok) {
+          if (reservation.own > 0 && waits++ < IN_FLIGHT_WAITS) {
+            await pause(IN_FLIGHT_PAUSE_MS + Math.floor(Math.random() * IN_FLIGHT_PAUSE_MS));
+            const fresh = await records.getExecution(e.namespace, e.id);
+            if (!fresh) return refused({ kind: "code_expired" });
+            current = fresh;
+            seq = ch.seq;
+            round--; // waiting is not a lost write
+            continue;
+          }
+          return { ok: false, refusal: { kind: "failure_limit", retryAt: reservation.retryAt } };
+        }
+        slot = reservation.slot;
+        failures = reservation.count;
+        seq = ch.seq;
+        // A decoy step has no code that could match.
+        matched =
+          !e.decoy &&
+          codeMatches(key, { executionId: e.id, stage: e.stage, addressKey: addressKey(e.address), code }, ch.mac);
+      }
 
-    // 3. The per-user daily cap, which no resend or new execution resets.
-    const retryAt = await throttles.retryAt(who, failuresPerDay);
-    if (retryAt) return { ok: false, code: "too_many_attempts", retryAt };
-
-    // 4. This code is spent; only a resend brings a usable one.
-    if (read.data.attempts >= attemptsPerCode) return { ok: false, code: "too_many_attempts" };
-
-    // 5. Count the attempt first, conditional on what was read.
-    let counted;
-    try {
-      counted = await store.incrementAttempts(read);
-    } catch (e) {
-      // 409: another attempt or a resend got there first. 404: the challenge was consumed or
-      // deleted meanwhile (the API server answers a stale PUT on a deleted object with 404, not
-      // 409). Either way the next read decides.
-      if ((isConflict(e) || isNotFound(e)) && round < rounds) continue;
-      throw e;
+      try {
+        if (!matched) {
+          await records.updateExecution(current, { ...e, challenge: { ...ch, attempts: ch.attempts + 1 } });
+          slot = undefined; // the wrong code keeps its slot: it is one of the day's failures
+          const attemptsLeft = Math.min(attemptsPerCode - ch.attempts - 1, failuresPerDay - failures);
+          return { ok: false, refusal: { kind: "invalid_code", attemptsLeft: Math.max(0, attemptsLeft) } };
+        }
+        const done = await input.complete(current, { ...e, challenge: undefined, usedSeq: ch.seq });
+        await giveBack();
+        return { ok: true, stored: done };
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+        const fresh = await records.getExecution(e.namespace, e.id);
+        if (!fresh) return refused({ kind: "code_expired" });
+        current = fresh;
+      }
     }
-
-    // 6. Mismatch: a failure for the daily cap too.
-    if (!codeMatches(key, { executionId, stage, addressKey, code }, counted.data.mac)) {
-      const failures = await throttles.recordFailure(who);
-      return invalidCode(Math.min(attemptsPerCode - counted.data.attempts, failuresPerDay - failures));
-    }
-
-    // 7. Match: only the request whose preconditioned DELETE succeeds has used the code. A loser
-    // had the right code, so it is not a failure, but the challenge is no longer its to use.
-    return (await store.consumeChallenge(counted)) ? { ok: true } : invalidCode(0);
+    throw new ContendedError("the execution changed on every try");
+  } catch (err) {
+    await giveBack().catch(() => undefined);
+    throw err;
   }
-}
-
-function invalidCode(attemptsLeft: number): VerifyResult {
-  return { ok: false, code: "invalid_code", attemptsLeft: Math.max(0, attemptsLeft) };
 }

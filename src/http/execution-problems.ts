@@ -12,6 +12,8 @@ export const secondsUntil = (at: Date, clock: Clock): number =>
 
 /** How long to wait after a failed send before the relay is worth another try. */
 const SEND_FAILED_RETRY_SECONDS = 30;
+/** A request that lost every round against concurrent ones: soon it will not. */
+const BUSY_RETRY_SECONDS = 1;
 /** When the per-address window's end is unknown, its length. */
 const SEND_WINDOW_SECONDS = 3600;
 
@@ -48,8 +50,14 @@ export function problemFor(error: ExecutionError, clock: Clock): Problem {
         `the code is not correct; ${error.attemptsLeft} attempt(s) left for this code`,
         { attemptsLeft: error.attemptsLeft },
       );
+    case "code_used":
+      return new Problem("code_used", "the code was right, but it was already used by another request");
+    case "code_replaced":
+      return new Problem("code_expired", "a newer code was sent meanwhile; use the code from the newest mail");
     case "code_expired":
       return new Problem("code_expired", "the code has expired; ask for a resend");
+    case "busy":
+      return new Problem("conflict", "the execution changed while this request ran; try again", {}, BUSY_RETRY_SECONDS);
     case "code_spent":
       return new Problem("too_many_attempts", "too many wrong codes for this code; ask for a resend");
     case "failure_limit":
@@ -76,7 +84,9 @@ export function problemFor(error: ExecutionError, clock: Clock): Problem {
     case "send_failed":
       return new Problem(
         "smtp_unavailable",
-        `the code could not be sent (${error.reason}); ask for a resend later`,
+        error.reason
+          ? `the code could not be sent (${error.reason}); ask for a resend later`
+          : "the code could not be sent; ask for a resend later",
         { execution: toView(error.execution, error.token) },
         SEND_FAILED_RETRY_SECONDS,
       );

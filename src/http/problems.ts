@@ -6,6 +6,7 @@ export const PROBLEM_CODES = {
   invalid_email: { status: 400, title: "The email address is not accepted" },
   email_required: { status: 400, title: "An email address is needed first" },
   invalid_code: { status: 400, title: "The code is not correct" },
+  code_used: { status: 409, title: "The code was already used" },
   code_expired: { status: 410, title: "The code has expired" },
   too_many_attempts: { status: 429, title: "Too many attempts" },
   resend_cooldown: { status: 429, title: "A code was sent moments ago" },

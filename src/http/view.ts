@@ -44,17 +44,13 @@ export function toView(snapshot: ExecutionSnapshot, token?: string, launch?: Lau
       type: "code",
       stage: e.stage,
       maskedEmail: maskAddress(e.address),
-      ...(e.state === "code_sent" && e.codeExpiresAt ? { expiresAt: e.codeExpiresAt } : {}),
+      ...(e.state === "code_sent" && e.challenge ? { expiresAt: e.challenge.expiresAt } : {}),
       codeLength: snapshot.codeLength,
       resendAvailableAt: snapshot.resendAvailableAt.toISOString(),
     };
   }
   if (e.denial) view.denial = e.denial;
-  if (e.result)
-    view.result = {
-      ...e.result,
-      ...(e.resultToken ? { jws: e.resultToken } : {}),
-    };
+  if (e.result) view.result = { ...e.result, ...(e.resultToken ? { jws: e.resultToken } : {}) };
   if (launch)
     view.pageUrl = `${(launch.publicUrl ?? "").replace(/\/+$/, "")}${launchUrlPath(publicId(e), launch.launchToken)}`;
   if (token) view.token = token;

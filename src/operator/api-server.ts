@@ -7,6 +7,7 @@ import type { DeviceObject } from "../devices/devices.ts";
 import { Mailer } from "../email/mailer.ts";
 import { CodeKey } from "../executions/hmac-key.ts";
 import { ExecutionRecords } from "../executions/execution-records.ts";
+import { SendTiming } from "../executions/sender.ts";
 import { ExecutionService } from "../executions/service.ts";
 import { Throttles } from "../executions/throttle.ts";
 import type { BindingObject } from "../flows/flow.ts";
@@ -18,10 +19,10 @@ import { createApiListener } from "../http/tls-server.ts";
 import { RateLimits } from "../http/rate-limits.ts";
 import { HostedPages } from "./hosted-pages.ts";
 import { watchServingCertificate } from "./serving-certificate.ts";
-import { eventRecorder } from "@emailauth/operator-runtime";
 import type { CustomObject } from "@emailauth/operator-runtime";
 import type { Clock } from "@emailauth/operator-runtime";
 import type { OperatorMetrics } from "./metrics.ts";
+import { sendFailureEvents } from "./send-failure-events.ts";
 import type { ObjectCache, ReferenceTracker } from "@emailauth/operator-runtime";
 
 export interface ApiServerOptions {
@@ -90,12 +91,13 @@ export async function startApiServer(o: ApiServerOptions): Promise<RunningApiSer
     key: () => codeKey.get(),
     mailer,
     signResult: pages.signResult,
-    events: eventRecorder(kc, {
+    failures: sendFailureEvents(kc, {
       component: "emailauth.dev/operator",
       instance: config.leaderElection.identity,
       clock,
       log,
     }),
+    timing: new SendTiming(),
     metrics: o.metrics,
     clock,
     log: log.child({ component: "api" }),

@@ -1,7 +1,7 @@
 // Execution state against the real API server under the operator's least-privilege identity:
-// the code key race between replicas, execution and challenge Secrets with preconditioned
-// writes, single use of a code under 50 concurrent requests, attempt and daily caps, expiry,
-// send counting, no PII in names or labels, and the sweeper clearing all three kinds.
+// the code key race between replicas, execution records with preconditioned writes (the pending
+// code inside), single use of a code under 50 concurrent requests, attempt and daily budgets
+// reserved before a code is judged, expiry, no PII in names or labels, and the sweeper.
 import { CoreV1Api, type V1Secret } from "@kubernetes/client-node";
 import { createLogger } from "../../src/log/logger.ts";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -66,6 +66,7 @@ function execution(clock: FakeClock, userId: string): ExecutionData {
     address: ADDRESS,
     addressFixed: false,
     sends: 1,
+    issued: 0,
     lastSentAt: now.toISOString(),
     createdAt: now.toISOString(),
     expiresAt: new Date(now.getTime() + 30 * MIN).toISOString(),
@@ -77,46 +78,47 @@ async function issue(store: ExecutionRecords, clock: FakeClock, executionId: Exe
   const code = generateCode(6);
   codes.push(code);
   const now = clock.now();
-  const mac = codeMac(key, { executionId, stage: STAGE, addressKey: ADDRESS_KEY, code });
-  await store.putChallenge(
-    ns,
-    {
-      executionId,
-      stage: STAGE,
-      mac,
+  const stored = await store.getExecution(ns, executionId);
+  if (!stored) throw new Error("no such execution");
+  const seq = (stored.data.issued ?? 0) + 1;
+  await store.updateExecution(stored, {
+    ...stored.data,
+    state: "code_sent",
+    issued: seq,
+    challenge: {
+      seq,
+      mac: codeMac(key, { executionId, stage: STAGE, addressKey: ADDRESS_KEY, code }),
       issuedAt: now.toISOString(),
       expiresAt: new Date(now.getTime() + 10 * MIN).toISOString(),
       attempts: 0,
     },
-    stageUid,
-  );
+  });
   return code;
 }
 
-function verifier(clock: FakeClock, userId: string) {
+function verifier(clock: FakeClock) {
   const store = new ExecutionRecords(core, clock);
   const throttles = new Throttles(core, clock, key);
   return {
     store,
     throttles,
-    verify: (executionId: ExecutionId, code: string): Promise<VerifyResult> =>
-      verifyCode({
-        store,
+    verify: async (executionId: ExecutionId, code: string): Promise<VerifyResult> => {
+      const stored = await store.getExecution(ns, executionId);
+      if (!stored) throw new Error("no such execution");
+      return verifyCode({
+        records: store,
         throttles,
         key,
         clock,
         limits,
-        namespace: ns,
-        executionId,
-        stage: STAGE,
-        userId,
-        addressKey: ADDRESS_KEY,
+        stored,
         code,
-      }),
+        complete: (current, consumed) => store.updateExecution(current, { ...consumed, state: "completed" }),
+      });
+    },
   };
 }
 
-/** A code that is not `code`. */
 const wrong = (code: string): string => String((Number(code) + 1) % 1_000_000).padStart(6, "0");
 
 describe("code key", () => {
@@ -189,128 +191,90 @@ describe("ExecutionRecords", () => {
     });
     await expect(store.getExecution(ns, id)).rejects.toBeInstanceOf(MalformedRecordError);
   });
-
-  it("keeps one challenge per execution: a resend replaces it, consumption is preconditioned", async () => {
-    const clock = new FakeClock();
-    const store = new ExecutionRecords(core, clock);
-    const id = newExecutionId();
-    await issue(store, clock, id);
-    const first = await store.getChallenge(ns, id);
-    const counted = await store.incrementAttempts(first!);
-    expect(counted.data.attempts).toBe(1);
-    await expect(store.incrementAttempts(first!)).rejects.toSatisfy(isConflict);
-
-    await issue(store, clock, id);
-    const second = await store.getChallenge(ns, id);
-    expect(second?.data.attempts).toBe(0);
-    expect(second?.data.mac).not.toBe(first?.data.mac);
-    expect(await store.consumeChallenge(counted)).toBe(false);
-    expect(await store.consumeChallenge(second!)).toBe(true);
-    expect(await store.consumeChallenge(second!)).toBe(false);
-    expect(await store.getChallenge(ns, id)).toBeUndefined();
-    await store.deleteChallenge(ns, id);
-  });
 });
 
 describe("verifyCode", () => {
-  it("50 concurrent requests with the right code: exactly one succeeds and the challenge is gone", async () => {
+  it("50 concurrent requests with the right code: one succeeds, the others are told it was used", async () => {
     const clock = new FakeClock();
-    const { store, throttles, verify } = verifier(clock, "user-race-1");
-    const exec = await store.createExecution(execution(clock, "user-race-1"), stageUid);
-    const code = await issue(store, clock, exec.data.id);
-
-    const results = await Promise.all(Array.from({ length: 50 }, () => verify(exec.data.id, code)));
-
+    const { store, verify, throttles } = verifier(clock);
+    const data = execution(clock, "user-race-1");
+    await store.createExecution(data, stageUid);
+    const code = await issue(store, clock, data.id);
+    const results = await Promise.all(Array.from({ length: 50 }, () => verify(data.id, code)));
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     for (const r of results.filter((r) => !r.ok))
-      expect(["invalid_code", "too_many_attempts"]).toContain(!r.ok && r.code);
-    expect(await store.getChallenge(ns, exec.data.id)).toBeUndefined();
-    // Losing with the right code is not a failure.
+      expect(["code_used", "no_code_pending"]).toContain((r as { refusal: { kind: string } }).refusal.kind);
+    expect((await store.getExecution(ns, data.id))?.data).toMatchObject({ state: "completed", usedSeq: 1 });
+    // Right codes cost nothing: every slot they reserved was given back.
     expect(await throttles.failures({ namespace: ns, stage: STAGE, userId: "user-race-1" })).toBe(0);
   });
 
   it("counts wrong codes down, then refuses even the right code", async () => {
     const clock = new FakeClock();
-    const { store, verify } = verifier(clock, "user-wrong-1");
-    const exec = await store.createExecution(execution(clock, "user-wrong-1"), stageUid);
-    const code = await issue(store, clock, exec.data.id);
+    const { store, verify } = verifier(clock);
+    const data = execution(clock, "user-count-1");
+    await store.createExecution(data, stageUid);
+    const code = await issue(store, clock, data.id);
     for (let left = 4; left >= 0; left--)
-      expect(await verify(exec.data.id, wrong(code))).toEqual({ ok: false, code: "invalid_code", attemptsLeft: left });
-    expect(await verify(exec.data.id, code)).toEqual({ ok: false, code: "too_many_attempts" });
-    expect((await store.getChallenge(ns, exec.data.id))?.data.attempts).toBe(5);
+      expect(await verify(data.id, wrong(code))).toEqual({
+        ok: false,
+        refusal: { kind: "invalid_code", attemptsLeft: left },
+      });
+    expect(await verify(data.id, code)).toEqual({ ok: false, refusal: { kind: "code_spent" } });
   });
 
-  it("an expired code is code_expired, by the injected clock", async () => {
+  it("the 24 h budget holds across executions under concurrency, and eases after 24 h", async () => {
     const clock = new FakeClock();
-    const { store, verify } = verifier(clock, "user-expiry-1");
-    const exec = await store.createExecution(execution(clock, "user-expiry-1"), stageUid);
-    const code = await issue(store, clock, exec.data.id);
-    clock.advance(10 * MIN);
-    expect(await verify(exec.data.id, code)).toEqual({ ok: false, code: "code_expired" });
-  });
-
-  it("the 24 h failure cap survives a resend and a new execution, and eases after 24 h", async () => {
-    const clock = new FakeClock();
-    const user = "user-cap-1";
-    const { store, throttles, verify } = verifier(clock, user);
-    const exec = await store.createExecution(execution(clock, user), stageUid);
-    const firstFailureAt = clock.now();
-
-    const code1 = await issue(store, clock, exec.data.id);
-    for (let i = 0; i < 5; i++) {
-      await verify(exec.data.id, wrong(code1));
-      clock.advance(1000);
+    const { store, verify } = verifier(clock);
+    const runs: { id: ExecutionId; code: string }[] = [];
+    for (let i = 0; i < 4; i++) {
+      const data = execution(clock, "user-daily-1");
+      await store.createExecution(data, stageUid);
+      runs.push({ id: data.id, code: await issue(store, clock, data.id) });
     }
-    const code2 = await issue(store, clock, exec.data.id); // resend: new code, attempts back to 0
-    const results = [];
-    for (let i = 0; i < 5; i++) results.push(await verify(exec.data.id, wrong(code2)));
-    expect(results.map((r) => !r.ok && r.code === "invalid_code" && r.attemptsLeft)).toEqual([4, 3, 2, 1, 0]);
-    expect(await throttles.failures({ namespace: ns, stage: STAGE, userId: user })).toBe(10);
-
-    const exec2 = await store.createExecution(execution(clock, user), stageUid);
-    const code3 = await issue(store, clock, exec2.data.id);
-    expect(await verify(exec2.data.id, code3)).toEqual({
-      ok: false,
-      code: "too_many_attempts",
-      retryAt: new Date(firstFailureAt.getTime() + 24 * HOUR),
-    });
-
-    // Another user on the same stage is not affected.
-    const other = verifier(clock, "user-cap-2");
-    const exec3 = await store.createExecution(execution(clock, "user-cap-2"), stageUid);
-    expect(await other.verify(exec3.data.id, await issue(store, clock, exec3.data.id))).toEqual({ ok: true });
-
+    // 4 executions x 5 wrong codes at once against a budget of 10.
+    const results = await Promise.all(
+      runs.flatMap((r) => Array.from({ length: 5 }, () => verify(r.id, wrong(r.code)))),
+    );
+    const kinds = results.map((r) => (r.ok ? "ok" : r.refusal.kind));
+    expect(kinds.filter((k) => k === "invalid_code")).toHaveLength(10);
+    expect(kinds.filter((k) => k !== "invalid_code").every((k) => k === "failure_limit")).toBe(true);
+    const fresh = execution(clock, "user-daily-1");
+    await store.createExecution(fresh, stageUid);
+    const code = await issue(store, clock, fresh.id);
+    expect(await verify(fresh.id, code)).toMatchObject({ ok: false, refusal: { kind: "failure_limit" } });
     clock.advance(24 * HOUR);
-    const exec4 = await store.createExecution(execution(clock, user), stageUid);
-    expect(await verify(exec4.data.id, await issue(store, clock, exec4.data.id))).toEqual({ ok: true });
+    const later = execution(clock, "user-daily-1");
+    await store.createExecution(later, stageUid);
+    expect(await verify(later.id, await issue(store, clock, later.id))).toMatchObject({ ok: true });
   });
 });
 
 describe("Throttles", () => {
-  it("counts sends per address over an hour", async () => {
-    const clock = new FakeClock();
-    const throttles = new Throttles(core, clock, key);
-    const id = { namespace: ns, addressKey: ADDRESS_KEY };
-    const first = clock.now();
-    for (let i = 1; i <= 3; i++) {
-      expect(await throttles.recordSend(id)).toBe(i);
-      clock.advance(MIN);
-    }
-    expect(await throttles.sends(id)).toBe(3);
-    expect(await throttles.sends({ namespace: ns, addressKey: "bob@example.com" })).toBe(0);
-    expect(await throttles.sendRetryAt(id, 3)).toEqual(new Date(first.getTime() + HOUR));
-    expect(await throttles.sendRetryAt(id, 4)).toBeUndefined();
-    clock.advance(HOUR - 2 * MIN);
-    expect(await throttles.sends(id)).toBe(1);
+  it("grants exactly the limit of many concurrent reservations, and a release gives one back", async () => {
+    const throttles = new Throttles(core, new FakeClock(), key);
+    const id = { namespace: ns, addressKey: "parallel@example.com" };
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => throttles.reserveSend(id, 5, `x${i}`)));
+    const granted = results.filter((r) => r.ok);
+    expect(granted).toHaveLength(5);
+    expect(await throttles.sends(id)).toBe(5);
+    const first = granted[0];
+    if (first?.ok) await throttles.release(first.slot);
+    expect(await throttles.sends(id)).toBe(4);
+    expect((await throttles.reserveSend(id, 5, "again")).ok).toBe(true);
+    expect((await throttles.reserveSend(id, 5, "again")).ok).toBe(false);
   });
 
-  it("loses no failure when several are recorded at once", async () => {
-    const throttles = new Throttles(core, new FakeClock(), key);
-    const id = { namespace: ns, stage: STAGE, userId: "user-parallel-1" };
-    userIds.push(id.userId);
-    const counts = await Promise.all(Array.from({ length: 12 }, () => throttles.recordFailure(id)));
-    expect(counts.toSorted((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
-    expect(await throttles.failures(id)).toBe(12);
+  it("counts sends per address over an hour, and tells how many were one execution's", async () => {
+    const clock = new FakeClock();
+    const throttles = new Throttles(core, clock, key);
+    const id = { namespace: ns, addressKey: "hourly@example.com" };
+    expect((await throttles.reserveSend(id, 2, "mine")).ok).toBe(true);
+    clock.advance(MIN);
+    expect((await throttles.reserveSend(id, 2, "theirs")).ok).toBe(true);
+    expect(await throttles.reserveSend(id, 2, "mine")).toMatchObject({ ok: false, own: 1 });
+    clock.advance(HOUR - MIN + 1);
+    expect((await throttles.reserveSend(id, 2, "mine")).ok).toBe(true);
   });
 });
 
@@ -321,7 +285,7 @@ describe("what the API server holds", () => {
   it("no Secret name, label or annotation contains a user id, the address or a code", async () => {
     const secrets = (await adminCore.listNamespacedSecret({ namespace: ns })).items.filter(ours);
     expect(secrets.map((s) => s.metadata?.labels?.[COMPONENT_LABEL])).toEqual(
-      expect.arrayContaining(["execution", "challenge", "throttle"]),
+      expect.arrayContaining(["execution", "throttle"]),
     );
     const visible = JSON.stringify(
       secrets.map((s) => ({
@@ -333,7 +297,7 @@ describe("what the API server holds", () => {
     for (const pii of [...userIds, ADDRESS, ADDRESS_KEY, "alice", "example.com"])
       expect(visible).not.toContain(pii.toLowerCase());
     for (const code of codes) expect(visible).not.toContain(code);
-    // Challenges and throttles hold MACs and timestamps, never a code.
+    // Throttles hold timestamps and ids, never a code or whose they are.
     for (const s of secrets.filter((s) => s.metadata?.labels?.[COMPONENT_LABEL] !== "execution")) {
       const data = Buffer.from(s.data?.record ?? "", "base64").toString("utf8");
       for (const code of codes) expect(data).not.toContain(`"${code}"`);
@@ -341,7 +305,7 @@ describe("what the API server holds", () => {
     }
   });
 
-  it("the sweeper deletes expired executions, challenges and throttles, and nothing else", async () => {
+  it("the sweeper deletes expired executions and throttles, and nothing else", async () => {
     const clock = new FakeClock();
     const store = new ExecutionRecords(core, clock);
     // Live until well after the sweep below.

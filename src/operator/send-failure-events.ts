@@ -1,0 +1,89 @@
+// Send failures as Kubernetes Events on the stage: one Event per stage and reason, whose series
+// count grows while failures keep coming (events.k8s.io/v1 `series`), instead of one Event per
+// failed mail. The relay's reply is scrubbed of anything that looks like an address: a refused
+// recipient often comes back quoted in it, and Events are readable by far more people than mail.
+import { EventsV1Api, type KubeConfig, PatchStrategy, setHeaderOptions, V1MicroTime } from "@kubernetes/client-node";
+import { randomBytes } from "node:crypto";
+import type { Logger } from "pino";
+import type { Clock, EventTarget } from "@emailauth/operator-runtime";
+import { isNotFound } from "@emailauth/operator-runtime";
+import type { SmtpSendReason } from "../email/mailer.ts";
+import type { SendFailureReporter } from "../executions/sender.ts";
+
+/** A failure later than this after the last one of its series starts a new Event. */
+const SERIES_WINDOW_MS = 10 * 60_000;
+const MAX_SERIES = 1_000;
+
+/** Replaces address-like words (and bracketed ones) in a relay's reply. */
+export function scrubAddresses(text: string): string {
+  return text.replace(/<?[^\s<>"'(),;:[\]]+@[^\s<>"'(),;:[\]]+>?/g, "<address>");
+}
+
+interface Series {
+  name: string;
+  count: number;
+  lastMs: number;
+}
+
+export function sendFailureEvents(
+  kc: KubeConfig,
+  o: { component: string; instance: string; clock: Clock; log: Logger },
+): SendFailureReporter {
+  const api = kc.makeApiClient(EventsV1Api);
+  const series = new Map<string, Series>();
+  const create = async (target: EventTarget, reason: SmtpSendReason, note: string, now: Date) => {
+    const name = `${target.name}.${randomBytes(8).toString("hex")}`;
+    await api.createNamespacedEvent({
+      namespace: target.namespace,
+      body: {
+        metadata: { name, namespace: target.namespace },
+        eventTime: new V1MicroTime(now.getTime()),
+        reportingController: o.component,
+        reportingInstance: o.instance,
+        action: "SendCode",
+        type: "Warning",
+        reason: "EmailSendFailed",
+        note,
+        regarding: {
+          apiVersion: target.apiVersion,
+          kind: target.kind,
+          namespace: target.namespace,
+          name: target.name,
+          uid: target.uid,
+        },
+      },
+    });
+    return name;
+  };
+  return {
+    async report(target, reason, detail) {
+      const key = `${target.namespace}/${target.name}/${reason}`;
+      const now = o.clock.now();
+      const note = `${reason}: ${scrubAddresses(detail)}`.slice(0, 1024);
+      try {
+        const current = series.get(key);
+        if (current && now.getTime() - current.lastMs < SERIES_WINDOW_MS) {
+          current.count++;
+          current.lastMs = now.getTime();
+          try {
+            await api.patchNamespacedEvent(
+              {
+                namespace: target.namespace,
+                name: current.name,
+                body: { series: { count: current.count, lastObservedTime: new V1MicroTime(now.getTime()) }, note },
+              },
+              setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+            );
+            return;
+          } catch (e) {
+            if (!isNotFound(e)) throw e; // expired by the API server: start a new series
+          }
+        }
+        if (series.size >= MAX_SERIES) series.delete(series.keys().next().value as string);
+        series.set(key, { name: await create(target, reason, note, now), count: 1, lastMs: now.getTime() });
+      } catch (e) {
+        o.log.warn({ err: e, reason }, "could not record a send-failure Event");
+      }
+    },
+  };
+}
