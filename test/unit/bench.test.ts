@@ -89,6 +89,8 @@ describe("options", () => {
     expect(() => parseOptions(["--soak=1"], {})).toThrow(/unknown option --soak/);
     expect(() => parseOptions([], { BENCH_FLOWS: "-3" })).toThrow(/--flows must be a positive integer/);
     expect(() => parseOptions(["--enforce=speed"], {})).toThrow(/--enforce/);
+    expect(() => parseOptions(["--phases=flows,warp"], {})).toThrow(/--phases takes flows,memory,scale/);
+    expect(parseOptions(["--phases=memory"], {}).phases).toEqual(["memory"]);
   });
 });
 
