@@ -38,19 +38,30 @@ bud() { buildah bud --quiet --layers --isolation=oci --ulimit nofile=1024:1024 -
 hash_of() { cat "$@" | sha256sum | cut -c1-16; }
 hash_tree() { (cd "$repo" && find "$@" -type f -not -path '*/node_modules/*' -not -name '*.test.ts' 2>/dev/null | sort | xargs -r sha256sum | sha256sum | cut -c1-16); }
 
-# image NAME REF INPUTS-HASH BUILD-FUNCTION: builds and exports unless the archive is current.
+# image NAME REF INPUTS-HASH BUILD-FUNCTION [local]: builds unless current, and exports an OCI
+# archive for containerd (bases only used by later builds stay in buildah's storage: "local").
 image() {
-  local name=$1 ref=$2 hash=$3 fn=$4 archive="$out/$1.tar" t0=$SECONDS
-  if [[ -f $archive && -f $archive.hash && $(cat "$archive.hash") == "$hash" ]] && buildah inspect --type image "$ref" >/dev/null 2>&1; then
+  local name=$1 ref=$2 hash=$3 fn=$4 scope=${5:-} archive="$out/$1.tar" t0=$SECONDS
+  [[ -f $archive.hash ]] && mv "$archive.hash" "$out/$name.hash" # where earlier versions kept it
+  if [[ -f $out/$name.hash && $(cat "$out/$name.hash") == "$hash" ]] && buildah inspect --type image "$ref" >/dev/null 2>&1 &&
+    [[ $scope == local || -f $archive ]]; then
     log "$name is current ($ref)"
     return
   fi
   log "building $name ($ref)"
+  rm -f "$out/$name.hash"
   "$fn" "$ref"
-  rm -f "$archive"
-  buildah push --quiet "$ref" "oci-archive:$archive:$ref" >/dev/null
-  echo "$hash" >"$archive.hash"
-  log "$name built in $((SECONDS - t0))s ($(du -h "$archive" | cut -f1))"
+  rm -rf "${work:?}/$name" # the assembled root is in the image now
+  if [[ $scope != local ]]; then
+    rm -f "$archive"
+    buildah push --quiet "$ref" "oci-archive:$archive:$ref" >/dev/null
+  fi
+  echo "$hash" >"$out/$name.hash"
+  if [[ $scope == local ]]; then
+    log "$name built in $((SECONDS - t0))s (kept in buildah's storage for the builds that use it)"
+  else
+    log "$name built in $((SECONDS - t0))s ($(du -h "$archive" | cut -f1))"
+  fi
 }
 
 # Debian packages, unpacked once into a root of their own.
@@ -158,8 +169,8 @@ want() { [[ -n ${wanted[all]:-} || -n ${wanted[$1]:-} ]]; }
 base_hash=$(hash_of "$0" "$node_bin")
 want pause && image pause "$PAUSE_IMAGE" "$(hash_of "$0")" build_pause
 if want operator || want node-build || want node-runtime; then
-  image node-build "$NODE_BUILD_IMAGE" "$base_hash" build_node_build
-  image node-runtime "$NODE_RUNTIME_IMAGE" "$base_hash" build_node_runtime
+  image node-build "$NODE_BUILD_IMAGE" "$base_hash" build_node_build local
+  image node-runtime "$NODE_RUNTIME_IMAGE" "$base_hash" build_node_runtime local
 fi
 want mailpit && image mailpit "$MAILPIT_IMAGE" "$(hash_of "$0" "$repo/tools/bin/mailpit")" build_mailpit
 want coredns && image coredns "$COREDNS_IMAGE" "$(hash_of "$0" "$repo/tools/bin/coredns")" build_coredns

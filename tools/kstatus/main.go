@@ -11,6 +11,7 @@ import (
 	"os"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 )
 
@@ -35,7 +36,9 @@ func run(in io.Reader, out io.Writer) error {
 		return err
 	}
 	var doc map[string]interface{}
-	if err := json.Unmarshal(data, &doc); err != nil {
+	// apimachinery's Unmarshal keeps whole numbers as int64, which unstructured's accessors
+	// (metadata.generation, status.observedGeneration) require; encoding/json makes them float64.
+	if err := utiljson.Unmarshal(data, &doc); err != nil {
 		return fmt.Errorf("stdin is not a JSON object: %w", err)
 	}
 	objects := []map[string]interface{}{doc}

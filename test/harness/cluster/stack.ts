@@ -15,8 +15,8 @@ export const OPERATOR_NS = "email-authenticator-system";
 export const RELEASE = "email-authenticator-operator";
 export const MAILPIT_SMTP_HOST = "mailpit.mail.svc.cluster.local";
 export const MAILPIT_SMTP_PORT = 1025;
-/** The Secret the chart's default api.tls.secretName points at. */
-export const API_TLS_SECRET = `${RELEASE}-api-tls`;
+/** The Secret the operator reads its serving certificate from by default (api.tls.secretName empty). */
+export const API_TLS_SECRET = "email-authenticator-api-tls";
 
 export interface InstalledMailpit {
   url: string;
