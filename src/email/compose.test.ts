@@ -148,3 +148,27 @@ describe("composeCodeMessage", () => {
     );
   });
 });
+
+describe("the user's language", () => {
+  it("writes the built-in email in German for locale de, code still only in the body", () => {
+    const m = composeCodeMessage(input({ locale: "de-AT", values: { ...input().values, expiresInMinutes: 1 } }));
+    expect(m.text).toContain("Hallo eve,");
+    expect(m.text).toContain("Ihr E-Mail-Code:");
+    expect(m.text).toContain("Der Code oben gilt 1 Minute.");
+    expect(m.text).toContain(CODE);
+    expect(m.html).toContain('lang="de"');
+    expect(m.html).toContain("Hallo eve,");
+    expect(m.html).not.toMatch(/Hi eve|Email MFA code|valid for/);
+    expect(m.subject).not.toContain(CODE);
+  });
+
+  it("escapes the user's name in the translated email too", () => {
+    const m = composeCodeMessage(input({ locale: "de", values: { ...input().values, userName: "Tom & 'Jerry'" } }));
+    expect(m.html).toContain("Hallo Tom &#38; &#39;Jerry&#39;,");
+  });
+
+  it("keeps a stage's own templates as they are", () => {
+    const templates = { html: "<p>{{ code }}</p>", text: "{{ code }}" };
+    expect(composeCodeMessage(input({ locale: "de", templates })).text).toBe(CODE);
+  });
+});

@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { sanitizeDisplayName } from "./address.ts";
 import { DEFAULT_TEMPLATES } from "./default-templates.ts";
+import { localizedTemplates } from "./localized-templates.ts";
 import type { SmtpSettings } from "./settings.ts";
 import { compileTemplate, renderTemplate, type CompiledTemplate, type TemplateValues } from "./template.ts";
 
@@ -16,6 +17,8 @@ export interface CodeMessageInput {
   to: { address: string; name?: string };
   /** Custom sources from the stage's ConfigMap; the built-ins otherwise. */
   templates?: { html: string; text: string };
+  /** The user's language (BCP 47) from the application: the built-in templates speak it. */
+  locale?: string;
   values: { code: string; expiresInMinutes: number; userName: string; friendlyName: string; maskedEmail: string };
 }
 
@@ -35,7 +38,9 @@ export function composeCodeMessage(input: CodeMessageInput): CodeMessage {
   const { settings, to, values } = input;
   const templates: { html: CompiledTemplate; text: CompiledTemplate } = input.templates
     ? { html: compileTemplate(input.templates.html, "html"), text: compileTemplate(input.templates.text, "text") }
-    : DEFAULT_TEMPLATES;
+    : input.locale
+      ? localizedTemplates(input.locale, values.expiresInMinutes)
+      : DEFAULT_TEMPLATES;
   const templateValues: TemplateValues = {
     code: values.code,
     expires_in_minutes: String(values.expiresInMinutes),

@@ -121,6 +121,7 @@ export async function sendCode(d: SenderDeps, r: SendRequest): Promise<SendResul
     subject: stage.spec.subject,
     to: { address, ...(next.user.name ? { name: next.user.name } : {}) },
     ...(stage.templates ? { templates: stage.templates } : {}),
+    ...(next.locale ? { locale: next.locale } : {}),
     values: {
       code,
       expiresInMinutes: stage.spec.tokenExpiry,
