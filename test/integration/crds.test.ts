@@ -90,12 +90,14 @@ describe("defaults", () => {
         useSSL: false,
         timeout: 10,
         fromAddress: "system@authentik.local",
+        allowInsecureAuth: false,
       },
       subject: "authentik Sign-in code",
       tokenExpiry: 30,
       codeLength: 6,
       limits: { attemptsPerCode: 5, failuresPerDay: 10, resendCooldownSeconds: 60, sendsPerAddressPerHour: 5 },
       connectionCheck: { enabled: false, intervalMinutes: 10 },
+      deviceDeletionPolicy: "Retain",
     });
     // One source of truth: what the server defaults is what the operator's schema defaults.
     expect(stageSpec.parse({})).toEqual(created.spec);
@@ -170,6 +172,16 @@ const badStages: [string, unknown, RegExp][] = [
     "host with a scheme",
     { connection: { host: "smtp://relay" } },
     /spec\.connection\.host: Invalid value: "smtp:\/\/relay"/,
+  ],
+  [
+    "an unknown device deletion policy",
+    { deviceDeletionPolicy: "Orphan" },
+    /spec\.deviceDeletionPolicy: Unsupported value: "Orphan": supported values: "Retain", "Delete"/,
+  ],
+  [
+    "allowInsecureAuth as a string",
+    { connection: { allowInsecureAuth: "yes" } },
+    /spec\.connection\.allowInsecureAuth: Invalid value: "string"/,
   ],
 ];
 
