@@ -26,7 +26,7 @@ export function localizedTemplates(
   );
   const text = DEFAULT_TEXT_SOURCE.replace(GREETING, greeting).replace(INTRO_TEXT, intro).replace(VALIDITY, validity);
   const html = DEFAULT_HTML_SOURCE.replace('lang="en"', `lang="${lang}"`)
-    .replace(GREETING, escapeHtml(greeting).replace("{{ user_name }}", "{{ user_name }}"))
+    .replace(GREETING, escapeHtml(greeting))
     .replace(INTRO_HTML, escapeHtml(intro))
     .replace(VALIDITY, escapeHtml(validity));
   return { html: compileTemplate(html, "html"), text: compileTemplate(text, "text"), lang };

@@ -36,6 +36,7 @@ export const PAGES_PREFIX = "/pages";
 export const pagePath = (id: string): string => `${PAGES_PREFIX}/x/${encodeURIComponent(id)}/`;
 export const launchPath = launchUrlPath;
 
+const COOKIE_GRACE_SECONDS = 600;
 const ID = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?\.[0-9a-f]{32}$/;
 const ACTIONS = ["email", "code", "resend"] as const;
 type Action = (typeof ACTIONS)[number];
@@ -84,7 +85,8 @@ export function pagesRouter(o: PageRouterOptions): express.Router {
     const session = newSecret(SESSION_PREFIX, random);
     const r = ID.test(id) && token ? await o.backend.launch(id, token, session) : { ok: false as const };
     if (!r.ok) return render(req, res, 400, undefined, (ctx) => invalidLinkPage(ctx));
-    const maxAge = (Date.parse(r.expiresAt) - o.clock.now().getTime()) / 1000;
+    // Outlives the execution a little, so a late visit shows "expired" rather than "unusable link".
+    const maxAge = (Date.parse(r.expiresAt) - o.clock.now().getTime()) / 1000 + COOKIE_GRACE_SECONDS;
     res.set(pageHeaders({ nonce: newNonce(random) }));
     res.append("Set-Cookie", sessionCookie(session, { path: pagePath(id), secure: o.secure, maxAgeSeconds: maxAge }));
     // A clean URL: the launch token is spent and leaves the address bar.

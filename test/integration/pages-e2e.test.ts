@@ -247,6 +247,19 @@ describe("hosted pages against the operator", () => {
     await page.close();
   });
 
+  it("speaks the user's language from user.locale: pages and the mail", async () => {
+    const started = await start("login", { user: { id: "alice", locale: "de-CH" } });
+    const mail = await f.mailpit.waitForMessageTo("alice@example.com");
+    expect(mail.Text).toContain("Ihr E-Mail-Code:");
+    await f.mailpit.deleteAll();
+    const page = await browser.newPage();
+    await page.goto(`${f.url}${String(started.body.pageUrl)}`);
+    expect(await page.getAttribute("html", "lang")).toBe("de");
+    expect(await page.textContent("h2")).toBe("Code eingeben");
+    await expectAccessible(page);
+    await page.close();
+  });
+
   it("refuses a returnTo outside the allow-list at start", async () => {
     for (const returnTo of [
       "https://evil.example.com/callback",
