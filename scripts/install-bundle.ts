@@ -1,7 +1,7 @@
 // manifests/install/all.yaml: what `kubectl apply -f` users install, rendered from the Helm chart
 // with its default values (plus the namespace, which Helm leaves to --create-namespace), so the
-// two cannot drift. Helm's own bookkeeping (chart and managed-by labels, the keep policy) is
-// dropped: kubectl never deletes CRDs by itself.
+// two cannot drift. Helm's own bookkeeping (chart and managed-by labels, the keep policy, hooks)
+// is dropped: kubectl never deletes CRDs by itself.
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -44,7 +44,11 @@ export function installBundle(repoRoot: string): string {
   if (result.error) throw new Error(`${helm}: ${result.error.message} (run npm run tools)`);
   if (result.status !== 0) throw new Error(`helm template failed:\n${result.stderr}`);
   const namespace = loadAll(readFileSync(join(repoRoot, "manifests", "install", "namespace.yaml"), "utf8"));
-  const rendered = loadAll(result.stdout).filter((d): d is Manifest => d !== null && typeof d === "object");
+  // Helm hooks (the pre-delete Job that stops the operator) only make sense to Helm: kubectl would
+  // run them at once.
+  const rendered = loadAll(result.stdout)
+    .filter((d): d is Manifest => d !== null && typeof d === "object")
+    .filter((o) => !o.metadata.annotations?.["helm.sh/hook"]);
   // CRDs first, then the namespace and what lives in it, in Helm's install order otherwise.
   const crds = rendered.filter((o) => o.kind === "CustomResourceDefinition");
   const rest = rendered.filter((o) => o.kind !== "CustomResourceDefinition");
