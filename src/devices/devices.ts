@@ -1,6 +1,7 @@
 // Saved addresses: find a user's confirmed device for a stage, and create or confirm one when
-// a code was verified. One device per user and stage; its name is derived from both, so two
-// replicas completing at once converge on one object (the second create gets AlreadyExists).
+// a code was verified. One device per user and stage, matched by stage and user, not by name:
+// a device this operator creates is named from both, so two replicas completing at once
+// converge on one object (the second create gets AlreadyExists); a declared one keeps its name.
 import { createHash } from "node:crypto";
 import { type CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { API_VERSION } from "../kinds/v1alpha1/common.ts";
@@ -25,21 +26,33 @@ export function deviceName(stage: string, userId: string): string {
   return `${stage.slice(0, 200).replace(/[.-]+$/, "")}-${hash}`;
 }
 
+/**
+ * Every device (not being deleted) for one user and stage, whatever its name: an EmailDevice
+ * declared through GitOps counts as much as one this operator created.
+ */
+export function deviceCandidates(
+  devices: ObjectCache<DeviceObject>,
+  namespace: string,
+  stage: string,
+  userId: string,
+): DeviceObject[] {
+  return devices
+    .list(namespace)
+    .filter((d) => d.spec?.stageRef.name === stage && d.spec.user.id === userId && !d.metadata?.deletionTimestamp);
+}
+
+/**
+ * The user's confirmed device for the stage, only when it is the one device they have there:
+ * with two (reported Stalled as DuplicateDevice) the step denies rather than pick one.
+ */
 export function findConfirmedDevice(
   devices: ObjectCache<DeviceObject>,
   namespace: string,
   stage: string,
   userId: string,
 ): DeviceObject | undefined {
-  return devices
-    .list(namespace)
-    .find(
-      (d) =>
-        d.spec?.stageRef.name === stage &&
-        d.spec.user.id === userId &&
-        d.spec.confirmed &&
-        !d.metadata?.deletionTimestamp,
-    );
+  const [only, ...more] = deviceCandidates(devices, namespace, stage, userId);
+  return only?.spec?.confirmed && more.length === 0 ? only : undefined;
 }
 
 export interface ConfirmInput {
@@ -48,10 +61,20 @@ export interface ConfirmInput {
   user: { id: string; name?: string };
   address: string;
   now: Date;
+  /** The device cache: a device declared under any name for this user and stage is the one confirmed. */
+  devices: ObjectCache<DeviceObject>;
 }
 
 /** Creates the device confirmed, or confirms the user's existing one for this address. Returns its name. */
 export async function confirmDevice(api: CustomObjectsApi, input: ConfirmInput): Promise<string> {
+  const candidates = deviceCandidates(input.devices, input.namespace, input.stage, input.user.id);
+  if (candidates.length > 1)
+    throw new DeviceExistsError(
+      `the user has ${candidates.length} email devices for stage ${input.stage}; all but one must be deleted first`,
+    );
+  const declared = candidates[0];
+  if (declared && declared.metadata?.name !== deviceName(input.stage, input.user.id))
+    return confirmDeclared(api, input, declared);
   const name = deviceName(input.stage, input.user.id);
   const at = {
     group: EMAIL_DEVICES.group,
@@ -105,6 +128,34 @@ export async function confirmDevice(api: CustomObjectsApi, input: ConfirmInput):
       throw new DeviceExistsError(`the user already has a confirmed email device for stage ${input.stage}`);
     }
   }
+  await markUsed(api, input.namespace, name, input.now, true);
+  return name;
+}
+
+/**
+ * A device declared under a name of its own (GitOps): confirmed in place when it is for the
+ * proven address, never replaced, since its manifest would only bring it back beside the new one.
+ */
+async function confirmDeclared(api: CustomObjectsApi, input: ConfirmInput, device: DeviceObject): Promise<string> {
+  const name = device.metadata?.name ?? "";
+  if (device.spec?.email !== input.address)
+    throw new DeviceExistsError(
+      device.spec?.confirmed
+        ? `the user already has a confirmed email device for stage ${input.stage}`
+        : `the email device declared for the user and stage ${input.stage} is for another address`,
+    );
+  if (!device.spec.confirmed)
+    await api.patchNamespacedCustomObject(
+      {
+        group: EMAIL_DEVICES.group,
+        version: EMAIL_DEVICES.version,
+        plural: EMAIL_DEVICES.plural,
+        namespace: input.namespace,
+        name,
+        body: { metadata: { resourceVersion: device.metadata?.resourceVersion }, spec: { confirmed: true } },
+      },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
   await markUsed(api, input.namespace, name, input.now, true);
   return name;
 }

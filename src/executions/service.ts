@@ -310,7 +310,14 @@ export class ExecutionService {
     try {
       device =
         e.mode === "Setup"
-          ? await confirmDevice(d.custom, { namespace: e.namespace, stage: e.stage, user: e.user, address, now })
+          ? await confirmDevice(d.custom, {
+              namespace: e.namespace,
+              stage: e.stage,
+              user: e.user,
+              address,
+              now,
+              devices: d.devices,
+            })
           : (findConfirmedDevice(d.devices, e.namespace, e.stage, e.user.id)?.metadata?.name ?? "");
     } catch (err) {
       if (!(err instanceof DeviceExistsError)) throw err;

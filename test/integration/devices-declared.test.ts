@@ -1,0 +1,81 @@
+// Devices are matched by stage and user, not by name (issue 7 §7), against the real API server:
+// a Setup for a user with a declared device confirms that device instead of creating a second
+// one, a declared device for another address is not replaced, and a user with two devices for
+// one stage gets neither picked nor a third created.
+import { CustomObjectsApi } from "@kubernetes/client-node";
+import type { ObjectCache } from "@emailauth/operator-runtime";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  confirmDevice,
+  DeviceExistsError,
+  deviceName,
+  type DeviceObject,
+  findConfirmedDevice,
+} from "../../src/devices/devices.ts";
+import { GROUP, VERSION } from "../../src/kinds/v1alpha1/common.ts";
+import { controlPlane, createTestNamespace } from "../harness/context.ts";
+import { objects } from "../harness/objects.ts";
+
+const plane = controlPlane();
+const admin = plane.admin();
+const custom = admin.makeApiClient(CustomObjectsApi);
+const now = new Date("2026-01-01T00:00:00Z");
+let ns = "";
+let k: ReturnType<typeof objects>;
+
+/** What the informer cache would hold, read straight from the API server. */
+async function cache(): Promise<ObjectCache<DeviceObject>> {
+  const { items } = (await custom.listNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    plural: "emaildevices",
+    namespace: ns,
+  })) as { items: DeviceObject[] };
+  return { get: (_n, name) => items.find((d) => d.metadata?.name === name), list: () => items };
+}
+const declare = (name: string, user: string, email: string, confirmed?: boolean) =>
+  k.create("emaildevices", name, {
+    stageRef: { name: "email" },
+    user: { id: user },
+    email,
+    ...(confirmed === undefined ? {} : { confirmed }),
+  });
+const confirm = async (user: string, address: string) =>
+  confirmDevice(custom, { namespace: ns, stage: "email", user: { id: user }, address, now, devices: await cache() });
+
+beforeAll(async () => {
+  ns = await createTestNamespace(admin, "devices");
+  k = objects(admin, ns);
+});
+
+describe("devices by stage and user", () => {
+  it("confirms a declared pending device in place, creating no second one", async () => {
+    await declare("alice-declared", "alice", "alice@example.com");
+    expect(await confirm("alice", "alice@example.com")).toBe("alice-declared");
+    const device = await k.get("emaildevices", "alice-declared");
+    expect(device?.spec.confirmed).toBe(true);
+    expect(device?.status?.confirmedAt).toBe("2026-01-01T00:00:00Z");
+    expect(await k.get("emaildevices", deviceName("email", "alice"))).toBeUndefined();
+    expect(findConfirmedDevice(await cache(), ns, "email", "alice")?.metadata?.name).toBe("alice-declared");
+  });
+
+  it("refuses a proven address other than the declared one, and leaves the declaration alone", async () => {
+    await declare("bob-declared", "bob", "bob@example.com", false);
+    await expect(confirm("bob", "other@example.com")).rejects.toThrow(DeviceExistsError);
+    expect((await k.get("emaildevices", "bob-declared"))?.spec).toMatchObject({ confirmed: false });
+    expect(await k.get("emaildevices", deviceName("email", "bob"))).toBeUndefined();
+  });
+
+  it("with two devices for one user and stage, picks neither and creates no third", async () => {
+    await declare("carol-a", "carol", "carol@example.com", true);
+    await declare("carol-b", "carol", "carol@example.org", true);
+    expect(findConfirmedDevice(await cache(), ns, "email", "carol")).toBeUndefined();
+    await expect(confirm("carol", "carol@example.com")).rejects.toThrow(/2 email devices for stage email/);
+    expect(await k.get("emaildevices", deviceName("email", "carol"))).toBeUndefined();
+  });
+
+  it("still creates the derived-name device for a user without one", async () => {
+    expect(await confirm("dave", "dave@example.com")).toBe(deviceName("email", "dave"));
+    expect(findConfirmedDevice(await cache(), ns, "email", "dave")?.spec?.email).toBe("dave@example.com");
+  });
+});
