@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import {
   codeMac,
+  macKeyId,
   codeMatches,
   generateCode,
   newExecutionToken,
@@ -140,5 +141,29 @@ describe("execution ids and tokens", () => {
       expect(tokenMatches(bad, hash)).toBe(false);
     for (const bad of [undefined, "", hash.slice(1), hash.toUpperCase(), `${hash}00`])
       expect(tokenMatches(token, bad)).toBe(false);
+  });
+});
+
+describe("codeMac / codeMatches with a keyring", () => {
+  const k1 = { kid: "20261201-aaaaaaaa", key: Buffer.alloc(32, 1) };
+  const k2 = { kid: "20261202-bbbbbbbb", key: Buffer.alloc(32, 2) };
+
+  it("names the key id in the MAC and verifies with the key it names", () => {
+    const old = codeMac(k1, parts);
+    expect(old).toMatch(/^20261201-aaaaaaaa\.[A-Za-z0-9+/]{43}=$/);
+    expect(macKeyId(old)).toBe(k1.kid);
+    // After a rotation k1 is the previous key: its codes still verify, new ones use k2.
+    const rotated = { current: k2, previous: k1 };
+    expect(codeMatches(rotated, parts, old)).toBe(true);
+    expect(codeMatches(rotated, parts, codeMac(k2, parts))).toBe(true);
+    expect(codeMatches(rotated, { ...parts, code: "004218" }, old)).toBe(false);
+  });
+
+  it("refuses a MAC of a key no longer held, one relabelled with another key id, and one without an id", () => {
+    const old = codeMac(k1, parts);
+    expect(codeMatches({ current: k2 }, parts, old)).toBe(false);
+    expect(codeMatches({ current: k2, previous: k1 }, parts, old.replace(k1.kid, k2.kid))).toBe(false);
+    expect(codeMatches({ current: k1 }, parts, codeMac(k1.key, parts))).toBe(false);
+    expect(macKeyId(codeMac(k1.key, parts))).toBeUndefined();
   });
 });

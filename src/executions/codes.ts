@@ -27,6 +27,25 @@ export const TOKEN_PREFIX = "eaox_";
 const TOKEN_FORMAT = /^eaox_[A-Za-z0-9_-]{43}$/;
 const HASH_FORMAT = /^[0-9a-f]{64}$/;
 
+/** A code key and its id in the keyring; a stored MAC names the id: `<kid>.<base64 MAC>`. */
+export interface MacKey {
+  kid: string;
+  key: Buffer;
+}
+
+/** The keys that verify: the current one, and the previous one until its codes have expired. */
+export interface CodeKeyring {
+  current: MacKey;
+  previous?: MacKey;
+}
+
+const KEYED_MAC = /^([a-z0-9][a-z0-9-]{0,62})\.(.+)$/;
+
+/** The key id a stored MAC was made with; undefined for a MAC without one. */
+export function macKeyId(mac: unknown): string | undefined {
+  return typeof mac === "string" ? KEYED_MAC.exec(mac)?.[1] : undefined;
+}
+
 /** What a code is bound to: a code for one execution, stage or address is useless for another. */
 export interface CodeParts {
   executionId: string;
@@ -47,16 +66,30 @@ export function generateCode(length: number, randomInt: RandomInt = cryptoRandom
   return String(n).padStart(length, "0");
 }
 
-/** base64 HMAC-SHA-256 over executionId‖0x00‖stage‖0x00‖addressKey‖0x00‖code. */
-export function codeMac(key: Buffer, parts: CodeParts): string {
+/**
+ * base64 HMAC-SHA-256 over executionId‖0x00‖stage‖0x00‖addressKey‖0x00‖code; with a keyring key,
+ * prefixed by its id so verification picks that key (never tries both: no doubled guess odds).
+ */
+export function codeMac(k: Buffer | MacKey, parts: CodeParts): string {
+  if (!Buffer.isBuffer(k)) return `${k.kid}.${codeMac(k.key, parts)}`;
+  const key = k;
   if (key.length < MIN_KEY_BYTES) throw new RangeError(`the code key must have at least ${MIN_KEY_BYTES} bytes`);
   if (!wellFormed(parts))
     throw new RangeError("code parts must be non-empty strings without NUL, and the code digits only");
   return macOf(key, parts).toString("base64");
 }
 
-/** Whether `code` is the one `mac` was made for; false for any malformed input. */
-export function codeMatches(key: Buffer, parts: CodeParts, mac: unknown): boolean {
+/**
+ * Whether `code` is the one `mac` was made for; false for any malformed input, and for a MAC of
+ * a key the keyring no longer holds (its codes have expired).
+ */
+export function codeMatches(k: Buffer | CodeKeyring, parts: CodeParts, mac: unknown): boolean {
+  if (!Buffer.isBuffer(k)) {
+    const kid = macKeyId(mac);
+    const entry = [k.current, k.previous].find((e) => e !== undefined && e.kid === kid);
+    return entry !== undefined && codeMatches(entry.key, parts, (mac as string).slice(kid?.length ?? 0).slice(1));
+  }
+  const key = k;
   if (key.length < MIN_KEY_BYTES || !wellFormed(parts) || typeof mac !== "string" || !MAC_FORMAT.test(mac))
     return false;
   const expected = Buffer.from(mac, "base64");

@@ -1,13 +1,73 @@
-// The key under which codes are MACed and throttle names derived: 32 random bytes in a Secret of
-// the operator's namespace, created by whichever replica needs it first. Rotation is deleting the
-// Secret (open challenges then fail). The key never appears in logs or error messages.
+// Two keys in the operator's namespace, created by whichever replica needs them first; neither
+// ever appears in logs or error messages.
+// - The code keyring (CodeKeys): codes are MACed with its current key, and a MAC names its key
+//   id, so codes made before a rotation verify with the previous key until they expire. Every
+//   replica re-reads it when its watch sees a change, and at once when a MAC names a key id it
+//   does not hold yet (another replica rotated first), so replicas agree.
+// - The counter key (loadOrCreateKey, CodeKey): names throttle counters. It is never rotated, so
+//   counters survive a code key rotation; deleting it resets every counter.
 import { randomBytes as cryptoRandomBytes } from "node:crypto";
 import type { CoreV1Api, V1Secret } from "@kubernetes/client-node";
 import { CODE_KEY_SECRET_TYPE, MANAGED_BY } from "../kinds/labels.ts";
-import { isAlreadyExists, isNotFound } from "@emailauth/operator-runtime";
-import type { RandomBytes } from "./codes.ts";
+import { type Clock, isAlreadyExists, isNotFound } from "@emailauth/operator-runtime";
+import { findKey, HMAC_SHA256_KEY } from "../keyring/keyring.ts";
+import { KeyringSecret } from "../keyring/keyring-secret.ts";
+import { type CodeKeyring, macKeyId, type RandomBytes } from "./codes.ts";
 
+/** The counter key's Secret (its name predates the keyring: it once MACed codes too). */
 export const DEFAULT_CODE_KEY_SECRET = "email-authenticator-code-key";
+export const DEFAULT_CODE_KEYRING_SECRET = "email-authenticator-code-keys";
+/** The longest a code lives (a stage's tokenExpiry is at most 1440 minutes): rotations are this far apart. */
+export const CODE_KEY_MIN_ROTATION_SECONDS = 24 * 3600;
+
+export interface CodeKeysOptions {
+  core: CoreV1Api;
+  namespace: string;
+  name?: string;
+  clock: Clock;
+  warn?: (message: string) => void;
+}
+
+/** The code keyring as the sender and verifier use it. */
+export class CodeKeys {
+  readonly #ring: KeyringSecret<Buffer>;
+
+  constructor(o: CodeKeysOptions) {
+    this.#ring = new KeyringSecret({
+      core: o.core,
+      namespace: o.namespace,
+      name: o.name ?? DEFAULT_CODE_KEYRING_SECRET,
+      kind: HMAC_SHA256_KEY,
+      clock: o.clock,
+      minIntervalSeconds: CODE_KEY_MIN_ROTATION_SECONDS,
+      ...(o.warn ? { warn: o.warn } : {}),
+    });
+  }
+
+  /** The keys; with `forMac`, re-read first if that MAC names a key id not held yet. */
+  async get(forMac?: string): Promise<CodeKeyring> {
+    let ring = await this.#ring.get();
+    const kid = macKeyId(forMac);
+    if (kid !== undefined && findKey(ring, kid) === undefined) {
+      this.#ring.forget();
+      ring = await this.#ring.get();
+    }
+    return ring.previous ? { current: ring.current, previous: ring.previous } : { current: ring.current };
+  }
+
+  /** The Secret changed (a watch event): read it now, which also carries out a requested rotation. */
+  changed(): Promise<void> {
+    this.#ring.forget();
+    return this.#ring.get().then(
+      () => undefined,
+      () => undefined, // the next request reports it
+    );
+  }
+
+  toJSON(): string {
+    return "CodeKeys";
+  }
+}
 export const CODE_KEY_DATA_KEY = "key";
 export const CODE_KEY_BYTES = 32;
 

@@ -15,7 +15,7 @@ import { composeCodeMessage } from "../email/compose.ts";
 import type { Mailer, SmtpSendReason } from "../email/mailer.ts";
 import { SmtpSendError } from "../email/mailer.ts";
 import type { StageContext } from "../stage/stage-directory.ts";
-import { codeMac, generateCode } from "./codes.ts";
+import { type CodeKeyring, codeMac, generateCode } from "./codes.ts";
 import { ConflictError, type ExecutionRecords } from "./execution-records.ts";
 import { refuse } from "./outcomes.ts";
 import type { Slot, Throttles } from "./throttle.ts";
@@ -34,7 +34,8 @@ export interface SendFailureReporter {
 export interface SenderDeps {
   store: ExecutionRecords;
   throttles: Throttles;
-  key: () => Promise<Buffer>;
+  /** The code keyring; with a stored MAC, refreshed if that MAC names a key id not held yet. */
+  key: (forMac?: string) => Promise<CodeKeyring>;
   mailer: Mailer;
   failures: SendFailureReporter;
   metrics: SendMetrics;
@@ -76,7 +77,12 @@ export async function sendCode(d: SenderDeps, r: SendRequest): Promise<SendResul
 
   const code = generateCode(stage.spec.codeLength);
   const expiresAt = new Date(now.getTime() + stage.spec.tokenExpiry * 60_000);
-  const mac = codeMac(await d.key(), { executionId: next.id, stage: stage.name, addressKey: sendId.addressKey, code });
+  const mac = codeMac((await d.key()).current, {
+    executionId: next.id,
+    stage: stage.name,
+    addressKey: sendId.addressKey,
+    code,
+  });
   const seq = (next.issued ?? 0) + 1;
   const record: ExecutionData = {
     ...next,

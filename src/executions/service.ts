@@ -275,7 +275,7 @@ export class ExecutionService {
     const result = await verifyCode({
       records: d.store,
       throttles: d.throttles,
-      key: await d.key(),
+      key: await d.key(e.challenge?.mac),
       clock: d.clock,
       limits: { attemptsPerCode: spec.limits.attemptsPerCode, failuresPerDay: spec.limits.failuresPerDay },
       stored,

@@ -10,7 +10,7 @@
 //    and whether the code is still the pending one) without paying twice.
 import type { Clock } from "@emailauth/operator-runtime";
 import { addressKey } from "../email/address.ts";
-import { codeMatches } from "./codes.ts";
+import { type CodeKeyring, codeMatches } from "./codes.ts";
 import { ConflictError, type ExecutionRecords } from "./execution-records.ts";
 import { ContendedError, type Slot, type Throttles } from "./throttle.ts";
 import type { ExecutionData, Stored } from "./types.ts";
@@ -38,7 +38,7 @@ export interface VerifyLimits {
 export interface VerifyInput {
   records: Pick<ExecutionRecords, "getExecution" | "updateExecution">;
   throttles: Pick<Throttles, "reserveFailure" | "release">;
-  key: Buffer;
+  key: Buffer | CodeKeyring;
   clock: Clock;
   limits: VerifyLimits;
   /** The execution as just read, in state code_sent. */

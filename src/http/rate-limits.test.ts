@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { FakeClock } from "@emailauth/operator-runtime";
 import { Problem } from "./problems.ts";
-import { clientKey, RateLimits, type RateLimitScope } from "./rate-limits.ts";
+import { BlockList } from "node:net";
+import { clientAddress, clientKey, RateLimits, type RateLimitScope } from "./rate-limits.ts";
 
 const limits = () => {
   const clock = new FakeClock();
@@ -74,12 +75,37 @@ describe("RateLimits", () => {
     const { l, limited } = limits();
     const request = (ip: string) => {
       let passed = false;
-      const problem = problemOf(() =>
-        l.perAddress({ ip, socket: {} } as never, {} as never, () => {
-          passed = true;
-        }),
+      const answered: { status?: number; body?: string; headers?: Record<string, string> } = {};
+      const res = {
+        locals: {},
+        status(n: number) {
+          answered.status = n;
+          return this;
+        },
+        set(h: Record<string, string>) {
+          answered.headers = h;
+          return this;
+        },
+        type() {
+          return this;
+        },
+        send(body: string) {
+          answered.body = body;
+        },
+      };
+      l.perAddress({ socket: { remoteAddress: ip }, get: () => undefined, path: "/x" } as never, res as never, () => {
+        passed = true;
+      });
+      // Counted once per request, even when mounted twice.
+      l.perAddress(
+        { socket: { remoteAddress: ip }, get: () => undefined, path: "/x" } as never,
+        res as never,
+        () => undefined,
       );
-      return problem ? problem.code : passed;
+      if (passed) return true;
+      expect(answered.status).toBe(429);
+      expect(answered.headers?.["Retry-After"]).toBe("1");
+      return (JSON.parse(answered.body ?? "{}") as { code: string }).code;
     };
     expect([request("10.0.0.1"), request("10.0.0.1"), request("10.0.0.1")]).toEqual([true, true, "rate_limited"]);
     expect(request("10.0.0.2")).toBe(true);
@@ -90,6 +116,20 @@ describe("RateLimits", () => {
       "rate_limited",
     ]);
     expect(limited).toEqual(["address", "address"]);
+  });
+});
+
+describe("clientAddress", () => {
+  const proxies = new BlockList();
+  proxies.addSubnet("10.0.0.0", 8, "ipv4");
+  it("believes X-Forwarded-For only from trusted proxies, hop by hop from the right", () => {
+    expect(clientAddress("203.0.113.9", "198.51.100.1", proxies)).toBe("203.0.113.9");
+    expect(clientAddress("10.1.1.1", "198.51.100.1", proxies)).toBe("198.51.100.1");
+    expect(clientAddress("::ffff:10.1.1.1", "192.0.2.5, 10.2.2.2", proxies)).toBe("192.0.2.5");
+    // A client cannot prepend its own choice past an untrusted hop.
+    expect(clientAddress("10.1.1.1", "1.2.3.4, 198.51.100.1", proxies)).toBe("198.51.100.1");
+    expect(clientAddress("10.1.1.1", "garbage", proxies)).toBe("10.1.1.1");
+    expect(clientAddress("10.1.1.1", undefined, proxies)).toBe("10.1.1.1");
   });
 });
 

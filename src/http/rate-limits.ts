@@ -4,10 +4,10 @@
 // Secret lookup for an execution id this replica has not seen exist. Limits live in memory per
 // replica: they bound load, not the flow's budgets (those are in the API server, across replicas).
 import { createHash } from "node:crypto";
-import { isIP } from "node:net";
+import { BlockList, isIP } from "node:net";
 import type { NextFunction, Request, Response } from "express";
 import type { Clock } from "@emailauth/operator-runtime";
-import { Problem, type ProblemCode } from "./problems.ts";
+import { Problem, PROBLEM_CONTENT_TYPE, type ProblemCode } from "./problems.ts";
 import { BucketSet, type Rate, type Taken } from "./token-bucket.ts";
 import { LruCache } from "./lru-cache.ts";
 
@@ -22,9 +22,13 @@ export interface RateLimitOptions {
   perExecution: Rate;
   /** Shared by every caller on this replica. */
   unauthenticated: Rate;
+  /** Reverse proxies (addresses or CIDRs) whose X-Forwarded-For names the client. */
+  trustedProxies?: readonly string[];
   clock: Clock;
   metrics?: RateLimitMetrics;
 }
+
+const COUNTED = "emailauthAddressCounted";
 
 /** Answers given before (or without) finding the execution: they prove nothing about the id. */
 const NOTHING_LEARNED = new Set<ProblemCode>([
@@ -45,18 +49,37 @@ export class RateLimits {
   readonly #global: BucketSet;
   readonly #knownIds: LruCache<true>;
   readonly #o: RateLimitOptions;
+  readonly #proxies: BlockList;
 
   constructor(o: RateLimitOptions) {
     this.#o = o;
     this.#addresses = new BucketSet(o.perAddress);
     this.#executions = new BucketSet(o.perExecution);
     this.#global = new BucketSet(o.unauthenticated, 1);
+    this.#proxies = blockListOf(o.trustedProxies ?? []);
     this.#knownIds = new LruCache<true>({ maxEntries: 50_000, clock: o.clock, ttlMs: () => KNOWN_ID_TTL_MS });
   }
 
-  /** Express middleware: one token per request from the client's address. */
-  readonly perAddress = (req: Request, _res: Response, next: NextFunction): void => {
-    this.#check("address", this.#addresses.take(clientKey(req.ip ?? req.socket.remoteAddress ?? ""), this.#now()));
+  /**
+   * Express middleware: one token per request from the client's address, counted once however
+   * many apps it is mounted in (the hosted pages wrap the API). A refusal is answered here, as a
+   * problem document, so it reads the same in front of any router.
+   */
+  readonly perAddress = (req: Request, res: Response, next: NextFunction): void => {
+    if (res.locals[COUNTED] === true) return next();
+    res.locals[COUNTED] = true;
+    try {
+      const client = clientAddress(req.socket.remoteAddress ?? "", req.get("x-forwarded-for"), this.#proxies);
+      this.#check("address", this.#addresses.take(clientKey(client), this.#now()));
+    } catch (e) {
+      if (!(e instanceof Problem)) throw e;
+      res
+        .status(e.status)
+        .set({ "Retry-After": String(e.retryAfter ?? 1), "Cache-Control": "no-store" })
+        .type(PROBLEM_CONTENT_TYPE)
+        .send(JSON.stringify(e.body(req.path)));
+      return;
+    }
     next();
   };
 
@@ -136,4 +159,40 @@ export function clientKey(address: string): string {
     .slice(0, 4)
     .map((g) => g.replace(/^0+(?=.)/, ""))
     .join(":")}::/64`;
+}
+
+function blockListOf(entries: readonly string[]): BlockList {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [address = "", bits] = entry.split("/");
+    const type = isIP(address) === 6 ? "ipv6" : "ipv4";
+    if (bits === undefined) list.addAddress(address, type);
+    else list.addSubnet(address, Number(bits), type);
+  }
+  return list;
+}
+
+const bare = (a: string) => /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(a)?.[1] ?? a;
+
+/**
+ * The client behind trusted proxies: walk X-Forwarded-For from the right while the hop we got it
+ * from is a trusted proxy (what Express's "trust proxy" does, independent of the app it runs in).
+ */
+export function clientAddress(peer: string, forwardedFor: string | undefined, proxies: BlockList): string {
+  const trusted = (a: string) => {
+    const b = bare(a);
+    const family = isIP(b);
+    return family !== 0 && proxies.check(b, family === 6 ? "ipv6" : "ipv4");
+  };
+  let client = bare(peer);
+  const hops = (forwardedFor ?? "")
+    .split(",")
+    .map((h) => h.trim())
+    .filter(Boolean);
+  while (trusted(client) && hops.length > 0) {
+    const next = hops.pop() ?? "";
+    if (isIP(bare(next)) === 0) break;
+    client = bare(next);
+  }
+  return client;
 }

@@ -5,7 +5,8 @@ import type { Logger } from "pino";
 import type { OperatorConfig } from "../config/config.ts";
 import type { DeviceObject } from "../devices/devices.ts";
 import { Mailer } from "../email/mailer.ts";
-import { CodeKey } from "../executions/hmac-key.ts";
+import { CodeKey, CodeKeys } from "../executions/hmac-key.ts";
+import { watchCodeKeys } from "./code-keys-watch.ts";
 import { ExecutionRecords } from "../executions/execution-records.ts";
 import { SendTiming } from "../executions/sender.ts";
 import { ExecutionService } from "../executions/service.ts";
@@ -52,12 +53,26 @@ export interface RunningApiServer {
 export async function startApiServer(o: ApiServerOptions): Promise<RunningApiServer> {
   const { kc, config, log, clock } = o;
   const core = kc.makeApiClient(CoreV1Api);
+  // The counter key names throttle counters and is never rotated; the code keyring MACs codes.
   const codeKey = new CodeKey(core, config.operatorNamespace);
-  // Loaded (or created) before the first request, so a missing grant fails at start, loudly.
+  const codeKeys = new CodeKeys({
+    core,
+    namespace: config.operatorNamespace,
+    clock,
+    warn: (message) => log.warn({ component: "code-keys" }, message),
+  });
+  // Both loaded (or created) before the first request, so a missing grant fails at start, loudly.
   const key = await codeKey.get();
+  await codeKeys.get();
+  const keyWatch = watchCodeKeys({ kc, log, clock, metrics: o.metrics }, config.operatorNamespace, codeKeys);
   const mailer = new Mailer();
   // One reviewer, so the app and the service share its short-lived cache of answers.
-  const limits = new RateLimits({ ...config.api.rates, clock, metrics: o.metrics });
+  const limits = new RateLimits({
+    ...config.api.rates,
+    trustedProxies: config.api.trustedProxies,
+    clock,
+    metrics: o.metrics,
+  });
   const access = kubernetesAccessReviewer(kc, clock, {
     audiences: config.api.tokenAudiences,
     beforeTokenReview: () => limits.unauthenticatedWork(),
@@ -88,7 +103,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<RunningApiSer
     devices: o.caches.devices,
     store: new ExecutionRecords(core, clock),
     throttles: new Throttles(core, clock, key),
-    key: () => codeKey.get(),
+    key: (forMac) => codeKeys.get(forMac),
     mailer,
     signResult: pages.signResult,
     failures: sendFailureEvents(kc, {
@@ -110,7 +125,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<RunningApiSer
     trustedProxies: config.api.trustedProxies,
   });
   const tlsSecret = config.api.tlsSecretName;
-  const listener = createApiListener(pages.mount(app, service), tlsSecret !== undefined);
+  const listener = createApiListener(pages.mount(app, service, [limits.perAddress]), tlsSecret !== undefined);
   const server = listener.server;
   const certificate = tlsSecret
     ? watchServingCertificate({
@@ -139,6 +154,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<RunningApiSer
     ready: () => certificate?.ready() ?? true,
     close: async () => {
       await certificate?.stop();
+      await keyWatch.stop();
       await new Promise<void>((r) => server.close(() => r()));
       mailer.close();
     },

@@ -11,6 +11,7 @@ import {
 import { beforeAll, describe, expect, it } from "vitest";
 import { GROUP, VERSION } from "../../src/kinds/v1alpha1/common.ts";
 import { controlPlane, createTestNamespace, grantOperatorNamespace } from "../harness/context.ts";
+import { OPERATOR_NAMESPACE } from "../harness/controlplane.ts";
 
 const plane = controlPlane();
 const operator = plane.operator();
@@ -120,4 +121,54 @@ describe("the operator's least-privilege identity", () => {
     expect(await can("watch", "secrets")).toBe(false);
     expect(await can("delete", "emailauthenticatorstages", GROUP)).toBe(false);
   });
+
+  it("has exactly the expected effective permissions in each kind of namespace", async () => {
+    const api = operator.makeApiClient(AuthorizationV1Api);
+    /** "group/resource verb" for every grant the API server reports, minus what every user has. */
+    const rules = async (namespace: string) => {
+      const review = await api.createSelfSubjectRulesReview({ body: { spec: { namespace } } });
+      const granted = new Set<string>();
+      for (const r of review.status?.resourceRules ?? [])
+        for (const g of r.apiGroups ?? [])
+          for (const res of r.resources ?? [])
+            for (const v of r.verbs)
+              granted.add(
+                `${g || "core"}/${res}${r.resourceNames?.length ? `[${r.resourceNames.join(",")}]` : ""} ${v}`,
+              );
+      return [...granted].filter((x) => !EVERYONE.some((e) => x.startsWith(e))).sort();
+    };
+    const granted = await createTestNamespace(plane.admin(), "rbac-rules");
+    await grantOperatorNamespace(plane.admin(), granted);
+    const expand = (spec: Record<string, string[]>) =>
+      Object.entries(spec)
+        .flatMap(([resource, verbs]) => verbs.map((v) => `${resource} ${v}`))
+        .sort();
+    const clusterWide = {
+      "emailauth.dev/emailauthenticatorstages": ["get", "list", "watch", "patch"],
+      "emailauth.dev/flowbindings": ["get", "list", "watch"],
+      "emailauth.dev/emaildevices": ["get", "list", "watch", "create", "patch", "delete"],
+      "emailauth.dev/emailauthenticatorstages/status": ["patch"],
+      "emailauth.dev/flowbindings/status": ["patch"],
+      "emailauth.dev/emaildevices/status": ["patch"],
+      "events.k8s.io/events": ["create", "patch"],
+      "authentication.k8s.io/tokenreviews": ["create"],
+      "authorization.k8s.io/subjectaccessreviews": ["create"],
+    };
+    const watched = {
+      "core/secrets": ["get", "list", "watch", "create", "update", "delete"],
+      "core/configmaps": ["get", "list", "watch"],
+    };
+    expect(await rules(ns)).toEqual(expand(clusterWide));
+    expect(await rules(granted)).toEqual(expand({ ...clusterWide, ...watched }));
+    expect(await rules(OPERATOR_NAMESPACE)).toEqual(
+      expand({ ...clusterWide, ...watched, "coordination.k8s.io/leases": ["get", "create", "update"] }),
+    );
+  });
 });
+
+/** What RBAC's default roles give every authenticated user (self reviews, discovery). */
+const EVERYONE = [
+  "authorization.k8s.io/selfsubjectaccessreviews ",
+  "authorization.k8s.io/selfsubjectrulesreviews ",
+  "authentication.k8s.io/selfsubjectreviews ",
+];
