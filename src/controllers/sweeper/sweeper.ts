@@ -18,6 +18,8 @@ export interface SweeperOptions {
   intervalMs?: number;
   /** Deletes per namespace per round. */
   batchSize?: number;
+  /** One namespace's round; the default deletes expired Secrets through `core`. Replaced in unit tests. */
+  sweepNamespace?: (namespace: string, now: Date, batchSize: number) => Promise<number>;
 }
 
 export class Sweeper {
@@ -41,13 +43,8 @@ export class Sweeper {
     let total = 0;
     for (const namespace of this.#o.namespaces()) {
       try {
-        const now = clock.now();
-        const deleted = await deleteSecrets(core, {
-          namespace,
-          labelSelector: expiringSelector(),
-          select: (page) => expiredExecutions(page, now, Number.POSITIVE_INFINITY),
-          maxDeletes: this.#o.batchSize ?? 100,
-        });
+        const sweep = this.#o.sweepNamespace ?? ((ns, now, max) => deleteExpired(core, ns, now, max));
+        const deleted = await sweep(namespace, clock.now(), this.#o.batchSize ?? 100);
         if (deleted) log.info({ namespace, deleted }, "deleted expired execution, challenge and throttle Secrets");
         total += deleted;
       } catch (e) {
@@ -69,4 +66,13 @@ export class Sweeper {
       this.#running = this.sweep().then(() => this.#schedule());
     });
   }
+}
+
+function deleteExpired(core: CoreV1Api, namespace: string, now: Date, maxDeletes: number): Promise<number> {
+  return deleteSecrets(core, {
+    namespace,
+    labelSelector: expiringSelector(),
+    select: (page) => expiredExecutions(page, now, Number.POSITIVE_INFINITY),
+    maxDeletes,
+  });
 }
