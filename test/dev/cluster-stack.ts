@@ -2,8 +2,9 @@
 // in Pods, the examples in `default`, a port-forward to the operator's Service, and .dev/env for
 // the same walk-through as `npm run dev`. Also used by the e2e test that runs that walk-through.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { loadAll } from "js-yaml";
 import { nodeTool, paths } from "../harness/cluster/layout.ts";
 import {
   createApiCertificate,
@@ -38,13 +39,8 @@ export async function installDevStack(
   const examples = join(repoRoot, "manifests", "examples");
   // The API certificate is made above; cert-manager objects in the examples have no CRDs here.
   for (const file of readdirSync(examples).sort()) {
-    const parsed = JSON.parse(kubectl(["create", "--dry-run=client", "-o", "json", "-f", join(examples, file)])) as {
-      kind: string;
-      apiVersion: string;
-      items?: { apiVersion: string }[];
-    };
-    const items = (parsed.kind === "List" ? (parsed.items ?? []) : [parsed]).filter(
-      (o) => !o.apiVersion.startsWith("cert-manager.io/"),
+    const items = (loadAll(readFileSync(join(examples, file), "utf8")) as ({ apiVersion?: string } | null)[]).filter(
+      (o): o is { apiVersion: string } => !!o?.apiVersion && !o.apiVersion.startsWith("cert-manager.io/"),
     );
     if (items.length) kubectl(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items }));
   }
