@@ -14,14 +14,19 @@ export const NAMESPACE = "email-authenticator-system";
 interface Manifest {
   kind: string;
   metadata: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: { template?: { metadata?: { labels?: Record<string, string> } } };
+}
+
+function relabel(labels: Record<string, string> | undefined): void {
+  if (!labels) return;
+  delete labels["helm.sh/chart"];
+  if (labels["app.kubernetes.io/managed-by"] === "Helm") labels["app.kubernetes.io/managed-by"] = "kubectl";
 }
 
 function withoutHelm(object: Manifest): Manifest {
   const { labels, annotations } = object.metadata;
-  if (labels) {
-    delete labels["helm.sh/chart"];
-    if (labels["app.kubernetes.io/managed-by"] === "Helm") labels["app.kubernetes.io/managed-by"] = "kubectl";
-  }
+  relabel(labels);
+  relabel(object.spec?.template?.metadata?.labels); // a Deployment's Pods carry the same labels
   if (annotations) {
     delete annotations["helm.sh/resource-policy"];
     if (Object.keys(annotations).length === 0) delete object.metadata.annotations;
