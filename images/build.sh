@@ -33,7 +33,7 @@ node_bin="$repo/node_modules/node/bin/node"
 [[ -x $node_bin ]] || { log "$node_bin is missing: run npm install first" >&2; exit 1; }
 
 # buildah under runc on these machines needs explicit limits (the hard ones exceed what root may set).
-bud() { buildah bud --quiet --layers --isolation=oci --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 "$@" >/dev/null; }
+bud() { buildah bud --quiet --layers --force-rm --isolation=oci --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 "$@" >/dev/null; }
 
 hash_of() { cat "$@" | sha256sum | cut -c1-16; }
 hash_tree() { (cd "$repo" && find "$@" -type f -not -path '*/node_modules/*' -not -name '*.test.ts' 2>/dev/null | sort | xargs -r sha256sum | sha256sum | cut -c1-16); }
