@@ -1,4 +1,4 @@
-// Execution records as Secrets beside the stage (docs/design/executions.md). Every read is a
+// Execution records as Secrets beside the stage (docs/design/2026-11-27-flow-executions.md). Every read is a
 // fresh GET (no cache: a replica must see what another just wrote); every write after the first
 // carries the resourceVersion it read, so of two requests acting on the same state one wins and
 // the other gets a ConflictError and starts again from a fresh read. The pending code lives in

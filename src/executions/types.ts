@@ -1,4 +1,4 @@
-// The records behind a flow execution, as stored in Secrets (see docs/design/executions.md).
+// The records behind a flow execution, as stored in Secrets (see docs/design/2026-11-27-flow-executions.md).
 // zod validates what is read back, so a hand-edited or truncated Secret is an error, not a crash.
 import { z } from "zod";
 import { executionIdSchema } from "./ids.ts";
