@@ -13,6 +13,9 @@ import { reapOrphans } from "../harness/leftovers.ts";
 import { onTerminationSignals } from "../harness/processes.ts";
 import { repoRoot, tool } from "../harness/paths.ts";
 import { globalSettingsData } from "../../src/kinds/global-settings.ts";
+import { parseConfig } from "../../src/config/config.ts";
+import { serviceAccountToken } from "../harness/controlplane.ts";
+import { startDemoApp } from "./demo-app.ts";
 import { createTestPki } from "../harness/pki.ts";
 
 const GLOBAL_SETTINGS_CONFIGMAP = "email-authenticator-global-settings";
@@ -92,6 +95,16 @@ async function main(): Promise<void> {
       logFile: join(devDir, "operator.log"),
     });
     started.push(operator);
+    // The demo application runs flows as the example ServiceAccount sign-in-app.
+    const { api } = parseConfig([], {}) as { api?: { tokenAudiences?: string[] } };
+    const demo = await startDemoApp({
+      operatorUrl: `https://127.0.0.1:${operator.httpPort}`,
+      caFile: pki.caFile,
+      appToken: await serviceAccountToken(admin, "default", "sign-in-app", undefined, api?.tokenAudiences ?? []),
+      appUsername: "system:serviceaccount:default:sign-in-app",
+      namespace: "default",
+    });
+    started.push(demo);
     log(
       `operator: running as ServiceAccount ${OPERATOR_NAMESPACE}/email-authenticator-operator, logs in ${join(devDir, "operator.log")}`,
     );
@@ -109,6 +122,7 @@ async function main(): Promise<void> {
     console.log(`
   kube-apiserver  ${plane.info.server}   (etcd and logs in ${plane.info.dir})
   Mailpit         ${mailpit.httpUrl}   (SMTP 127.0.0.1:${mailpit.smtpPort})
+  demo app        ${demo.url}   ("sign in with an email code": hosted pages, signed result)
   operator        ${operator.healthUrl}/metrics   (HTTP API https://127.0.0.1:${operator.httpPort}, CA ${pki.caFile})
 
   In another shell:
@@ -123,6 +137,11 @@ ${readFileSync(join(repoRoot, "test", "dev", "walkthrough.sh"), "utf8")
   .slice(3)
   .map((l) => `    ${l}`)
   .join("\n")}
+  In a browser: open the demo app ${demo.url}, type a user id, follow the sign-in pages,
+  read the code in Mailpit's inbox ${mailpit.httpUrl}, and see the verified result's claims.
+  The pages are served over TLS with a certificate from a throwaway CA (${pki.caFile}): let
+  the browser accept it once, or import the CA.
+
   Ctrl-C stops everything.
 `);
     execFileSync(tool("kubectl"), ["--kubeconfig", plane.info.adminKubeconfig, "get", "emailauth", "-A"], {
