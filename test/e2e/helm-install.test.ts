@@ -171,8 +171,17 @@ describe.skipIf(skipReason !== undefined)("Helm chart on a real node", () => {
       const all = kstatus(what);
       return all.length === 7 && all.every((l) => !l.message.includes("generation")) ? all : undefined;
     });
-    await new Promise((r) => setTimeout(r, 3000));
-    const settled = kstatus(what);
+    // A binding whose stage is missing stays Reconciling for a grace period (15 s, for GitOps tools
+    // that apply a stage and its bindings together), then Stalled; a state that never leaves
+    // InProgress times this out.
+    const settled = await until(
+      "no object InProgress past the missing-stage grace",
+      () => {
+        const all = kstatus(what);
+        return all.every((l) => l.status !== "InProgress") ? all : undefined;
+      },
+      45_000,
+    );
     console.log(
       `helm-install: kstatus\n${settled.map((l) => `  ${l.kind}/${l.name}: ${l.status} ${l.message}`).join("\n")}`,
     );
