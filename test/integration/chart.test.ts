@@ -44,6 +44,7 @@ let releaseNs = "";
 let watched: string[] = [];
 let unwatched = "";
 let objects: RenderedObject[] = [];
+let hooks: RenderedObject[] = [];
 const byKind = (...kinds: string[]) => objects.filter((o) => kinds.includes(o.kind));
 
 beforeAll(async () => {
@@ -56,7 +57,7 @@ beforeAll(async () => {
     // A JSON patch (the client's default); the API server always sets kubernetes.io/metadata.name.
     body: [{ op: "add", path: "/metadata/labels/pod-security.kubernetes.io~1enforce", value: "restricted" }],
   });
-  objects = render({
+  const all = render({
     release,
     namespace: releaseNs,
     values: {
@@ -65,6 +66,11 @@ beforeAll(async () => {
       networkPolicy: { enabled: true },
     },
   }).objects;
+  // Helm creates hook objects only when their hook runs (the pre-delete Job on uninstall; the
+  // e2e tests run it on a real node), so the install checks below leave them out.
+  const isHook = (o: RenderedObject) => o.metadata.annotations?.["helm.sh/hook"] !== undefined;
+  objects = all.filter((o) => !isHook(o));
+  hooks = all.filter(isHook);
 });
 
 afterAll(() => {
@@ -89,6 +95,12 @@ describe("the rendered chart on a real API server", () => {
         "Service",
         "ServiceAccount",
       ].sort(),
+    );
+  });
+
+  it("renders only the pre-delete uninstall Job and what it runs as as hooks", () => {
+    expect(hooks.map((o) => `${o.kind} ${o.metadata.annotations?.["helm.sh/hook"]}`).sort()).toEqual(
+      ["ConfigMap", "Job", "Role", "RoleBinding", "ServiceAccount"].map((k) => `${k} pre-delete`),
     );
   });
 
