@@ -97,10 +97,13 @@ describe("budgets reserved before acting, two replicas", () => {
     // well within the next cooldown, so a second legitimate resend cannot happen in it.
     await new Promise((r) => setTimeout(r, 30_500));
     const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => submit(i, x, { resend: true })));
-    // Losers meet the cooldown; one that lost every round is told to retry (409, Retry-After).
+    // Losers meet the cooldown or the rate limit; one that lost every round is told to retry (409, Retry-After).
     expectClean(answers, [200, 409, 429]);
     expect(answers.filter((a) => a.status === 200).length).toBeLessThanOrEqual(1);
-    for (const a of answers.filter((a) => a.status === 429)) expect(a.body.code).toBe("resend_cooldown");
+    // A 429 is the cooldown, or the per-execution request rate limit (burst 15 per replica) that
+    // turns most of a burst away before it reaches the record.
+    for (const a of answers.filter((a) => a.status === 429))
+      expect(["resend_cooldown", "rate_limited"]).toContain(a.body.code);
     for (const a of answers.filter((a) => a.status === 409)) expect(a.body.code).toBe("conflict");
     await new Promise((r) => setTimeout(r, 1_000)); // any stray mail would have arrived
     const mails = await mailsTo("resends@example.com");
