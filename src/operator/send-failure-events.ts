@@ -20,7 +20,8 @@ export function scrubAddresses(text: string): string {
 }
 
 interface Series {
-  name: string;
+  /** Pending until the Event exists, so a failure that comes while it is created joins it. */
+  name: Promise<string>;
   count: number;
   lastMs: number;
 }
@@ -63,14 +64,14 @@ export function sendFailureEvents(
       try {
         const current = series.get(key);
         if (current && now.getTime() - current.lastMs < SERIES_WINDOW_MS) {
-          current.count++;
+          const count = ++current.count;
           current.lastMs = now.getTime();
           try {
             await api.patchNamespacedEvent(
               {
                 namespace: target.namespace,
-                name: current.name,
-                body: { series: { count: current.count, lastObservedTime: new V1MicroTime(now.getTime()) }, note },
+                name: await current.name,
+                body: { series: { count, lastObservedTime: new V1MicroTime(now.getTime()) }, note },
               },
               setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
             );
@@ -80,7 +81,12 @@ export function sendFailureEvents(
           }
         }
         if (series.size >= MAX_SERIES) series.delete(series.keys().next().value as string);
-        series.set(key, { name: await create(target, reason, note, now), count: 1, lastMs: now.getTime() });
+        const name = create(target, reason, note, now);
+        series.set(key, { name, count: 1, lastMs: now.getTime() });
+        await name.catch((e: unknown) => {
+          series.delete(key);
+          throw e;
+        });
       } catch (e) {
         o.log.warn({ err: e, reason }, "could not record a send-failure Event");
       }
