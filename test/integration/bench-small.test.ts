@@ -14,7 +14,7 @@ const CEILINGS: Record<string, number> = {
   "API writes per Setup flow": 12,
   "API requests per Authenticate flow": 13,
   "API writes per Authenticate flow": 7,
-  "404 and 409 answers per completed flow": 1.5,
+  "404 and 409 answers per completed flow": 3,
   "flows that did not complete": 0,
 };
 
