@@ -1,5 +1,5 @@
-// A throwaway CA and a server certificate for 127.0.0.1/localhost, for TLS tests (SMTP relays
-// with a private CA). openssl does the work; Node's crypto cannot issue certificates.
+// A throwaway CA and a server certificate for 127.0.0.1 and some DNS names (localhost unless told),
+// for TLS tests (SMTP relays with a private CA, the operator's API). openssl does the work; Node's crypto cannot issue certificates.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,7 +13,10 @@ export interface TestPki {
   caPem: string;
 }
 
-export function createTestPki(dir = mkdtempSync(join(tmpdir(), "eao-pki-"))): TestPki {
+export function createTestPki(
+  dir = mkdtempSync(join(tmpdir(), "eao-pki-")),
+  dnsNames: readonly string[] = ["localhost"],
+): TestPki {
   const at = (f: string) => join(dir, f);
   const openssl = (...args: string[]) => execFileSync("openssl", args, { stdio: ["ignore", "ignore", "pipe"] });
   openssl(
@@ -41,13 +44,16 @@ export function createTestPki(dir = mkdtempSync(join(tmpdir(), "eao-pki-"))): Te
     "ec_paramgen_curve:P-256",
     "-nodes",
     "-subj",
-    "/CN=localhost",
+    `/CN=${dnsNames[0] ?? "localhost"}`,
     "-keyout",
     at("server.key"),
     "-out",
     at("server.csr"),
   );
-  writeFileSync(at("san.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
+  writeFileSync(
+    at("san.ext"),
+    `subjectAltName=${dnsNames.map((n) => `DNS:${n},`).join("")}IP:127.0.0.1\nextendedKeyUsage=serverAuth\n`,
+  );
   openssl(
     "x509",
     "-req",

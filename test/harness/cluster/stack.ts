@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chartDir } from "../helm.ts";
+import { createTestPki } from "../pki.ts";
 import { waitFor } from "../wait.ts";
 import { MAILPIT_IMAGE, OPERATOR_IMAGE, splitImage } from "./images.ts";
 import { nodeTool } from "./layout.ts";
@@ -73,51 +74,8 @@ export interface ApiCertificate {
  * Service's names (and localhost, for a port-forward), stored in the Secret the chart names.
  */
 export function createApiCertificate(kubectl: Kubectl, dir = mkdtempSync(join(tmpdir(), "api-tls-"))): ApiCertificate {
-  const at = (f: string) => join(dir, f);
-  const openssl = (...args: string[]) => execFileSync("openssl", args, { stdio: ["ignore", "ignore", "pipe"] });
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
-  openssl(
-    "req",
-    "-x509",
-    ...ec,
-    "-days",
-    "2",
-    "-subj",
-    "/CN=API test CA",
-    "-keyout",
-    at("ca.key"),
-    "-out",
-    at("ca.crt"),
-  );
-  openssl("req", ...ec, "-subj", `/CN=${RELEASE}.${OPERATOR_NS}.svc`, "-keyout", at("tls.key"), "-out", at("tls.csr"));
-  const names = [
-    RELEASE,
-    `${RELEASE}.${OPERATOR_NS}`,
-    `${RELEASE}.${OPERATOR_NS}.svc`,
-    `${RELEASE}.${OPERATOR_NS}.svc.cluster.local`,
-    "localhost",
-  ];
-  writeFileSync(
-    at("san.ext"),
-    `subjectAltName=${names.map((n) => `DNS:${n}`).join(",")},IP:127.0.0.1\nextendedKeyUsage=serverAuth\n`,
-  );
-  openssl(
-    "x509",
-    "-req",
-    "-in",
-    at("tls.csr"),
-    "-CA",
-    at("ca.crt"),
-    "-CAkey",
-    at("ca.key"),
-    "-CAcreateserial",
-    "-days",
-    "2",
-    "-extfile",
-    at("san.ext"),
-    "-out",
-    at("tls.crt"),
-  );
+  const svc = `${RELEASE}.${OPERATOR_NS}.svc`;
+  const pki = createTestPki(dir, [svc, RELEASE, `${RELEASE}.${OPERATOR_NS}`, `${svc}.cluster.local`, "localhost"]);
   const secret = kubectl([
     "-n",
     OPERATOR_NS,
@@ -125,14 +83,14 @@ export function createApiCertificate(kubectl: Kubectl, dir = mkdtempSync(join(tm
     "secret",
     "tls",
     API_TLS_SECRET,
-    `--cert=${at("tls.crt")}`,
-    `--key=${at("tls.key")}`,
+    `--cert=${pki.certFile}`,
+    `--key=${pki.keyFile}`,
     "--dry-run=client",
     "-o",
     "yaml",
   ]);
   kubectl(["apply", "-f", "-"], secret);
-  return { caFile: at("ca.crt"), caPem: readFileSync(at("ca.crt"), "utf8") };
+  return { caFile: pki.caFile, caPem: pki.caPem };
 }
 
 /** The chart values for the node: the local image, never pulled, and the in-cluster Mailpit as relay. */
