@@ -39,7 +39,7 @@ export async function runBench(o: BenchOptions, log: (m: string) => void): Promi
   log(
     `load average ${loadAverage()}; chart memory limit ${memory.limitMiB} MiB, heap limit ${heapMiB} MiB (${heapSource})`,
   );
-  const stack = await startStack({ heapMiB, log });
+  const stack = await startStack({ heapMiB, log, ...(o.cpuProfileDir ? { cpuProfileDir: o.cpuProfileDir } : {}) });
   const ran = (phase: Phase) => o.phases.includes(phase);
   try {
     let runs: RunResult[] = [];

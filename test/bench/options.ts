@@ -23,12 +23,14 @@ export interface BenchOptions {
   enforce: FigureKind[];
   /** Which phases run (default all). */
   phases: Phase[];
+  /** A directory for the operator's V8 CPU profile (`--cpu-prof`), written when it stops. */
+  cpuProfileDir?: string;
 }
 
 export const PHASES = ["flows", "memory", "scale"] as const;
 export type Phase = (typeof PHASES)[number];
 
-const PRESETS: Record<BenchOptions["size"], Omit<BenchOptions, "size" | "heapMiB" | "phases">> = {
+const PRESETS: Record<BenchOptions["size"], Omit<BenchOptions, "size" | "heapMiB" | "phases" | "cpuProfileDir">> = {
   full: {
     concurrency: [1, 8, 32],
     flows: 60,
@@ -66,6 +68,7 @@ const KEYS = {
   heapMiB: "heap-mib",
   enforce: "enforce",
   phases: "phases",
+  cpuProfileDir: "cpu-profile-dir",
 } as const satisfies Record<keyof BenchOptions, string>;
 
 const envName = (flag: string) => `BENCH_${flag.toUpperCase().replaceAll("-", "_")}`;
@@ -102,6 +105,7 @@ export function parseOptions(argv: readonly string[], env: Readonly<Record<strin
     return v === undefined ? fallback : v.split(",").map((s) => item(s.trim()));
   };
   const heap = raw("heapMiB");
+  const cpuProfileDir = raw("cpuProfileDir");
   return {
     size,
     concurrency: list("concurrency", preset.concurrency, (s) => {
@@ -117,6 +121,7 @@ export function parseOptions(argv: readonly string[], env: Readonly<Record<strin
     soakFlows: int("soakFlows", preset.soakFlows),
     soakConcurrency: int("soakConcurrency", preset.soakConcurrency),
     ...(heap !== undefined ? { heapMiB: int("heapMiB", 0) } : {}),
+    ...(cpuProfileDir !== undefined ? { cpuProfileDir } : {}),
     phases: list("phases", [...PHASES], (s) => {
       if (!(PHASES as readonly string[]).includes(s)) throw new Error(`--phases takes ${PHASES.join(",")}, not ${s}`);
       return s as Phase;

@@ -34,7 +34,12 @@ export interface Stack {
 /** Limits high enough that a benchmark user is never throttled by the per-address cap. */
 export const BENCH_LIMITS = { sendsPerAddressPerHour: 100 };
 
-export async function startStack(o: { heapMiB: number; log: (m: string) => void }): Promise<Stack> {
+export async function startStack(o: {
+  heapMiB: number;
+  log: (m: string) => void;
+  /** Where the operator writes a V8 CPU profile when it stops (to see where its CPU per flow goes). */
+  cpuProfileDir?: string;
+}): Promise<Stack> {
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const s of stops.reverse()) await s();
@@ -78,7 +83,12 @@ export async function startStack(o: { heapMiB: number; log: (m: string) => void 
       kubeconfig: plane.info.operatorKubeconfig,
       args: [`--namespaces=${namespaces.flows},${namespaces.scale}`],
       logLevel: "info",
-      env: { NODE_OPTIONS: `--max-old-space-size=${o.heapMiB} --inspect=127.0.0.1:${inspectorPort}` },
+      env: {
+        NODE_OPTIONS: [
+          `--max-old-space-size=${o.heapMiB} --inspect=127.0.0.1:${inspectorPort}`,
+          ...(o.cpuProfileDir ? [`--cpu-prof --cpu-prof-dir=${o.cpuProfileDir}`] : []),
+        ].join(" "),
+      },
     });
     stops.push(() => operator.stop());
     const ready = await ReadyWatch.start(admin, namespaces.flows, ["emailauthenticatorstages", "flowbindings"]);
