@@ -29,6 +29,7 @@ import {
   type StageObject,
 } from "../kinds/v1alpha1/objects.ts";
 import { kindInformers, singleObjectWatches } from "./informers.ts";
+import type { RelatedObjects } from "./related-objects.ts";
 import { type Caches, type Enqueuers, type KindInformerLists, wireInformers } from "./wiring.ts";
 
 export interface OperatorOptions {
@@ -52,6 +53,8 @@ export class Operator {
   readonly #clock: Clock;
   readonly #informers: KindInformerLists;
   readonly #caches: Caches;
+  /** Indexes over the caches (a stage's bindings and devices, …), kept by the informers' events. */
+  readonly #related: RelatedObjects;
   #leader: LeaderWork | undefined;
   readonly #references: ReferenceTracker<KubernetesObject>;
   #health: { port: number; close: () => Promise<void> } | undefined;
@@ -69,7 +72,7 @@ export class Operator {
     const devices = kindInformers<EmailDeviceObject>(deps, EMAIL_DEVICES, ns, decodeEmailDevice);
     this.#informers = { stages: stages.informers, bindings: bindings.informers, devices: devices.informers };
     this.#caches = { stages: stages.cache, bindings: bindings.cache, devices: devices.cache };
-    wireInformers(this.#informers, this.#caches, () => this.#leader?.enqueue);
+    this.#related = wireInformers(this.#informers, () => this.#leader?.enqueue);
     // One watch per referenced Secret or ConfigMap, on every replica: the API sends with the
     // settings it holds, and while this replica leads, a change re-enqueues the stages using it.
     this.#references = new ReferenceTracker<KubernetesObject>(singleObjectWatches(deps), (owners) => {
@@ -147,8 +150,7 @@ export class Operator {
       "emailauthenticatorstage",
       new StageReconciler({
         stages: c.stages,
-        bindings: c.bindings,
-        devices: c.devices,
+        relations: this.#related,
         refs,
         writes,
         deleteDevices: stageDeviceDeleter(custom),

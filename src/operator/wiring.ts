@@ -1,10 +1,15 @@
 // Which reconciles an informer event causes. Reconciles are level-based, so a handler only
 // names keys: the object itself, and whatever reads it (a stage's bindings and devices read
 // the stage; a stage's status counts its bindings and devices and checks its configureFlow;
-// bindings of a flow see each other; devices of one user and stage see each other). An object
-// that fails to decode is handed to its own controller, which reports it as Stalled.
-import type { Informer, InvalidObject, ObjectCache, Request } from "@emailauth/operator-runtime";
+// bindings of a flow see each other; devices of one user and stage see each other). The
+// related objects come from indexes (related-objects.ts), so an event costs work in proportion
+// to what it concerns. An update fans out only when it changed what the others read: a status
+// write read by nobody else reconciles just its object, so a device's lastUsedAt does not
+// reconcile its stage and a stage's device count does not reconcile its thousand devices.
+// An object that fails to decode is handed to its own controller, which reports it as Stalled.
+import type { Condition, Informer, InvalidObject, ObjectCache, Request } from "@emailauth/operator-runtime";
 import type { EmailDeviceObject, FlowBindingObject, StageObject } from "../kinds/v1alpha1/objects.ts";
+import { RelatedObjects } from "./related-objects.ts";
 
 export interface Enqueuers {
   stage(req: Request): void;
@@ -24,70 +29,126 @@ export interface KindInformerLists {
   devices: Informer<EmailDeviceObject>[];
 }
 
-type Meta = { metadata?: { namespace?: string; name?: string } };
+type Meta = {
+  metadata?: { namespace?: string; name?: string; generation?: number; deletionTimestamp?: unknown };
+};
 const req = (o: Meta): Request => ({ namespace: o.metadata?.namespace ?? "", name: o.metadata?.name ?? "" });
 
-export function onStage(stage: StageObject, caches: Caches, q: Enqueuers): void {
+/** A new or deleted stage: its bindings mirror it, its devices need it, its status is new. */
+export function onStage(stage: StageObject, related: RelatedObjects, q: Enqueuers): void {
   const r = req(stage);
   q.stage(r);
-  for (const b of caches.bindings.list(r.namespace)) if (b.spec.stageRef.name === r.name) q.binding(req(b));
-  for (const d of caches.devices.list(r.namespace)) if (d.spec.stageRef.name === r.name) q.device(req(d));
+  for (const b of related.bindingsOfStage(r.namespace, r.name)) q.binding(req(b));
+  for (const d of related.devicesOfStage(r.namespace, r.name)) q.device(req(d));
 }
 
-export function onBinding(binding: FlowBindingObject, caches: Caches, q: Enqueuers): void {
+/**
+ * Bindings read the stage's generation and readiness conditions; devices only whether it
+ * exists (and is not being deleted). A change of its flows or device count concerns neither.
+ */
+export function onStageUpdate(old: StageObject, stage: StageObject, related: RelatedObjects, q: Enqueuers): void {
+  const r = req(stage);
+  q.stage(r);
+  const deletion = deleting(old) !== deleting(stage);
+  if (
+    deletion ||
+    old.metadata?.generation !== stage.metadata?.generation ||
+    old.status?.observedGeneration !== stage.status?.observedGeneration ||
+    !sameConditions(old.status?.conditions, stage.status?.conditions)
+  )
+    for (const b of related.bindingsOfStage(r.namespace, r.name)) q.binding(req(b));
+  if (deletion) for (const d of related.devicesOfStage(r.namespace, r.name)) q.device(req(d));
+}
+
+export function onBinding(binding: FlowBindingObject, related: RelatedObjects, q: Enqueuers): void {
   const r = req(binding);
   const { flow, stageRef } = binding.spec;
   q.binding(r);
   q.stage({ namespace: r.namespace, name: stageRef.name });
-  for (const b of caches.bindings.list(r.namespace)) if (b.spec.flow === flow) q.binding(req(b));
+  for (const b of related.bindingsOfFlow(r.namespace, flow)) q.binding(req(b));
   // Stages that name this flow as the one that sets them up.
-  for (const s of caches.stages.list(r.namespace)) if (s.spec.configureFlow === flow) q.stage(req(s));
+  for (const s of related.stagesConfiguredBy(r.namespace, flow)) q.stage(req(s));
 }
 
-export function onDevice(device: EmailDeviceObject, caches: Caches, q: Enqueuers): void {
+/** Others read a binding's spec and whether it is being deleted, never its status. */
+export function onBindingUpdate(
+  old: FlowBindingObject,
+  binding: FlowBindingObject,
+  related: RelatedObjects,
+  q: Enqueuers,
+): void {
+  if (!specOrDeletionChanged(old, binding)) return q.binding(req(binding));
+  onBinding(old, related, q);
+  onBinding(binding, related, q);
+}
+
+export function onDevice(device: EmailDeviceObject, related: RelatedObjects, q: Enqueuers): void {
   const r = req(device);
   const { stageRef, user } = device.spec;
   q.device(r);
   q.stage({ namespace: r.namespace, name: stageRef.name });
   // Devices of one user and stage report each other as duplicates, and recover together.
-  for (const d of caches.devices.list(r.namespace))
-    if (d.spec.stageRef.name === stageRef.name && d.spec.user.id === user.id) q.device(req(d));
+  for (const d of related.devicesOfUser(r.namespace, stageRef.name, user.id)) q.device(req(d));
 }
 
-/** Registers the handlers; `q()` is undefined on a replica that does not lead. */
-export function wireInformers(informers: KindInformerLists, caches: Caches, q: () => Enqueuers | undefined): void {
-  const both = <T>(f: (o: T, q: Enqueuers) => void) => ({
-    one: (o: T) => {
+/**
+ * The stage counts its devices (adds and deletes); the user's other devices read this one's
+ * spec and deletion. A status write (lastUsedAt on every sign-in) concerns only the device.
+ */
+export function onDeviceUpdate(
+  old: EmailDeviceObject,
+  device: EmailDeviceObject,
+  related: RelatedObjects,
+  q: Enqueuers,
+): void {
+  if (!specOrDeletionChanged(old, device)) return q.device(req(device));
+  onDevice(old, related, q);
+  onDevice(device, related, q);
+}
+
+/**
+ * Registers the handlers and returns the indexes they keep (for the stage's status too);
+ * `q()` is undefined on a replica that does not lead. A resync reconciles each object alone:
+ * every object gets its own.
+ */
+export function wireInformers(informers: KindInformerLists, q: () => Enqueuers | undefined): RelatedObjects {
+  const related = new RelatedObjects();
+  related.watch(informers); // first: the handlers below read the indexes
+  const lead =
+    <A extends unknown[]>(f: (e: Enqueuers, ...a: A) => void) =>
+    (...a: A) => {
       const e = q();
-      if (e) f(o, e);
-    },
-    two: (old: T, o: T) => {
-      const e = q();
-      if (!e) return;
-      f(old, e);
-      f(o, e);
-    },
-  });
-  const invalid = (kind: keyof Enqueuers) => (bad: InvalidObject) => q()?.[kind](req(bad.object));
-  const stage = both<StageObject>((o, e) => onStage(o, caches, e));
-  const binding = both<FlowBindingObject>((o, e) => onBinding(o, caches, e));
-  const device = both<EmailDeviceObject>((o, e) => onDevice(o, caches, e));
+      if (e) f(e, ...a);
+    };
+  const invalid = (kind: keyof Enqueuers) => lead((e, bad: InvalidObject) => e[kind](req(bad.object)));
+  const self = (kind: keyof Enqueuers) => lead((e, _key: string, o: Meta) => e[kind](req(o)));
   for (const i of informers.stages)
-    i.onAdd(stage.one)
-      .onUpdate((_old, o) => stage.one(o))
-      .onDelete(stage.one)
-      .onResync((_k, o) => stage.one(o))
+    i.onAdd(lead((e, o: StageObject) => onStage(o, related, e)))
+      .onUpdate(lead((e, old: StageObject, o: StageObject) => onStageUpdate(old, o, related, e)))
+      .onDelete(lead((e, o: StageObject) => onStage(o, related, e)))
+      .onResync(self("stage"))
       .onInvalid(invalid("stage"));
   for (const i of informers.bindings)
-    i.onAdd(binding.one)
-      .onUpdate(binding.two)
-      .onDelete(binding.one)
-      .onResync((_k, o) => binding.one(o))
+    i.onAdd(lead((e, o: FlowBindingObject) => onBinding(o, related, e)))
+      .onUpdate(lead((e, old: FlowBindingObject, o: FlowBindingObject) => onBindingUpdate(old, o, related, e)))
+      .onDelete(lead((e, o: FlowBindingObject) => onBinding(o, related, e)))
+      .onResync(self("binding"))
       .onInvalid(invalid("binding"));
   for (const i of informers.devices)
-    i.onAdd(device.one)
-      .onUpdate(device.two)
-      .onDelete(device.one)
-      .onResync((_k, o) => device.one(o))
+    i.onAdd(lead((e, o: EmailDeviceObject) => onDevice(o, related, e)))
+      .onUpdate(lead((e, old: EmailDeviceObject, o: EmailDeviceObject) => onDeviceUpdate(old, o, related, e)))
+      .onDelete(lead((e, o: EmailDeviceObject) => onDevice(o, related, e)))
+      .onResync(self("device"))
       .onInvalid(invalid("device"));
+  return related;
+}
+
+const deleting = (o: Meta) => Boolean(o.metadata?.deletionTimestamp);
+
+function specOrDeletionChanged(old: Meta, o: Meta): boolean {
+  return old.metadata?.generation !== o.metadata?.generation || deleting(old) !== deleting(o);
+}
+
+function sameConditions(a: readonly Condition[] | undefined, b: readonly Condition[] | undefined): boolean {
+  return JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
 }

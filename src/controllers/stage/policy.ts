@@ -1,6 +1,8 @@
 // The stage's desired status, computed from what the gatherer found. Pure (the clock is an
 // argument), so every rule is a unit test: resolve the SMTP settings, check the template,
-// and report Ready, or Stalled with a reason and a message a human can act on.
+// and report Ready, or Stalled with a reason and a message a human can act on. The device
+// count is written in batches: a change of the count alone waits until the status has not been
+// written for DEVICE_COUNT_INTERVAL_MS, so enrolments cost no stage status write each.
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import type { StageSpec, StageStatus } from "../../kinds/v1alpha1/stage.ts";
 import { connectionSummary, resolveSmtpSettings, type SettingsInput, type SmtpSettings } from "../../email/settings.ts";
@@ -9,6 +11,8 @@ import { stageTemplates } from "../../stage/templates.ts";
 import { composeStatus } from "../status.ts";
 
 export const CONNECTION_VERIFIED = "ConnectionVerified";
+/** The longest status.deviceCount lags behind the devices; at most one count-only write per interval. */
+export const DEVICE_COUNT_INTERVAL_MS = 10_000;
 /** Whether the flow named in spec.configureFlow exists and sets this stage up. Informational. */
 export const CONFIGURE_FLOW_READY = "ConfigureFlowReady";
 
@@ -36,6 +40,8 @@ export interface StageInput {
   templateConfigMap?: V1ConfigMap | null;
   flows: string[];
   deviceCount: number;
+  /** When this stage's status was last written; unknown after a restart (the count is then written at once). */
+  statusWrittenAt?: Date;
   /** The bindings of spec.configureFlow in the namespace (empty when it names no flow). */
   configureFlowBindings: ConfigureFlowBinding[];
   /** The latest connection check for the current settings, when checks are enabled. */
@@ -54,6 +60,8 @@ export interface StagePlan {
   settings?: SmtpSettings;
   changed: boolean;
   event?: StageEvent;
+  /** A new device count held back: plan again after this long to write it. */
+  countDueInMs?: number;
 }
 
 export function planStage(input: StageInput, now: Date): StagePlan {
@@ -83,12 +91,36 @@ export function planStage(input: StageInput, now: Date): StagePlan {
     },
     now,
   );
+  const held = holdDeviceCount(input, status, now);
   return {
-    status,
+    status: held?.status ?? status,
     ...(resolution.ok && !templateProblem ? { settings: resolution.settings } : {}),
-    changed: !statusEqual(status, input.status ?? {}),
+    changed: !held && !statusEqual(status, input.status ?? {}),
     ...eventFor(input.status?.conditions, status.conditions ?? []),
+    ...(held ? { countDueInMs: held.dueInMs } : {}),
   };
+}
+
+/**
+ * When the device count is all that changed and the status was written less than the interval
+ * ago: the status as it is, and when to write the count. Any other change writes at once, the
+ * current count with it.
+ */
+function holdDeviceCount(
+  input: StageInput,
+  status: StageStatus,
+  now: Date,
+): { status: StageStatus; dueInMs: number } | undefined {
+  const written = input.status?.deviceCount;
+  if (written === undefined || written === input.deviceCount || !input.statusWrittenAt) return undefined;
+  // Capped: a clock that stepped back must not hold the count for longer than the interval.
+  const dueInMs = Math.min(
+    input.statusWrittenAt.getTime() + DEVICE_COUNT_INTERVAL_MS - now.getTime(),
+    DEVICE_COUNT_INTERVAL_MS,
+  );
+  if (dueInMs <= 0) return undefined;
+  const kept = { ...status, deviceCount: written };
+  return statusEqual(kept, input.status) ? { status: kept, dueInMs } : undefined;
 }
 
 function readyMessage(s: SmtpSettings): string {

@@ -18,7 +18,9 @@ import type { SmtpSettings } from "../../email/settings.ts";
 import type { CheckResult } from "../../email/transport.ts";
 import { FakeObjects, FakeWrites } from "../testing/fake-objects.ts";
 import { FakeReferences } from "../testing/fake-references.ts";
+import { scanRelations } from "../testing/scan-relations.ts";
 import { ConnectionChecks } from "./connection-checks.ts";
+import { DEVICE_COUNT_INTERVAL_MS } from "./policy.ts";
 import { StageReconciler } from "./reconciler.ts";
 
 const ns = "app";
@@ -56,8 +58,7 @@ beforeEach(() => {
   deletedDevices = [];
   reconciler = new StageReconciler({
     stages,
-    bindings,
-    devices,
+    relations: scanRelations(bindings, devices),
     refs: refs.tracker,
     writes,
     deleteDevices: (namespace, stage) => {
@@ -95,6 +96,7 @@ async function settle(name = "email") {
 }
 const stored = (name = "email") => stages.raw(ns, name);
 const cond = (type = "Ready", name = "email") => stored(name)?.status?.conditions?.find((c) => c.type === type);
+const countOf = () => (stored()?.status as { deviceCount?: number } | undefined)?.deviceCount;
 const kstatus = (name = "email") => computeKStatus(stored(name) ?? {}).status;
 const creds = (data: Record<string, string> | undefined) => refs.set("Secret", ns, "creds", data);
 const relay = (extra: Record<string, unknown> = {}) => ({
@@ -209,6 +211,70 @@ describe("StageReconciler", () => {
     await settle();
     expect(cond()).toMatchObject({ status: "False", reason: "InvalidTemplate" });
     expect(cond()?.message).toBe("the template ConfigMap app/tpl has no key email_otp.txt");
+  });
+
+  it("writes the device count in batches: a new device waits for the interval, other changes write at once", async () => {
+    stage({});
+    const enrol = (name: string) =>
+      devices.apply({
+        metadata: { namespace: ns, name },
+        spec: { stageRef: { name: "email" }, user: { id: name }, email: `${name}@example.com` },
+      });
+    enrol("d1");
+    expect(await settle()).toEqual({});
+    expect(countOf()).toBe(1);
+    const writesAfterReady = writes.log.length;
+
+    // Enrolments right after a write: nothing written, a look again when the interval ends.
+    clock.advance(2_000);
+    enrol("d2");
+    expect(await reconcile()).toEqual({ requeueAfterMs: DEVICE_COUNT_INTERVAL_MS - 2_000 });
+    clock.advance(3_000);
+    enrol("d3");
+    expect(await reconcile()).toEqual({ requeueAfterMs: DEVICE_COUNT_INTERVAL_MS - 5_000 });
+    expect(writes.log.length).toBe(writesAfterReady);
+    expect(countOf()).toBe(1);
+
+    // A change that is not the count writes at once, with the current count.
+    bindings.apply({ metadata: { namespace: ns, name: "b" }, spec: { flow: "login", stageRef: { name: "email" } } });
+    expect(await reconcile()).toEqual({});
+    expect(stored()?.status).toMatchObject({ flows: ["login"], deviceCount: 3 });
+    expect(writes.log.length).toBe(writesAfterReady + 1);
+
+    // When the interval since that write is over, the held count is written: one write for the batch.
+    clock.advance(1_000);
+    enrol("d4");
+    enrol("d5");
+    devices.delete(ns, "d1");
+    expect(await reconcile()).toEqual({ requeueAfterMs: DEVICE_COUNT_INTERVAL_MS - 1_000 });
+    clock.advance(DEVICE_COUNT_INTERVAL_MS - 1_000);
+    expect(await reconcile()).toEqual({});
+    expect(countOf()).toBe(4);
+    expect(writes.log.length).toBe(writesAfterReady + 2);
+    expect(await reconcile()).toEqual({});
+    expect(writes.log.length).toBe(writesAfterReady + 2);
+  });
+
+  it("writes the device count at once when it has not written this stage's status since it started", async () => {
+    stage({});
+    await settle();
+    const restarted = new StageReconciler({
+      stages,
+      relations: scanRelations(bindings, devices),
+      refs: refs.tracker,
+      writes,
+      deleteDevices: () => Promise.resolve(0),
+      events: { record: () => Promise.resolve() },
+      checks: new ConnectionChecks(() => Promise.resolve(checkResult), clock),
+      clock,
+      global,
+    });
+    devices.apply({
+      metadata: { namespace: ns, name: "d" },
+      spec: { stageRef: { name: "email" }, user: { id: "u" }, email: "u@example.com" },
+    });
+    expect(await restarted.reconcile({ namespace: ns, name: "email" }, ctx)).toEqual({});
+    expect(countOf()).toBe(1);
   });
 
   it("is Stalled on a stored object the schema refuses, keeping its other status fields", async () => {

@@ -5,7 +5,7 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { DEVICES_FINALIZER, LEGACY_EXECUTIONS_FINALIZER } from "../../kinds/labels.ts";
 import type { StageStatus } from "../../kinds/v1alpha1/stage.ts";
-import type { EmailDeviceObject, FlowBindingObject, StageObject } from "../../kinds/v1alpha1/objects.ts";
+import type { FlowBindingObject, StageObject } from "../../kinds/v1alpha1/objects.ts";
 import type { GlobalSettingsRef } from "../../email/settings.ts";
 import { STAGES } from "../../k8s/custom-objects.ts";
 import { gatherStageInputs } from "../../stage/inputs.ts";
@@ -30,10 +30,16 @@ import type { ConnectionChecks } from "./connection-checks.ts";
 import { planStage, type StageInput } from "./policy.ts";
 import type { DeleteStageDevices } from "./stage-devices.ts";
 
+/** A stage's bindings and devices, from indexes kept over the caches (no scan of the namespace). */
+export interface StageRelations {
+  bindingsOfStage(namespace: string, stage: string): FlowBindingObject[];
+  bindingsOfFlow(namespace: string, flow: string): FlowBindingObject[];
+  deviceCount(namespace: string, stage: string): number;
+}
+
 export interface StageReconcilerDeps {
   stages: ObjectCache<StageObject>;
-  bindings: ObjectCache<FlowBindingObject>;
-  devices: ObjectCache<EmailDeviceObject>;
+  relations: StageRelations;
   refs: ReferenceTracker<KubernetesObject>;
   writes: ObjectWrites;
   deleteDevices: DeleteStageDevices;
@@ -50,6 +56,8 @@ type AnyStage = CustomObject<unknown, StageStatus>;
 
 export class StageReconciler implements Reconciler {
   readonly #d: StageReconcilerDeps;
+  /** When each stage's status was last written (device count included), for the count's batching. */
+  readonly #writtenAt = new Map<string, Date>();
 
   constructor(deps: StageReconcilerDeps) {
     this.#d = deps;
@@ -64,6 +72,7 @@ export class StageReconciler implements Reconciler {
     if (!any) {
       d.refs.forget(key);
       d.checks.forget(key);
+      this.#writtenAt.delete(key);
       return {};
     }
     if (any.metadata?.deletionTimestamp) return this.#finalize(any, key, ctx);
@@ -93,7 +102,8 @@ export class StageReconciler implements Reconciler {
       return { requeueAfterMs: REFERENCE_SYNC_RETRY_MS };
     const { settings, templateConfigMap } = gatherStageInputs(req.namespace, spec, d.global, (ref) => d.refs.get(ref));
 
-    const bindings = d.bindings.list(req.namespace).filter((b) => !b.metadata?.deletionTimestamp);
+    const live = (b: FlowBindingObject) => !b.metadata?.deletionTimestamp;
+    const writtenAt = this.#writtenAt.get(key);
     const input: StageInput = {
       namespace: req.namespace,
       name: req.name,
@@ -102,16 +112,21 @@ export class StageReconciler implements Reconciler {
       ...(stage.status ? { status: stage.status } : {}),
       settings,
       templateConfigMap,
-      flows: bindings.filter((b) => b.spec.stageRef.name === req.name).map((b) => b.spec.flow),
-      deviceCount: d.devices.list(req.namespace).filter((dev) => dev.spec.stageRef.name === req.name).length,
+      flows: d.relations
+        .bindingsOfStage(req.namespace, req.name)
+        .filter(live)
+        .map((b) => b.spec.flow),
+      deviceCount: d.relations.deviceCount(req.namespace, req.name),
+      ...(writtenAt ? { statusWrittenAt: writtenAt } : {}),
       configureFlowBindings: spec.configureFlow
-        ? bindings
-            .filter((b) => b.spec.flow === spec.configureFlow)
+        ? d.relations
+            .bindingsOfFlow(req.namespace, spec.configureFlow)
+            .filter(live)
             .map((b) => ({ name: b.metadata?.name ?? "", stage: b.spec.stageRef.name, intent: b.spec.intent }))
         : [],
     };
     let plan = planStage(input, d.clock.now());
-    let requeueAfterMs: number | undefined;
+    let checkInMs: number | undefined;
     if (spec.connectionCheck.enabled && plan.settings) {
       const { result, nextInMs } = await d.checks.resultFor(
         key,
@@ -119,15 +134,19 @@ export class StageReconciler implements Reconciler {
         spec.connectionCheck.intervalMinutes * 60_000,
       );
       plan = planStage({ ...input, connectionCheck: result }, d.clock.now());
-      requeueAfterMs = nextInMs;
+      checkInMs = nextInMs;
     }
-    if (plan.changed) await d.writes.status(STAGES, stage, plan.status);
+    if (plan.changed) {
+      await d.writes.status(STAGES, stage, plan.status);
+      this.#writtenAt.set(key, d.clock.now());
+    }
     if (plan.event) await d.events.record(target(stage), plan.event.type, plan.event.reason, plan.event.message);
     ctx.log.debug(
       { ready: plan.status.conditions?.find((c) => c.type === "Ready")?.status, wrote: plan.changed },
       "reconciled stage",
     );
-    return requeueAfterMs === undefined ? {} : { requeueAfterMs };
+    const after = [checkInMs, plan.countDueInMs].filter((ms): ms is number => ms !== undefined);
+    return after.length ? { requeueAfterMs: Math.min(...after) } : {};
   }
 
   /** Works from metadata alone, so a stage with a spec this operator cannot read can still go. */
@@ -156,6 +175,7 @@ export class StageReconciler implements Reconciler {
     }
     d.refs.forget(key);
     d.checks.forget(key);
+    this.#writtenAt.delete(key);
     return {};
   }
 }
