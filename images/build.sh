@@ -176,7 +176,7 @@ want mailpit && image mailpit "$MAILPIT_IMAGE" "$(hash_of "$0" "$repo/tools/bin/
 want coredns && image coredns "$COREDNS_IMAGE" "$(hash_of "$0" "$repo/tools/bin/coredns")" build_coredns
 if want operator; then
   image operator "$OPERATOR_IMAGE" \
-    "$base_hash-$(hash_tree Dockerfile .dockerignore package.json package-lock.json src packages)" \
+    "$base_hash-$(hash_tree Dockerfile .dockerignore package.json package-lock.json src packages scripts/bundle.ts)" \
     build_operator
 fi
 log "done in $((SECONDS - started))s; archives in $out"

@@ -1,8 +1,12 @@
 // The stack the benchmark runs on, as `npm run dev` builds it: a real control plane, Mailpit,
 // the global SMTP settings pointing at it, and the operator as a real process under its
-// least-privilege identity, logging at info. Plus what the phases need: namespaces, an
+// least-privilege identity, logging at info, running the bundle the image ships (scripts/bundle.ts). Plus what the phases need: namespaces, an
 // application allowed to execute flows, and the stages the flows run on.
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { parseConfig } from "../../src/config/config.ts";
 import { GROUP, VERSION } from "../../src/kinds/v1alpha1/common.ts";
@@ -15,6 +19,7 @@ import {
 import { loadKubeconfig } from "../harness/kubeconfig.ts";
 import { Mailpit } from "../harness/mailpit.ts";
 import { type OperatorProcess, startOperator } from "../harness/operator-process.ts";
+import { repoRoot } from "../harness/paths.ts";
 import { freePort } from "../harness/ports.ts";
 import { ReadyWatch } from "./ready-watch.ts";
 
@@ -77,12 +82,18 @@ export async function startStack(o: {
     const appToken = await application(admin, namespaces.flows);
     await flowObjects(admin, namespaces.flows);
 
+    // What the image runs, so memory and CPU are those of the shipped process.
+    const bundleDir = mkdtempSync(join(tmpdir(), "eao-bench-bundle-"));
+    o.log(
+      execFileSync(process.execPath, [join(repoRoot, "scripts", "bundle.ts"), bundleDir], { encoding: "utf8" }).trim(),
+    );
     const inspectorPort = await freePort();
     o.log(`operator: starting with --max-old-space-size=${o.heapMiB}, logging at info`);
     const operator = await startOperator({
       kubeconfig: plane.info.operatorKubeconfig,
       args: [`--namespaces=${namespaces.flows},${namespaces.scale}`],
       logLevel: "info",
+      entry: join(bundleDir, "operator.mjs"),
       env: {
         NODE_OPTIONS: [
           `--max-old-space-size=${o.heapMiB} --inspect=127.0.0.1:${inspectorPort}`,

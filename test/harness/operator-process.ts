@@ -28,6 +28,8 @@ export interface OperatorProcessOptions {
   logFile?: string;
   /** Default debug; the benchmark runs at info, as the chart does. */
   logLevel?: string;
+  /** The script node runs: default src/main.ts; the benchmark runs the bundle the image ships. */
+  entry?: string;
 }
 
 export async function startOperator(o: OperatorProcessOptions): Promise<OperatorProcess> {
@@ -38,7 +40,7 @@ export async function startOperator(o: OperatorProcessOptions): Promise<Operator
     "operator",
     process.execPath,
     [
-      join(repoRoot, "src", "main.ts"),
+      o.entry ?? join(repoRoot, "src", "main.ts"),
       `--health-port=${healthPort}`,
       `--http-port=${httpPort}`,
       `--log-level=${o.logLevel ?? "debug"}`,

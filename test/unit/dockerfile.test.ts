@@ -24,9 +24,16 @@ describe("Dockerfile", () => {
     expect(majors[0]).toBe(Number(process.versions.node.split(".")[0]));
   });
 
-  it("runs as a numeric non-root user and starts the operator's entry point", () => {
+  it("runs as a numeric non-root user and starts the bundle of the operator's entry point", () => {
     const users = [...dockerfile.matchAll(/^USER\s+(\S+)/gm)].map((m) => m[1]);
     expect(users.at(-1)).toMatch(/^[1-9]\d*:[1-9]\d*$/);
-    expect(dockerfile).toMatch(/ENTRYPOINT \["\/nodejs\/bin\/node", "src\/main\.ts"\]/);
+    expect(dockerfile).toMatch(/ENTRYPOINT \["\/nodejs\/bin\/node", "operator\.mjs"\]/);
+    expect(dockerfile).toMatch(/node scripts\/bundle\.ts \/out$/m);
+    expect(readFileSync(join(repoRoot, ".dockerignore"), "utf8")).toMatch(/^!scripts\/bundle\.ts$/m);
+  });
+
+  it("bundles with the esbuild version the repository pins", () => {
+    expect(arg("ESBUILD_VERSION")).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(arg("ESBUILD_VERSION")).toBe(pkg.devDependencies.esbuild);
   });
 });
