@@ -70,10 +70,6 @@ export async function sendCode(d: SenderDeps, r: SendRequest): Promise<SendResul
   const sendId = { namespace: next.namespace, addressKey: addressKey(address) };
   // A decoy step mails nobody: it only has to look like one that does.
   let silent = next.decoy !== undefined;
-  if (!silent) {
-    const budget = await d.throttles.sendBudget(sendId, perHour, next.id);
-    if (!budget.ok) silent = mustPretend(r, budget, perHour);
-  }
 
   const code = generateCode(stage.spec.codeLength);
   const expiresAt = new Date(now.getTime() + stage.spec.tokenExpiry * 60_000);
@@ -99,7 +95,12 @@ export async function sendCode(d: SenderDeps, r: SendRequest): Promise<SendResul
   let written: Stored<ExecutionData>;
   if (!r.current) {
     // Start: nothing exists yet, so the budget comes first and a refusal leaves nothing behind.
-    if (!silent) slot = await reserve(d, r, sendId, perHour);
+    if (!silent) {
+      const reservation = await d.throttles.reserveSend(sendId, perHour, next.id);
+      if (reservation.ok) slot = reservation.slot;
+      else if (mustPretend(r, reservation, perHour)) silent = true;
+      else refuse({ kind: "send_limit", perHour, retryAt: reservation.retryAt });
+    }
     written = await d.store.createExecution(record, r.stageUid);
   } else {
     // The guarded write takes the cooldown and replaces the code; a lost race throws ConflictError.
@@ -174,16 +175,6 @@ export async function sendCode(d: SenderDeps, r: SendRequest): Promise<SendResul
  */
 function mustPretend(r: SendRequest, refused: { own: number }, perHour: number): boolean {
   return r.endUser && refused.own < perHour;
-}
-
-async function reserve(
-  d: SenderDeps,
-  r: SendRequest,
-  sendId: { namespace: string; addressKey: string },
-  perHour: number,
-): Promise<Slot> {
-  const reservation = await d.throttles.reserveSend(sendId, perHour, r.next.id);
-  return reservation.ok ? reservation.slot : refuse({ kind: "send_limit", perHour, retryAt: reservation.retryAt });
 }
 
 function stageTarget(namespace: string, stage: StageContext): EventTarget {
