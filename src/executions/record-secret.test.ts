@@ -25,35 +25,30 @@ const execution: ExecutionData = {
 const served = (s: V1Secret): V1Secret => ({ ...s, metadata: { ...s.metadata, uid: "u-1", resourceVersion: "7" } });
 
 describe("encodeRecord", () => {
-  it("labels by component and stage only, annotates the expiry, owns by the stage", () => {
-    const s = encodeRecord(EXECUTION_RECORD, "ns", execution, "stage-uid");
+  it("sits in the given namespace, labelled by component and stage only, with the expiry, owned by nothing", () => {
+    const s = encodeRecord(EXECUTION_RECORD, "ops", execution, "stage-uid");
     expect(s.metadata?.name).toBe(`eao-x-${id}`);
+    expect(s.metadata?.namespace).toBe("ops");
     expect(s.type).toBe("emailauth.dev/execution");
     expect(s.metadata?.labels).toEqual({
       "app.kubernetes.io/managed-by": "email-authenticator-operator",
       "emailauth.dev/component": "execution",
+      "emailauth.dev/stage-namespace": "ns",
       "emailauth.dev/stage": "relay",
+      "emailauth.dev/stage-uid": "stage-uid",
     });
     expect(s.metadata?.annotations).toEqual({ "emailauth.dev/expires-at": "2026-01-01T00:30:00.000Z" });
-    expect(s.metadata?.ownerReferences).toEqual([
-      {
-        apiVersion: "emailauth.dev/v1alpha1",
-        kind: "EmailAuthenticatorStage",
-        name: "relay",
-        uid: "stage-uid",
-        controller: false,
-        blockOwnerDeletion: false,
-      },
-    ]);
+    // An owner reference cannot name a stage in another namespace.
+    expect(s.metadata?.ownerReferences).toBeUndefined();
     expect(s.metadata?.resourceVersion).toBeUndefined();
     expect(JSON.stringify(s.metadata)).not.toMatch(/user-42|alice/);
-    expect(encodeRecord(EXECUTION_RECORD, "ns", execution, "stage-uid", "41").metadata).toMatchObject({
+    expect(encodeRecord(EXECUTION_RECORD, "ops", execution, "stage-uid", "41").metadata).toMatchObject({
       name: `eao-x-${id}`,
       resourceVersion: "41",
     });
   });
 
-  it("refuses an invalid record, an unreadable expiry or a missing owner uid", () => {
+  it("refuses an invalid record, an unreadable expiry or a missing stage uid", () => {
     const pending = {
       seq: 1,
       mac: "x".repeat(43) + "=",
@@ -72,7 +67,7 @@ describe("decodeRecord", () => {
   it("round-trips with the Secret's identity and the stage uid", () => {
     const stored = decodeRecord(
       EXECUTION_RECORD,
-      served(encodeRecord(EXECUTION_RECORD, "ns", execution, "stage-uid")),
+      served(encodeRecord(EXECUTION_RECORD, "ops", execution, "stage-uid")),
       "ns",
       id,
     );
@@ -87,7 +82,11 @@ describe("decodeRecord", () => {
   });
 
   it("names the Secret and the fields, never the values, when a record is malformed", () => {
-    const good = served(encodeRecord(EXECUTION_RECORD, "ns", execution, "stage-uid"));
+    const good = served(encodeRecord(EXECUTION_RECORD, "ops", execution, "stage-uid"));
+    const withLabels = (labels: Record<string, string>): V1Secret => ({
+      ...good,
+      metadata: { ...good.metadata, labels: { ...good.metadata?.labels, ...labels } },
+    });
     const withRecord = (record: unknown): V1Secret => ({
       ...good,
       data: { record: Buffer.from(typeof record === "string" ? record : JSON.stringify(record)).toString("base64") },
@@ -99,7 +98,9 @@ describe("decodeRecord", () => {
       [withRecord({ ...execution, tokenHash: "secret-ish-value" }), /tokenHash/],
       [withRecord({ ...execution, id: "f".repeat(32) }), /another execution/],
       [withRecord({ ...execution, namespace: "elsewhere" }), /another namespace/],
-      [{ ...good, metadata: { ...good.metadata, ownerReferences: [] } }, /no owner reference/],
+      [withLabels({ "emailauth.dev/stage-namespace": "elsewhere" }), /stage labels do not match/],
+      [withLabels({ "emailauth.dev/stage": "other" }), /stage labels do not match/],
+      [withLabels({ "emailauth.dev/stage-uid": "" }), /no emailauth.dev\/stage-uid label/],
     ];
     for (const [secret, why] of cases) {
       let err: unknown;
@@ -110,7 +111,7 @@ describe("decodeRecord", () => {
       }
       expect(err).toBeInstanceOf(MalformedRecordError);
       expect((err as Error).message).toMatch(why);
-      expect((err as Error).message).toContain(`ns/eao-x-${id}`);
+      expect((err as Error).message).toContain(`ops/eao-x-${id}`);
       expect((err as Error).message).not.toMatch(/secret-ish-value|alice|user-42/);
     }
   });

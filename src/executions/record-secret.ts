@@ -1,8 +1,10 @@
-// How an execution record (with its pending code) sits in a Secret: JSON under data.record, labels that say
-// what and which stage (never who or which address), an expiry annotation for the sweeper, and
-// an owner reference to the stage. Reading back validates everything, so a hand-edited,
-// truncated or foreign Secret is a clear error instead of a half-understood record.
-import type { V1OwnerReference, V1Secret } from "@kubernetes/client-node";
+// How an execution record (with its pending code) sits in a Secret in the operator's namespace: JSON
+// under data.record, labels that say what, which stage (namespace, name and uid) and never who or
+// which address, and an expiry annotation for the sweeper. No owner reference: the stage lives in
+// another namespace, so the record carries the stage's uid instead and expires on its own.
+// Reading back validates everything, so a hand-edited, truncated or foreign Secret is a clear
+// error instead of a half-understood record.
+import type { V1Secret } from "@kubernetes/client-node";
 import type { z } from "zod";
 import {
   COMPONENT_LABEL,
@@ -11,12 +13,12 @@ import {
   EXPIRES_AT_ANNOTATION,
   MANAGED_BY,
   STAGE_LABEL,
+  STAGE_NAMESPACE_LABEL,
+  STAGE_UID_LABEL,
 } from "../kinds/labels.ts";
-import { API_VERSION } from "../kinds/v1alpha1/common.ts";
 import { executionData, type ExecutionData, type Stored } from "./types.ts";
 
 export const RECORD_KEY = "record";
-export const STAGE_KIND = "EmailAuthenticatorStage";
 
 export interface RecordKind<T> {
   readonly what: string;
@@ -43,6 +45,8 @@ export class MalformedRecordError extends Error {
 }
 
 export interface StageRecord {
+  /** The stage's namespace (the execution's); the Secret itself is in the operator's. */
+  namespace: string;
   stage: string;
   expiresAt: string;
 }
@@ -51,14 +55,13 @@ export function recordName<T>(kind: RecordKind<T>, executionId: string): string 
   return `${kind.prefix}${executionId}`;
 }
 
-export function stageOwner(stage: string, uid: string): V1OwnerReference {
-  return { apiVersion: API_VERSION, kind: STAGE_KIND, name: stage, uid, controller: false, blockOwnerDeletion: false };
-}
-
-/** The whole Secret (a replace sends everything); `resourceVersion` makes the write conditional. */
+/**
+ * The whole Secret (a replace sends everything), in `secretNamespace` (the operator's);
+ * `resourceVersion` makes the write conditional.
+ */
 export function encodeRecord<T extends StageRecord>(
   kind: RecordKind<T>,
-  namespace: string,
+  secretNamespace: string,
   record: T,
   stageUid: string,
   resourceVersion?: string,
@@ -66,14 +69,20 @@ export function encodeRecord<T extends StageRecord>(
   const parsed = kind.schema.parse(record);
   const expires = Date.parse(parsed.expiresAt);
   if (Number.isNaN(expires)) throw new RangeError(`${kind.what} expiresAt is not a timestamp`);
-  if (!stageUid) throw new RangeError(`${kind.what} needs its stage's uid for the owner reference`);
+  if (!stageUid) throw new RangeError(`${kind.what} needs its stage's uid`);
   return {
     metadata: {
       name: recordName(kind, kind.idOf(parsed)),
-      namespace,
-      labels: { ...MANAGED_BY, [COMPONENT_LABEL]: kind.component, [STAGE_LABEL]: parsed.stage },
+      namespace: secretNamespace,
+      // Label values: namespace and stage names are at most 63 characters (the stage's CRD says so).
+      labels: {
+        ...MANAGED_BY,
+        [COMPONENT_LABEL]: kind.component,
+        [STAGE_NAMESPACE_LABEL]: parsed.namespace,
+        [STAGE_LABEL]: parsed.stage,
+        [STAGE_UID_LABEL]: stageUid,
+      },
       annotations: { [EXPIRES_AT_ANNOTATION]: new Date(expires).toISOString() },
-      ownerReferences: [stageOwner(parsed.stage, stageUid)],
       ...(resourceVersion ? { resourceVersion } : {}),
     },
     type: kind.type,
@@ -81,7 +90,10 @@ export function encodeRecord<T extends StageRecord>(
   };
 }
 
-/** Validates a Secret read back from the API server and returns the record with its identity. */
+/**
+ * Validates a Secret read back from the API server and returns the record with its identity;
+ * `namespace` is the execution's (the stage's), which the record must name.
+ */
 export function decodeRecord<T extends StageRecord>(
   kind: RecordKind<T>,
   secret: V1Secret,
@@ -90,7 +102,7 @@ export function decodeRecord<T extends StageRecord>(
 ): Stored<T> {
   const name = recordName(kind, executionId);
   const bad = (why: string) =>
-    new MalformedRecordError(`${kind.what} Secret ${namespace}/${name} is malformed: ${why}`);
+    new MalformedRecordError(`${kind.what} Secret ${secret.metadata?.namespace ?? ""}/${name} is malformed: ${why}`);
   const { uid, resourceVersion } = secret.metadata ?? {};
   if (!uid || !resourceVersion) throw bad("no uid or resourceVersion");
   if (secret.type !== kind.type) throw bad(`type is ${JSON.stringify(secret.type ?? "")}, not ${kind.type}`);
@@ -110,8 +122,11 @@ export function decodeRecord<T extends StageRecord>(
   }
   const data = result.data;
   if (kind.idOf(data) !== executionId) throw bad("its record belongs to another execution");
-  if ("namespace" in data && data.namespace !== namespace) throw bad("its record belongs to another namespace");
-  const owner = secret.metadata?.ownerReferences?.find((o) => o.kind === STAGE_KIND && o.name === data.stage);
-  if (!owner?.uid) throw bad(`no owner reference to stage ${data.stage}`);
-  return { data, namespace, name, uid, resourceVersion, stageUid: owner.uid };
+  if (data.namespace !== namespace) throw bad("its record belongs to another namespace");
+  const labels = secret.metadata?.labels ?? {};
+  if (labels[STAGE_NAMESPACE_LABEL] !== data.namespace || labels[STAGE_LABEL] !== data.stage)
+    throw bad("its stage labels do not match its record");
+  const stageUid = labels[STAGE_UID_LABEL];
+  if (!stageUid) throw bad(`no ${STAGE_UID_LABEL} label`);
+  return { data, namespace, name, uid, resourceVersion, stageUid };
 }

@@ -219,6 +219,7 @@ export class ExecutionService {
     const state = stored.data.state;
     const user = endUser(actor);
     if (state === "completed" || state === "denied") refuse({ kind: "finished", state });
+    this.#sameStage(stored);
     if (input.kind === "email") return this.#answer(await this.#takeEmail(stored, input.email, user), user);
     if (input.kind === "resend") return this.#answer(await this.#resend(stored, user), user);
     return this.#answer(await this.#verify(stored, input.code, user), user);
@@ -418,6 +419,21 @@ export class ExecutionService {
     return (
       uid ?? refuse({ kind: "stage_not_ready", detail: `EmailAuthenticatorStage ${namespace}/${stage} does not exist` })
     );
+  }
+
+  /**
+   * A record outlives its stage (it expires on its own): one whose stage was deleted and created
+   * again under the same name is answered as if the stage were missing, never continued against
+   * the new one. A missing stage is refused where the step needs it.
+   */
+  #sameStage(stored: Stored<ExecutionData>): void {
+    const { namespace, stage } = stored.data;
+    const uid = this.#d.stages.get(namespace, stage)?.uid;
+    if (uid !== undefined && uid !== stored.stageUid)
+      refuse({
+        kind: "stage_not_ready",
+        detail: `EmailAuthenticatorStage ${namespace}/${stage} of this execution does not exist any more (a stage of that name was created since)`,
+      });
   }
 
   async #sendContext(namespace: string, name: string): Promise<StageContext> {

@@ -1,6 +1,6 @@
-// Sliding-window budgets in Secrets: wrong codes per (namespace, stage, user) over 24 h, which
-// survive resends and new executions, and mails per (namespace, address) over 1 h. A budget is
-// taken BEFORE the act it pays for: `reserve` appends an entry with a write guarded by the
+// Sliding-window budgets in Secrets in the operator's namespace: wrong codes per (namespace, stage,
+// user) over 24 h, which survive resends and new executions, and mails per (namespace, address)
+// over 1 h. A budget is taken BEFORE the act it pays for: `reserve` appends an entry with a write guarded by the
 // resourceVersion it read, and only a committed write grants it, so concurrent requests on any
 // replica can never take more than the limit. An entry can be given back (`release`) when the
 // act did not happen or did not cost (a right code, a mail the relay refused).
@@ -15,6 +15,7 @@ import {
   EXPIRES_AT_ANNOTATION,
   MANAGED_BY,
   STAGE_LABEL,
+  STAGE_NAMESPACE_LABEL,
   THROTTLE_COMPONENT,
   THROTTLE_KIND_LABEL,
   THROTTLE_SECRET_TYPE,
@@ -101,6 +102,11 @@ export function retryAtOf(sortedMs: readonly number[], windowMs: number, limit: 
 }
 
 export interface ThrottleOptions {
+  /**
+   * Where the counters live: the operator's own namespace. Their names are HMACs over identities
+   * that include the stage's namespace, so counters of different namespaces never meet.
+   */
+  namespace: string;
   /** Pause between rounds of a contended write (jittered by the caller's randomness). */
   pause?: (ms: number) => Promise<void>;
 }
@@ -110,11 +116,13 @@ export class Throttles {
   readonly #clock: Clock;
   readonly #key: Buffer;
   readonly #pause: (ms: number) => Promise<void>;
+  readonly #namespace: string;
 
-  constructor(core: CoreV1Api, clock: Clock, key: Buffer, options: ThrottleOptions = {}) {
+  constructor(core: CoreV1Api, clock: Clock, key: Buffer, options: ThrottleOptions) {
     this.#core = core;
     this.#clock = clock;
     this.#key = key;
+    this.#namespace = options.namespace;
     this.#pause = options.pause ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
@@ -166,20 +174,20 @@ export class Throttles {
   #failures(id: FailureIdentity): Target {
     return {
       counter: "failures",
-      namespace: id.namespace,
+      namespace: this.#namespace,
       name: throttleName(this.#key, ["failures", id.namespace, id.stage, id.userId]),
       windowMs: FAILURE_WINDOW_MS,
-      labels: { [STAGE_LABEL]: id.stage },
+      labels: { [STAGE_NAMESPACE_LABEL]: id.namespace, [STAGE_LABEL]: id.stage },
     };
   }
 
   #sends(id: SendIdentity): Target {
     return {
       counter: "sends",
-      namespace: id.namespace,
+      namespace: this.#namespace,
       name: throttleName(this.#key, ["sends", id.namespace, id.addressKey]),
       windowMs: SEND_WINDOW_MS,
-      labels: {},
+      labels: { [STAGE_NAMESPACE_LABEL]: id.namespace },
     };
   }
 

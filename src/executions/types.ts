@@ -101,10 +101,14 @@ export type ExecutionData = z.infer<typeof executionData>;
 /** A record with the Secret's identity, for preconditioned writes. */
 export interface Stored<T> {
   data: T;
+  /** The execution's namespace (its stage's); the Secret itself is in the operator's. */
   namespace: string;
   name: string;
   uid: string;
   resourceVersion: string;
-  /** The owning stage's uid: a replace must carry the owner reference along. */
+  /**
+   * The uid of the stage the record is at: a replace carries it along, and a stage deleted and
+   * created again under the same name has another, so the record is not continued against it.
+   */
   stageUid: string;
 }

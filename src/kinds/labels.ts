@@ -6,6 +6,12 @@ export const MANAGED_BY = { "app.kubernetes.io/managed-by": "email-authenticator
 
 export const COMPONENT_LABEL = `${GROUP}/component`;
 export const STAGE_LABEL = `${GROUP}/stage`;
+/**
+ * Records and counters live in the operator's namespace, so they name their stage's namespace
+ * (and records the stage's uid, as an owner reference cannot cross namespaces).
+ */
+export const STAGE_NAMESPACE_LABEL = `${GROUP}/stage-namespace`;
+export const STAGE_UID_LABEL = `${GROUP}/stage-uid`;
 export const EXECUTION_COMPONENT = "execution";
 export const EXECUTION_SECRET_TYPE = `${GROUP}/execution`;
 export const EXPIRES_AT_ANNOTATION = `${GROUP}/expires-at`;
@@ -20,7 +26,7 @@ export const CODE_KEY_SECRET_TYPE = `${GROUP}/code-key`;
 
 /**
  * On a stage with deviceDeletionPolicy Delete only: removed once its EmailDevices are deleted.
- * Nothing else needs the operator at deletion (executions carry owner references and expire).
+ * Nothing else needs the operator at deletion (executions expire, and the sweeper deletes them).
  */
 export const DEVICES_FINALIZER = `${GROUP}/devices`;
 

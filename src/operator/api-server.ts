@@ -101,8 +101,9 @@ export async function startApiServer(o: ApiServerOptions): Promise<RunningApiSer
     }),
     bindings: o.caches.bindings,
     devices: o.caches.devices,
-    store: new ExecutionRecords(core, clock),
-    throttles: new Throttles(core, clock, key),
+    // Records and counters live in the operator's namespace: it writes Secrets nowhere else.
+    store: new ExecutionRecords(core, clock, config.operatorNamespace),
+    throttles: new Throttles(core, clock, key, { namespace: config.operatorNamespace }),
     key: (forMac) => codeKeys.get(forMac),
     mailer,
     signResult: pages.signResult,

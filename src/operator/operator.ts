@@ -168,15 +168,8 @@ export class Operator {
       "emaildevice",
       new EmailDeviceReconciler({ devices: c.devices, stages: c.stages, writes, clock }),
     );
-    const sweeper = new Sweeper({
-      core,
-      clock,
-      log,
-      namespaces: () =>
-        config.namespaces.length
-          ? config.namespaces
-          : [...new Set(c.stages.list().map((s) => s.metadata?.namespace ?? ""))],
-    });
+    // Records and counters of every stage live in the operator's namespace (api-server.ts).
+    const sweeper = new Sweeper({ core, clock, log, namespace: config.operatorNamespace });
     const enqueue: Enqueuers = {
       stage: (r) => stages.enqueue(r),
       binding: (r) => bindings.enqueue(r),

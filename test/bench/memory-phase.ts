@@ -9,6 +9,7 @@ import { MailReader } from "./mail-reader.ts";
 import { Failures, runPool } from "./pool.ts";
 import { cpuSeconds, loadAverage, rssBytes } from "./proc.ts";
 import { ReadyWatch } from "./ready-watch.ts";
+import { OPERATOR_NAMESPACE } from "../harness/controlplane.ts";
 import type { Stack } from "./stack.ts";
 
 export interface MemoryResult {
@@ -146,15 +147,16 @@ async function soak(
   }
 }
 
-/** Execution Secrets present now (none has expired: they outlive the run). */
+/** Execution Secrets of `namespace`'s stages present now (none has expired: they outlive the run). */
 async function countExecutions(s: Stack, namespace: string): Promise<number> {
   const core = s.admin.makeApiClient(CoreV1Api);
   let count = 0;
   let token: string | undefined;
   do {
+    // Kept in the operator's namespace, labelled with their stage's.
     const page = await core.listNamespacedSecret({
-      namespace,
-      labelSelector: "emailauth.dev/component=execution",
+      namespace: OPERATOR_NAMESPACE,
+      labelSelector: `emailauth.dev/component=execution,emailauth.dev/stage-namespace=${namespace}`,
       limit: 1000,
       ...(token ? { _continue: token } : {}),
     });

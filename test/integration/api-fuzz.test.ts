@@ -7,6 +7,7 @@ import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GROUP, VERSION } from "../../src/kinds/v1alpha1/common.ts";
 import { type ApiFixture, createFlow, devicesApi, startApiFixture } from "../harness/api-fixture.ts";
+import { OPERATOR_NAMESPACE } from "../harness/controlplane.ts";
 import { readyIs } from "../harness/objects.ts";
 
 const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
@@ -138,8 +139,8 @@ describe("fuzzed HTTP requests", () => {
     // Only executions that were answered 201 exist; no refused request made one, and no device
     // was made (no code was ever right).
     const secrets = await f.admin.makeApiClient(CoreV1Api).listNamespacedSecret({
-      namespace: f.ns,
-      labelSelector: `${GROUP}/component=execution`,
+      namespace: OPERATOR_NAMESPACE,
+      labelSelector: `${GROUP}/component=execution,${GROUP}/stage-namespace=${f.ns}`,
     });
     expect(secrets.items.length).toBe(created);
     expect(await devicesApi(f.admin, f.ns)()).toEqual([]);

@@ -1,7 +1,7 @@
 // The rendered chart against the real API server: every object it renders is accepted with
 // strict field validation (so a misplaced key fails instead of being pruned), the Pod of its
 // Deployment passes the "restricted" Pod Security admission, and its RBAC grants exactly what
-// the operator needs in the watched namespaces and nothing outside them.
+// the operator needs in the watched namespaces and its own, and nothing outside them.
 // The shared control plane already has the CRDs and manifests/install: the release gets its own
 // name and namespaces, the CRDs and the workload objects are applied with a server-side dry run,
 // and no pod ever runs (there is no kube-controller-manager).
@@ -114,8 +114,9 @@ describe("the rendered chart on a real API server", () => {
       byKind("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "ConfigMap"),
       false,
     );
-    // SA, 2 ClusterRoles, 1 ClusterRoleBinding, leader Role and RoleBinding, 3 namespace RoleBindings, ConfigMap
-    expect(out.trim().split("\n")).toHaveLength(10);
+    // SA, 2 ClusterRoles, 1 ClusterRoleBinding, leader and secrets Roles and RoleBindings, 3 namespace
+    // RoleBindings, ConfigMap
+    expect(out.trim().split("\n")).toHaveLength(12);
   });
 
   it("has its Deployment, Service, PodDisruptionBudget and NetworkPolicy accepted (server-side dry run)", () => {
@@ -193,10 +194,12 @@ describe("the rendered chart on a real API server", () => {
       return review.status?.allowed === true;
     };
 
-    it("Secrets and ConfigMaps in the watched namespaces and its own, nowhere else", async () => {
+    it("reads Secrets and ConfigMaps in the watched namespaces and its own, writes Secrets only in its own", async () => {
       for (const ns of [...watched, releaseNs]) {
         expect(await can("watch", "secrets", ns), ns).toBe(true);
-        expect(await can("create", "secrets", ns), ns).toBe(true);
+        expect(await can("create", "secrets", ns), ns).toBe(ns === releaseNs);
+        expect(await can("delete", "secrets", ns), ns).toBe(ns === releaseNs);
+        expect(await can("patch", "secrets", ns), ns).toBe(false);
         expect(await can("list", "configmaps", ns), ns).toBe(true);
         expect(await can("update", "configmaps", ns), ns).toBe(false);
       }
@@ -210,11 +213,16 @@ describe("the rendered chart on a real API server", () => {
       expect(await can("update", "leases", watched[0], "coordination.k8s.io")).toBe(false);
     });
 
-    it("its kinds, their status and the reviews cluster-wide, but no writes to stages", async () => {
-      expect(await can("watch", "emailauthenticatorstages", undefined, GROUP)).toBe(true);
-      expect(await can("patch", "flowbindings/status", unwatched, GROUP)).toBe(true);
-      expect(await can("create", "emaildevices", unwatched, GROUP)).toBe(true);
+    it("its kinds and their status in the watched namespaces only, the reviews cluster-wide, no writes to stages", async () => {
+      expect(await can("watch", "emailauthenticatorstages", watched[0], GROUP)).toBe(true);
+      expect(await can("watch", "emailauthenticatorstages", undefined, GROUP)).toBe(false);
+      expect(await can("patch", "flowbindings/status", watched[0], GROUP)).toBe(true);
+      expect(await can("patch", "flowbindings/status", unwatched, GROUP)).toBe(false);
+      expect(await can("create", "emaildevices", watched[1], GROUP)).toBe(true);
+      expect(await can("create", "emaildevices", unwatched, GROUP)).toBe(false);
+      expect(await can("create", "events", unwatched, "events.k8s.io")).toBe(false);
       expect(await can("create", "emailauthenticatorstages", watched[0], GROUP)).toBe(false);
+      expect(await can("update", "emailauthenticatorstages", watched[0], GROUP)).toBe(false);
       expect(await can("create", "tokenreviews", undefined, "authentication.k8s.io")).toBe(true);
       expect(await can("create", "subjectaccessreviews", undefined, "authorization.k8s.io")).toBe(true);
       expect(await can("delete", "customresourcedefinitions", undefined, "apiextensions.k8s.io")).toBe(false);

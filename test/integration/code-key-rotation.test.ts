@@ -59,7 +59,7 @@ const submit = (on: Call, e: Started, code: string) => on("POST", `/api/v1/execu
 /** The key id in the stored MAC of an execution's pending code. */
 async function macKid(e: Started): Promise<string> {
   const hex = e.id.split(".")[1] ?? "";
-  const secret = await core().readNamespacedSecret({ namespace: f.ns, name: `eao-x-${hex}` });
+  const secret = await core().readNamespacedSecret({ namespace: OPERATOR_NAMESPACE, name: `eao-x-${hex}` });
   const record = JSON.parse(text(secret.data?.record)) as { challenge?: { mac?: string } };
   return record.challenge?.mac?.split(".")[0] ?? "";
 }

@@ -2,7 +2,11 @@
 // least-privilege identity. Setup with a known address or one the user gives, authentication
 // with the saved device, what happens without one, and who may call.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CoreV1Api } from "@kubernetes/client-node";
+import { STAGE_UID_LABEL } from "../../src/kinds/labels.ts";
 import { codeIn, createFlow, devicesApi, startApiFixture, type ApiFixture } from "../harness/api-fixture.ts";
+import { OPERATOR_NAMESPACE } from "../harness/controlplane.ts";
+import { readyIs } from "../harness/objects.ts";
 
 let f: ApiFixture;
 const start = (flow: string, user: Record<string, unknown>, token = f.appToken) =>
@@ -133,6 +137,48 @@ describe("authenticate flow", () => {
         (d) => (d.spec.user as { id: string }).id === "carol" && d.spec.confirmed === true,
       ),
     ).toBe(true);
+  });
+});
+
+describe("a stage deleted and created again under the same name", () => {
+  it("does not continue an execution of the old stage, which stays in the operator's namespace until it expires", async () => {
+    await createFlow(f, "fleeting", { useGlobalSettings: true }, [
+      { name: "fleeting-enroll", flow: "fleeting", intent: "Setup" },
+    ]);
+    const old = await f.k.get("emailauthenticatorstages", "fleeting");
+    const started = await start("fleeting", { id: "henry", email: "henry@example.com" });
+    expect(started.body).toMatchObject({ state: "code_sent" });
+    const code = codeIn(await f.mailpit.waitForMessageTo("henry@example.com"));
+
+    await f.k.delete("emailauthenticatorstages", "fleeting");
+    await f.k.create("emailauthenticatorstages", "fleeting", { useGlobalSettings: true });
+    const renewed = await f.k.waitFor(
+      "emailauthenticatorstages",
+      "fleeting",
+      (o) => o !== undefined && o.metadata.uid !== old?.metadata.uid && readyIs("True")(o),
+      "the new stage Ready",
+    );
+    // The record names the old stage's uid (an owner reference cannot cross namespaces).
+    const hex = String(started.body.id).split(".")[1] ?? "";
+    const record = await f.admin
+      .makeApiClient(CoreV1Api)
+      .readNamespacedSecret({ namespace: OPERATOR_NAMESPACE, name: `eao-x-${hex}` });
+    expect(record.metadata?.labels?.[STAGE_UID_LABEL]).toBe(old?.metadata.uid);
+    expect(renewed.metadata.uid).not.toBe(old?.metadata.uid);
+
+    // Answered as if the stage were missing: neither the code nor a resend goes on against the new stage.
+    for (const body of [{ code }, { resend: true }, { email: "henry@example.com" }]) {
+      const refused = await submit(started.body.id, body, started.body.token);
+      expect(refused.body, JSON.stringify(body)).toMatchObject({ status: 503, code: "stage_not_ready" });
+    }
+    expect((await devicesApi(f.admin, f.ns)()).some((d) => (d.spec.user as { id: string }).id === "henry")).toBe(false);
+    // A new execution on the new stage works.
+    await f.mailpit.deleteAll();
+    const again = await start("fleeting", { id: "henry", email: "henry@example.com" });
+    const fresh = codeIn(await f.mailpit.waitForMessageTo("henry@example.com"));
+    expect((await submit(again.body.id, { code: fresh }, again.body.token)).body).toMatchObject({
+      state: "completed",
+    });
   });
 });
 

@@ -14,10 +14,12 @@ import {
   type ApiFixture,
   type ApiResponse,
 } from "../harness/api-fixture.ts";
+import { OPERATOR_NAMESPACE } from "../harness/controlplane.ts";
 
 let f: ApiFixture;
 let core: CoreV1Api;
-const RECORDS = "emailauth.dev/component in (execution,challenge,throttle)";
+/** This test's records and counters, in the operator's namespace. */
+const RECORDS = () => `emailauth.dev/component in (execution,challenge,throttle),emailauth.dev/stage-namespace=${f.ns}`;
 
 const startPath = (flow = "enroll") => `/api/v1/namespaces/${f.ns}/flows/${flow}/executions`;
 /** `token` "" sends no Authorization header. */
@@ -28,7 +30,7 @@ const submit = (id: unknown, body: unknown, token: unknown) =>
 
 /** What a request could leave behind: record Secrets (with versions, so an update shows), devices, mails. */
 async function state() {
-  const secrets = (await core.listNamespacedSecret({ namespace: f.ns, labelSelector: RECORDS })).items
+  const secrets = (await core.listNamespacedSecret({ namespace: OPERATOR_NAMESPACE, labelSelector: RECORDS() })).items
     .map((s) => `${s.metadata?.name}@${s.metadata?.resourceVersion}`)
     .sort();
   const devices = (await devicesApi(f.admin, f.ns)()).map((d) => d.metadata.name).sort();

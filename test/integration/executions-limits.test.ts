@@ -13,6 +13,7 @@ import {
   devicesApi,
   startApiFixture,
 } from "../harness/api-fixture.ts";
+import { OPERATOR_NAMESPACE } from "../harness/controlplane.ts";
 import { waitFor } from "../harness/wait.ts";
 
 const LIMITS = { attemptsPerCode: 3, failuresPerDay: 5, resendCooldownSeconds: 60, sendsPerAddressPerHour: 5 };
@@ -133,8 +134,8 @@ describe("verifying codes", () => {
 
     const core = f.admin.makeApiClient(CoreV1Api);
     const challenges = await core.listNamespacedSecret({
-      namespace: f.ns,
-      labelSelector: "emailauth.dev/component=challenge",
+      namespace: OPERATOR_NAMESPACE,
+      labelSelector: `emailauth.dev/component=challenge,emailauth.dev/stage-namespace=${f.ns}`,
     });
     const executionId = x.id.split(".")[1] ?? "";
     expect(executionId).toMatch(/^[0-9a-f]{32}$/);
@@ -214,8 +215,12 @@ describe("sending codes", () => {
     // and the refused start leaves no execution behind.
     const core = f.admin.makeApiClient(CoreV1Api);
     const executions = async () =>
-      (await core.listNamespacedSecret({ namespace: f.ns, labelSelector: "emailauth.dev/component=execution" })).items
-        .length;
+      (
+        await core.listNamespacedSecret({
+          namespace: OPERATOR_NAMESPACE,
+          labelSelector: `emailauth.dev/component=execution,emailauth.dev/stage-namespace=${f.ns}`,
+        })
+      ).items.length;
     const before = await executions();
     expectProblem(await startFor("sends", "u-sends-2", "Sends@example.com"), 429, "send_limit");
     expect(await executions()).toBe(before);

@@ -27,13 +27,15 @@ import {
   type ApiFixture,
   type ApiResponse,
 } from "../harness/api-fixture.ts";
+import { OPERATOR_NAMESPACE } from "../harness/controlplane.ts";
 import { Mailpit } from "../harness/mailpit.ts";
 import { createTestPki } from "../harness/pki.ts";
 import { freePort } from "../harness/ports.ts";
 
 const RIGHT_PASSWORD = `right-Pa55-${randomBytes(6).toString("hex")}`;
 const WRONG_PASSWORD = `wrong-Pa55-${randomBytes(6).toString("hex")}`;
-const RECORDS = "emailauth.dev/component in (execution,challenge,throttle)";
+/** This test's records and counters, in the operator's namespace. */
+const RECORDS = () => `emailauth.dev/component in (execution,challenge,throttle),emailauth.dev/stage-namespace=${f.ns}`;
 
 let f: ApiFixture;
 let core: CoreV1Api;
@@ -105,7 +107,7 @@ async function sendFailedEvents(stage: string): Promise<EventsV1Event[]> {
 }
 
 async function records(): Promise<string[]> {
-  return (await core.listNamespacedSecret({ namespace: f.ns, labelSelector: RECORDS })).items
+  return (await core.listNamespacedSecret({ namespace: OPERATOR_NAMESPACE, labelSelector: RECORDS() })).items
     .map((s) => s.metadata?.name ?? "")
     .sort();
 }
@@ -114,7 +116,7 @@ const hexOf = (id: unknown) => String(id).split(".")[1] ?? "";
 
 /** Whether the execution record holds a pending code (its MAC); the code itself never is anywhere. */
 async function challengeExists(id: unknown): Promise<boolean> {
-  const secret = await core.readNamespacedSecret({ namespace: f.ns, name: `eao-x-${hexOf(id)}` });
+  const secret = await core.readNamespacedSecret({ namespace: OPERATOR_NAMESPACE, name: `eao-x-${hexOf(id)}` });
   const record = JSON.parse(Buffer.from(secret.data?.record ?? "", "base64").toString("utf8")) as {
     challenge?: unknown;
   };

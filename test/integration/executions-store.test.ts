@@ -1,11 +1,13 @@
 // Execution state against the real API server under the operator's least-privilege identity:
 // the code key race between replicas, execution records with preconditioned writes (the pending
 // code inside), single use of a code under 50 concurrent requests, attempt and daily budgets
-// reserved before a code is judged, expiry, no PII in names or labels, and the sweeper.
+// reserved before a code is judged, expiry, no PII in names or labels, and the sweeper. Records and
+// counters live in a namespace standing in for the operator's (granted its Secrets Role), apart
+// from the stage's namespace, where the operator may only read Secrets.
 import { CoreV1Api, type V1Secret } from "@kubernetes/client-node";
 import { createLogger } from "../../src/log/logger.ts";
 import { beforeAll, describe, expect, it } from "vitest";
-import { CODE_KEY_SECRET_TYPE, COMPONENT_LABEL } from "../../src/kinds/labels.ts";
+import { CODE_KEY_SECRET_TYPE, COMPONENT_LABEL, STAGE_NAMESPACE_LABEL } from "../../src/kinds/labels.ts";
 import { Sweeper } from "../../src/controllers/sweeper/sweeper.ts";
 import { codeMac, generateCode, newExecutionToken, tokenHash } from "../../src/executions/codes.ts";
 import { type ExecutionId, newExecutionId } from "../../src/executions/ids.ts";
@@ -17,7 +19,7 @@ import type { ExecutionData } from "../../src/executions/types.ts";
 import { verifyCode, type VerifyResult } from "../../src/executions/verify.ts";
 import { isConflict } from "@emailauth/operator-runtime";
 import { FakeClock } from "@emailauth/operator-runtime";
-import { controlPlane, createTestNamespace, grantOperatorNamespace } from "../harness/context.ts";
+import { controlPlane, createTestNamespace, grantOperatorNamespace, grantOperatorSecrets } from "../harness/context.ts";
 import { objects } from "../harness/objects.ts";
 
 const plane = controlPlane();
@@ -34,6 +36,8 @@ const MIN = 60_000;
 const HOUR = 60 * MIN;
 
 let ns = "";
+/** Stands in for the operator's namespace: records, counters and the code key. */
+let own = "";
 let stageUid = "";
 let key: Buffer;
 /** Every user id and code used, for the no-PII check at the end. */
@@ -43,9 +47,11 @@ const codes: string[] = [];
 beforeAll(async () => {
   ns = await createTestNamespace(admin, "executions");
   await grantOperatorNamespace(admin, ns);
+  own = await createTestNamespace(admin, "executions-own");
+  await grantOperatorSecrets(admin, own);
   const stage = await objects(admin, ns).create("emailauthenticatorstages", STAGE, {});
   stageUid = stage.metadata.uid;
-  key = await new CodeKey(core, ns).get();
+  key = await new CodeKey(core, own).get();
 });
 
 function execution(clock: FakeClock, userId: string): ExecutionData {
@@ -97,8 +103,8 @@ async function issue(store: ExecutionRecords, clock: FakeClock, executionId: Exe
 }
 
 function verifier(clock: FakeClock) {
-  const store = new ExecutionRecords(core, clock);
-  const throttles = new Throttles(core, clock, key);
+  const store = new ExecutionRecords(core, clock, own);
+  const throttles = new Throttles(core, clock, key, { namespace: own });
   return {
     store,
     throttles,
@@ -124,7 +130,7 @@ const wrong = (code: string): string => String((Number(code) + 1) % 1_000_000).p
 describe("code key", () => {
   it("two concurrent loaders on a fresh namespace end with the same key, which is then reused", async () => {
     const fresh = await createTestNamespace(admin, "codekey");
-    await grantOperatorNamespace(admin, fresh);
+    await grantOperatorSecrets(admin, fresh);
     const [a, b] = await Promise.all([new CodeKey(core, fresh).get(), new CodeKey(core, fresh).get()]);
     expect(a).toHaveLength(32);
     expect(b.equals(a)).toBe(true);
@@ -136,7 +142,7 @@ describe("code key", () => {
 
   it("many loaders racing on a fresh namespace all agree", async () => {
     const fresh = await createTestNamespace(admin, "codekey");
-    await grantOperatorNamespace(admin, fresh);
+    await grantOperatorSecrets(admin, fresh);
     const keys = await Promise.all(Array.from({ length: 8 }, () => loadOrCreateKey(core, fresh)));
     expect(new Set(keys.map((k) => k.toString("hex"))).size).toBe(1);
   });
@@ -145,7 +151,7 @@ describe("code key", () => {
 describe("ExecutionRecords", () => {
   it("creates, reads and updates an execution; a stale resourceVersion is refused with 409", async () => {
     const clock = new FakeClock();
-    const store = new ExecutionRecords(core, clock);
+    const store = new ExecutionRecords(core, clock, own);
     const data = execution(clock, "user-crud-1");
     const created = await store.createExecution(data, stageUid);
     expect(created).toMatchObject({ namespace: ns, name: `eao-x-${data.id}`, stageUid, data });
@@ -163,31 +169,55 @@ describe("ExecutionRecords", () => {
     expect((stale as ConflictError).conflict).toMatchObject({ status: 409, reason: "Conflict" });
     expect((await store.getExecution(ns, data.id))?.data.state).toBe("completed");
 
-    const secret = await adminCore.readNamespacedSecret({ namespace: ns, name: created.name });
+    // In the operator's namespace, nothing in the stage's; found by the stage's labels.
+    const secret = await adminCore.readNamespacedSecret({ namespace: own, name: created.name });
     expect(secret.type).toBe("emailauth.dev/execution");
-    expect(secret.metadata?.ownerReferences).toEqual([
-      {
-        apiVersion: "emailauth.dev/v1alpha1",
-        kind: "EmailAuthenticatorStage",
-        name: STAGE,
-        uid: stageUid,
-        controller: false,
-        blockOwnerDeletion: false,
-      },
-    ]);
+    expect(secret.metadata?.ownerReferences).toBeUndefined();
     expect(secret.metadata?.labels).toMatchObject({
       "emailauth.dev/component": "execution",
+      "emailauth.dev/stage-namespace": ns,
       "emailauth.dev/stage": STAGE,
+      "emailauth.dev/stage-uid": stageUid,
     });
+    expect(
+      (await adminCore.listNamespacedSecret({ namespace: ns, labelSelector: "emailauth.dev/component" })).items,
+    ).toEqual([]);
+    const selected = await adminCore.listNamespacedSecret({
+      namespace: own,
+      labelSelector: `emailauth.dev/stage-namespace=${ns},emailauth.dev/stage=${STAGE}`,
+    });
+    expect(selected.items.map((s) => s.metadata?.name)).toContain(created.name);
+  });
+
+  it("does not find a record under another namespace than its stage's", async () => {
+    const clock = new FakeClock();
+    const store = new ExecutionRecords(core, clock, own);
+    const data = execution(clock, "user-elsewhere-1");
+    await store.createExecution(data, stageUid);
+    expect(await store.getExecution(`${ns}-other`, data.id)).toBeUndefined();
+    expect((await store.getExecution(ns, data.id))?.data.id).toBe(data.id);
+  });
+
+  it("cannot write Secrets in the stage's namespace, only read them", async () => {
+    const clock = new FakeClock();
+    const misplaced = new ExecutionRecords(core, clock, ns);
+    const err = await misplaced
+      .createExecution(execution(clock, "user-misplaced-1"), stageUid)
+      .catch((e: unknown) => e);
+    expect((err as { code?: number }).code).toBe(403);
   });
 
   it("answers undefined for unknown ids and refuses a malformed record", async () => {
-    const store = new ExecutionRecords(core, new FakeClock());
+    const store = new ExecutionRecords(core, new FakeClock(), own);
     expect(await store.getExecution(ns, newExecutionId())).toBeUndefined();
     const id = newExecutionId();
     await adminCore.createNamespacedSecret({
-      namespace: ns,
-      body: { metadata: { name: `eao-x-${id}` }, type: "emailauth.dev/execution", stringData: { record: "{}" } },
+      namespace: own,
+      body: {
+        metadata: { name: `eao-x-${id}`, labels: { [STAGE_NAMESPACE_LABEL]: ns } },
+        type: "emailauth.dev/execution",
+        stringData: { record: "{}" },
+      },
     });
     await expect(store.getExecution(ns, id)).rejects.toBeInstanceOf(MalformedRecordError);
   });
@@ -252,7 +282,7 @@ describe("verifyCode", () => {
 
 describe("Throttles", () => {
   it("grants exactly the limit of many concurrent reservations, and a release gives one back", async () => {
-    const throttles = new Throttles(core, new FakeClock(), key);
+    const throttles = new Throttles(core, new FakeClock(), key, { namespace: own });
     const id = { namespace: ns, addressKey: "parallel@example.com" };
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => throttles.reserveSend(id, 5, `x${i}`)));
     const granted = results.filter((r) => r.ok);
@@ -267,7 +297,7 @@ describe("Throttles", () => {
 
   it("counts sends per address over an hour, and tells how many were one execution's", async () => {
     const clock = new FakeClock();
-    const throttles = new Throttles(core, clock, key);
+    const throttles = new Throttles(core, clock, key, { namespace: own });
     const id = { namespace: ns, addressKey: "hourly@example.com" };
     expect((await throttles.reserveSend(id, 2, "mine")).ok).toBe(true);
     clock.advance(MIN);
@@ -279,11 +309,11 @@ describe("Throttles", () => {
 });
 
 describe("what the API server holds", () => {
-  /** What the store and throttles wrote (the hand-made malformed Secret above has no labels). */
+  /** What the store and throttles wrote (the hand-made malformed Secret above has no component label). */
   const ours = (s: V1Secret) => s.metadata?.labels?.[COMPONENT_LABEL] !== undefined;
 
   it("no Secret name, label or annotation contains a user id, the address or a code", async () => {
-    const secrets = (await adminCore.listNamespacedSecret({ namespace: ns })).items.filter(ours);
+    const secrets = (await adminCore.listNamespacedSecret({ namespace: own })).items.filter(ours);
     expect(secrets.map((s) => s.metadata?.labels?.[COMPONENT_LABEL])).toEqual(
       expect.arrayContaining(["execution", "throttle"]),
     );
@@ -297,6 +327,8 @@ describe("what the API server holds", () => {
     for (const pii of [...userIds, ADDRESS, ADDRESS_KEY, "alice", "example.com"])
       expect(visible).not.toContain(pii.toLowerCase());
     for (const code of codes) expect(visible).not.toContain(code);
+    // Counters name their stage's namespace, so they can be found per namespace too.
+    for (const s of secrets) expect(s.metadata?.labels?.[STAGE_NAMESPACE_LABEL]).toBe(ns);
     // Throttles hold timestamps and ids, never a code or whose they are.
     for (const s of secrets.filter((s) => s.metadata?.labels?.[COMPONENT_LABEL] !== "execution")) {
       const data = Buffer.from(s.data?.record ?? "", "base64").toString("utf8");
@@ -307,22 +339,22 @@ describe("what the API server holds", () => {
 
   it("the sweeper deletes expired executions and throttles, and nothing else", async () => {
     const clock = new FakeClock();
-    const store = new ExecutionRecords(core, clock);
+    const store = new ExecutionRecords(core, clock, own);
     // Live until well after the sweep below.
     const live = execution(clock, "user-live-1");
     await store.createExecution({ ...live, expiresAt: "2027-01-01T00:00:00.000Z" }, stageUid);
-    const before = (await adminCore.listNamespacedSecret({ namespace: ns })).items.filter(ours).length;
+    const before = (await adminCore.listNamespacedSecret({ namespace: own })).items.filter(ours).length;
 
     const sweeper = new Sweeper({
       core,
-      namespaces: () => [ns],
+      namespace: own,
       clock: new FakeClock(new Date("2026-01-05T00:00:00Z")),
       log: createLogger({ level: "silent" }),
       batchSize: 1000,
     });
     const deleted = await sweeper.sweep();
 
-    const left = (await adminCore.listNamespacedSecret({ namespace: ns })).items;
+    const left = (await adminCore.listNamespacedSecret({ namespace: own })).items;
     expect(left.filter(ours).map((s) => s.metadata?.name)).toEqual([`eao-x-${live.id}`]);
     expect(deleted).toBe(before - 1);
     expect(left.map((s) => s.metadata?.name)).toContain("email-authenticator-code-key");

@@ -1,5 +1,7 @@
 // The operator's identity is a real ServiceAccount bound only by the shipped RBAC: what it
-// is granted works, anything else is refused by the API server with 403.
+// is granted works, anything else is refused by the API server with 403. Cluster-wide it may only
+// review tokens and access; in a watched namespace it reads Secrets but writes none; the Secrets
+// it writes are in its own namespace.
 import {
   ApiextensionsV1Api,
   AuthenticationV1Api,
@@ -39,18 +41,19 @@ describe("the operator's least-privilege identity", () => {
     );
   });
 
-  it("may list and watch its own kinds cluster-wide", async () => {
+  it("may list its own kinds in a watched namespace, not cluster-wide", async () => {
+    const granted = await createTestNamespace(plane.admin(), "rbac-kinds");
+    await grantOperatorNamespace(plane.admin(), granted);
     const api = operator.makeApiClient(CustomObjectsApi);
+    const list = (namespace: string) =>
+      statusOf(api.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: "flowbindings" }));
+    expect(await list(granted)).toBe(200);
+    expect(await list(ns)).toBe(403);
     expect(
       await statusOf(
         api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: "emailauthenticatorstages" }),
       ),
-    ).toBe(200);
-    expect(
-      await statusOf(
-        api.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: "flowbindings" }),
-      ),
-    ).toBe(200);
+    ).toBe(403);
   });
 
   it("is refused (403) where it has no grant", async () => {
@@ -89,13 +92,57 @@ describe("the operator's least-privilege identity", () => {
     ).toBe(403);
   });
 
-  it("reaches Secrets only in namespaces it was granted, never cluster-wide", async () => {
+  it("reads Secrets only in namespaces it was granted, writes them only in its own, never cluster-wide", async () => {
     const granted = await createTestNamespace(plane.admin(), "rbac-granted");
     await grantOperatorNamespace(plane.admin(), granted);
     const core = operator.makeApiClient(CoreV1Api);
+    const body = (name: string) => ({ metadata: { name }, stringData: { a: "b" } });
     expect(await statusOf(core.listNamespacedSecret({ namespace: granted }))).toBe(200);
     expect(await statusOf(core.listNamespacedSecret({ namespace: ns }))).toBe(403);
     expect(await statusOf(core.listSecretForAllNamespaces())).toBe(403);
+    // A watched namespace: read only.
+    expect(await statusOf(core.createNamespacedSecret({ namespace: granted, body: body("x") }))).toBe(403);
+    await plane
+      .admin()
+      .makeApiClient(CoreV1Api)
+      .createNamespacedSecret({ namespace: granted, body: body("theirs") });
+    expect(await statusOf(core.deleteNamespacedSecret({ namespace: granted, name: "theirs" }))).toBe(403);
+    // Its own namespace: records, counters and keys; still no patch.
+    const mine = `rbac-probe-${ns}`;
+    expect(await statusOf(core.createNamespacedSecret({ namespace: OPERATOR_NAMESPACE, body: body(mine) }))).toBe(200);
+    expect(
+      await statusOf(
+        core.patchNamespacedSecret({
+          namespace: OPERATOR_NAMESPACE,
+          name: mine,
+          body: [{ op: "remove", path: "/data/a" }],
+        }),
+      ),
+    ).toBe(403);
+    expect(await statusOf(core.deleteNamespacedSecret({ namespace: OPERATOR_NAMESPACE, name: mine }))).toBe(200);
+  });
+
+  it("writes EmailDevices only in watched namespaces", async () => {
+    const granted = await createTestNamespace(plane.admin(), "rbac-devices");
+    await grantOperatorNamespace(plane.admin(), granted);
+    const custom = operator.makeApiClient(CustomObjectsApi);
+    const create = (namespace: string) =>
+      statusOf(
+        custom.createNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace,
+          plural: "emaildevices",
+          body: {
+            apiVersion: `${GROUP}/${VERSION}`,
+            kind: "EmailDevice",
+            metadata: { name: "probe" },
+            spec: { stageRef: { name: "s" }, user: { id: "u" }, email: "u@example.com", confirmed: true },
+          },
+        }),
+      );
+    expect(await create(ns)).toBe(403);
+    expect(await create(granted)).toBe(200);
   });
 
   it("gets the same answers from the API server's own access review", async () => {
@@ -116,7 +163,8 @@ describe("the operator's least-privilege identity", () => {
       });
       return review.status?.allowed ?? false;
     };
-    expect(await can("watch", "emaildevices", GROUP)).toBe(true);
+    expect(await can("create", "tokenreviews", "authentication.k8s.io")).toBe(true);
+    expect(await can("watch", "emaildevices", GROUP)).toBe(false);
     expect(await can("list", "secrets")).toBe(false);
     expect(await can("watch", "secrets")).toBe(false);
     expect(await can("delete", "emailauthenticatorstages", GROUP)).toBe(false);
@@ -144,24 +192,29 @@ describe("the operator's least-privilege identity", () => {
         .flatMap(([resource, verbs]) => verbs.map((v) => `${resource} ${v}`))
         .sort();
     const clusterWide = {
-      "emailauth.dev/emailauthenticatorstages": ["get", "list", "watch", "patch"],
-      "emailauth.dev/flowbindings": ["get", "list", "watch"],
+      "authentication.k8s.io/tokenreviews": ["create"],
+      "authorization.k8s.io/subjectaccessreviews": ["create"],
+    };
+    const watched = {
+      "emailauth.dev/emailauthenticatorstages": ["list", "watch", "patch"],
+      "emailauth.dev/flowbindings": ["list", "watch"],
       "emailauth.dev/emaildevices": ["get", "list", "watch", "create", "patch", "delete"],
       "emailauth.dev/emailauthenticatorstages/status": ["patch"],
       "emailauth.dev/flowbindings/status": ["patch"],
       "emailauth.dev/emaildevices/status": ["patch"],
       "events.k8s.io/events": ["create", "patch"],
-      "authentication.k8s.io/tokenreviews": ["create"],
-      "authorization.k8s.io/subjectaccessreviews": ["create"],
-    };
-    const watched = {
-      "core/secrets": ["get", "list", "watch", "create", "update", "delete"],
+      "core/secrets": ["list", "watch"],
       "core/configmaps": ["get", "list", "watch"],
     };
     expect(await rules(ns)).toEqual(expand(clusterWide));
     expect(await rules(granted)).toEqual(expand({ ...clusterWide, ...watched }));
     expect(await rules(OPERATOR_NAMESPACE)).toEqual(
-      expand({ ...clusterWide, ...watched, "coordination.k8s.io/leases": ["get", "create", "update"] }),
+      expand({
+        ...clusterWide,
+        ...watched,
+        "core/secrets": ["get", "list", "watch", "create", "update", "delete"],
+        "coordination.k8s.io/leases": ["get", "create", "update"],
+      }),
     );
   });
 });

@@ -1,5 +1,7 @@
-// The leader-only sweeper against the real API server: expired executions, challenges and
-// throttles go; live ones, Secrets of other components and unlabelled Secrets stay.
+// The leader-only sweeper against the real API server, in a namespace standing in for the
+// operator's (where records and counters live): expired executions, challenges and throttles go;
+// live ones, Secrets of other components and unlabelled Secrets stay. In a tenant's namespace it
+// may not delete anything.
 import { CoreV1Api } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import {
@@ -12,13 +14,13 @@ import {
 import { Sweeper } from "../../src/controllers/sweeper/sweeper.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { FakeClock } from "@emailauth/operator-runtime";
-import { controlPlane, createTestNamespace, grantOperatorNamespace } from "../harness/context.ts";
+import { controlPlane, createTestNamespace, grantOperatorNamespace, grantOperatorSecrets } from "../harness/context.ts";
 
 describe("Sweeper", () => {
   it("deletes expired short-lived Secrets in bounded batches, as the operator", async () => {
     const plane = controlPlane();
     const ns = await createTestNamespace(plane.admin(), "sweep");
-    await grantOperatorNamespace(plane.admin(), ns);
+    await grantOperatorSecrets(plane.admin(), ns);
     const admin = plane.admin().makeApiClient(CoreV1Api);
     const now = new Date("2026-06-01T12:00:00Z");
     const secret = (name: string, component: string | undefined, expiresAt: string) =>
@@ -42,7 +44,7 @@ describe("Sweeper", () => {
 
     const sweeper = new Sweeper({
       core: plane.operator().makeApiClient(CoreV1Api),
-      namespaces: () => [ns],
+      namespace: ns,
       clock: new FakeClock(now),
       log: createLogger({ level: "silent" }),
       batchSize: 2,
@@ -53,5 +55,32 @@ describe("Sweeper", () => {
     expect(await sweeper.sweep()).toBe(0);
     const left = (await admin.listNamespacedSecret({ namespace: ns })).items.map((s) => s.metadata?.name).sort();
     expect(left).toEqual(["live-exec", "not-ours"]);
+  });
+
+  it("cannot delete in a watched tenant namespace, where the operator only reads Secrets", async () => {
+    const plane = controlPlane();
+    const tenant = await createTestNamespace(plane.admin(), "sweep-tenant");
+    await grantOperatorNamespace(plane.admin(), tenant);
+    const admin = plane.admin().makeApiClient(CoreV1Api);
+    // As an earlier version left its records beside the stage.
+    await admin.createNamespacedSecret({
+      namespace: tenant,
+      body: {
+        metadata: {
+          name: "old-exec",
+          labels: { [COMPONENT_LABEL]: EXECUTION_COMPONENT },
+          annotations: { [EXPIRES_AT_ANNOTATION]: "2026-06-01T11:00:00Z" },
+        },
+      },
+    });
+    const sweeper = new Sweeper({
+      core: plane.operator().makeApiClient(CoreV1Api),
+      namespace: tenant,
+      clock: new FakeClock(new Date("2026-06-01T12:00:00Z")),
+      log: createLogger({ level: "silent" }),
+    });
+    expect(await sweeper.sweep()).toBe(0);
+    const left = (await admin.listNamespacedSecret({ namespace: tenant })).items.map((s) => s.metadata?.name);
+    expect(left).toEqual(["old-exec"]);
   });
 });

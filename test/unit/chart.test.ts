@@ -163,7 +163,9 @@ describe("helm template with the defaults", () => {
         "Deployment/email-authenticator-operator",
         "PodDisruptionBudget/email-authenticator-operator",
         "Role/email-authenticator-operator-leader-election",
+        "Role/email-authenticator-operator-secrets",
         "RoleBinding/email-authenticator-operator-leader-election",
+        "RoleBinding/email-authenticator-operator-secrets",
         "Service/email-authenticator-operator",
         "ServiceAccount/email-authenticator-operator",
         // The pre-delete hook (uninstallHook.enabled): see "the uninstall hook" below.
@@ -258,7 +260,7 @@ describe("helm template with watchNamespaces [team-a, team-b]", () => {
       expect(b.subjects).toEqual([{ kind: "ServiceAccount", name: "email-authenticator-operator", namespace: NS }]);
     }
     expect(find(objects, "ClusterRoleBinding", "email-authenticator-operator-namespace")).toEqual([]);
-    // Only the binding of the kinds, events and reviews stays cluster-wide.
+    // Only the binding of the token and access reviews stays cluster-wide.
     expect(find(objects, "ClusterRoleBinding").map((b) => b.metadata.name)).toEqual(["email-authenticator-operator"]);
   });
 

@@ -1,6 +1,6 @@
-// The sweeper's schedule on a fake clock: a round per interval over every namespace, one
-// namespace failing does not stop the others, stop() cancels what is pending. What a round
-// deletes is expired.test.ts and the integration test on the real API server.
+// The sweeper's schedule on a fake clock: a round per interval in the operator's namespace, a
+// failing round does not stop the next, stop() cancels what is pending. What a round deletes is
+// expired.test.ts and the integration test on the real API server.
 import { FakeClock } from "@emailauth/operator-runtime";
 import type { CoreV1Api } from "@kubernetes/client-node";
 import { pino } from "pino";
@@ -8,20 +8,20 @@ import { describe, expect, it } from "vitest";
 import { Sweeper } from "./sweeper.ts";
 
 describe("Sweeper", () => {
-  it("sweeps every namespace once per interval, past a failing one, until stopped", async () => {
+  it("sweeps the operator's namespace once per interval, past a failing round, until stopped", async () => {
     const clock = new FakeClock(new Date("2026-01-01T00:00:00Z"));
     const rounds: string[] = [];
-    let namespaces = ["a", "broken", "b"];
+    let fail = true;
     const sweeper = new Sweeper({
       core: {} as CoreV1Api,
-      namespaces: () => namespaces,
+      namespace: "ops",
       clock,
       log: pino({ level: "silent" }),
       intervalMs: 60_000,
       batchSize: 7,
       sweepNamespace: (ns, now, max) => {
         rounds.push(`${ns}@${now.toISOString().slice(11, 19)}/${max}`);
-        return ns === "broken" ? Promise.reject(new Error("forbidden")) : Promise.resolve(2);
+        return fail ? Promise.reject(new Error("forbidden")) : Promise.resolve(2);
       },
     });
     sweeper.start();
@@ -29,27 +29,29 @@ describe("Sweeper", () => {
     expect(rounds).toEqual([]);
     clock.advance(1);
     await new Promise((r) => setImmediate(r));
-    expect(rounds).toEqual(["a@00:01:00/7", "broken@00:01:00/7", "b@00:01:00/7"]);
+    expect(rounds).toEqual(["ops@00:01:00/7"]);
 
-    namespaces = ["b"];
+    fail = false;
     clock.advance(60_000);
     await new Promise((r) => setImmediate(r));
-    expect(rounds.slice(3)).toEqual(["b@00:02:00/7"]);
+    expect(rounds.slice(1)).toEqual(["ops@00:02:00/7"]);
 
     await sweeper.stop();
     expect(clock.pendingTimers()).toBe(0);
     clock.advance(600_000);
-    expect(rounds).toHaveLength(4);
+    expect(rounds).toHaveLength(2);
   });
 
-  it("reports how many Secrets a round deleted", async () => {
-    const sweeper = new Sweeper({
-      core: {} as CoreV1Api,
-      namespaces: () => ["a", "b"],
-      clock: new FakeClock(),
-      log: pino({ level: "silent" }),
-      sweepNamespace: () => Promise.resolve(3),
-    });
-    expect(await sweeper.sweep()).toBe(6);
+  it("reports how many Secrets a round deleted, and none for a failed round", async () => {
+    const sweeper = (sweepNamespace: () => Promise<number>) =>
+      new Sweeper({
+        core: {} as CoreV1Api,
+        namespace: "ops",
+        clock: new FakeClock(),
+        log: pino({ level: "silent" }),
+        sweepNamespace,
+      });
+    expect(await sweeper(() => Promise.resolve(3)).sweep()).toBe(3);
+    expect(await sweeper(() => Promise.reject(new Error("forbidden"))).sweep()).toBe(0);
   });
 });

@@ -1,6 +1,8 @@
-// Leader-only: deletes expired execution, challenge and throttle Secrets in bounded batches.
-// Verification checks expiry itself; this only keeps the API server from filling up with
-// abandoned executions, dead codes and stale counters.
+// Leader-only: deletes expired execution, challenge and throttle Secrets in bounded batches, in
+// the operator's namespace, where they all live (records of a deleted stage too: they cannot be
+// owned by a stage in another namespace, so expiry is what removes them). Verification checks
+// expiry itself; this only keeps the API server from filling up with abandoned executions, dead
+// codes and stale counters.
 import type { CoreV1Api } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { expiringSelector } from "../../kinds/labels.ts";
@@ -11,14 +13,14 @@ import { expiredExecutions } from "./expired.ts";
 
 export interface SweeperOptions {
   core: CoreV1Api;
-  /** Where executions can live: the watched namespaces, or those that have stages. */
-  namespaces: () => string[];
+  /** Where records and counters live: the operator's namespace. */
+  namespace: string;
   clock: Clock;
   log: Logger;
   intervalMs?: number;
-  /** Deletes per namespace per round. */
+  /** Deletes per round. */
   batchSize?: number;
-  /** One namespace's round; the default deletes expired Secrets through `core`. Replaced in unit tests. */
+  /** One round; the default deletes expired Secrets through `core`. Replaced in unit tests. */
   sweepNamespace?: (namespace: string, now: Date, batchSize: number) => Promise<number>;
 }
 
@@ -37,21 +39,18 @@ export class Sweeper {
     this.#schedule();
   }
 
-  /** One round over every namespace; returns how many Secrets it deleted. */
+  /** One round; returns how many Secrets it deleted (0 when it failed: the next round retries). */
   async sweep(): Promise<number> {
-    const { core, clock, log } = this.#o;
-    let total = 0;
-    for (const namespace of this.#o.namespaces()) {
-      try {
-        const sweep = this.#o.sweepNamespace ?? ((ns, now, max) => deleteExpired(core, ns, now, max));
-        const deleted = await sweep(namespace, clock.now(), this.#o.batchSize ?? 100);
-        if (deleted) log.info({ namespace, deleted }, "deleted expired execution, challenge and throttle Secrets");
-        total += deleted;
-      } catch (e) {
-        log.warn({ namespace, err: normalizeError(e) }, "sweeping expired Secrets failed; will retry next round");
-      }
+    const { core, clock, log, namespace } = this.#o;
+    try {
+      const sweep = this.#o.sweepNamespace ?? ((ns, now, max) => deleteExpired(core, ns, now, max));
+      const deleted = await sweep(namespace, clock.now(), this.#o.batchSize ?? 100);
+      if (deleted) log.info({ namespace, deleted }, "deleted expired execution, challenge and throttle Secrets");
+      return deleted;
+    } catch (e) {
+      log.warn({ namespace, err: normalizeError(e) }, "sweeping expired Secrets failed; will retry next round");
+      return 0;
     }
-    return total;
   }
 
   async stop(): Promise<void> {
