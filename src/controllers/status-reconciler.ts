@@ -1,5 +1,6 @@
 // The reconciler of a kind whose whole job is its status (FlowBinding, EmailDevice): gather from
-// the caches, plan (pure, with the clock's time), write once and only on change. The caches
+// the caches, plan (pure, with the clock's time), write once and only on change, or not yet
+// when the plan says the object's creator writes its first status. The caches
 // hold decoded objects; one whose spec the schema refuses is kept apart by the informer and
 // becomes Stalled here with the schema's message, instead of an error retried forever.
 import {
@@ -55,6 +56,7 @@ export class StatusReconciler<Spec, Status extends BaseStatus, Input> implements
     const decision = object
       ? kind.plan(kind.gather(object, req), now)
       : invalidSpec(target, invalid?.error.message ?? "unreadable");
+    if (decision.waitMs !== undefined) return { requeueAfterMs: decision.waitMs };
     const previous = target.status;
     const status = composeStatus(target.metadata?.generation ?? 0, previous?.conditions, decision, now);
     if (!statusEqual(status, previous ?? {})) await this.#d.writes.status(kind.resource, target, status);

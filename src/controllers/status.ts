@@ -18,6 +18,11 @@ export interface StatusDecision<Fields extends object = Record<string, unknown>>
   fields?: Fields;
   /** Look again after this long even if nothing changes (a grace period that ends). */
   requeueAfterMs?: number;
+  /**
+   * Write nothing yet and look again after this long: another writer (the one that created the
+   * object) is about to write this status, and a second write would only conflict with it.
+   */
+  waitMs?: number;
 }
 
 export interface ComposedStatus {

@@ -10,6 +10,7 @@ import { MANAGED_BY, STAGE_LABEL } from "../kinds/labels.ts";
 import { isAlreadyExists } from "@emailauth/operator-runtime";
 import { type CustomObject } from "@emailauth/operator-runtime";
 import { EMAIL_DEVICES } from "../k8s/custom-objects.ts";
+import { firstConfirmedStatus } from "./device-status.ts";
 import { formatTime } from "@emailauth/operator-runtime";
 import type { ObjectCache } from "@emailauth/operator-runtime";
 
@@ -99,8 +100,9 @@ export async function confirmDevice(api: CustomObjectsApi, input: ConfirmInput):
       },
       fieldValidation: "Strict",
     });
+  let created: DeviceObject | undefined;
   try {
-    await create();
+    created = (await create()) as DeviceObject;
   } catch (e) {
     if (!isAlreadyExists(e)) throw e;
     const existing = (await api.getNamespacedCustomObject({ ...at, name })) as DeviceObject;
@@ -123,12 +125,22 @@ export async function confirmDevice(api: CustomObjectsApi, input: ConfirmInput):
         name,
         body: { preconditions: { uid: existing.metadata?.uid, resourceVersion: existing.metadata?.resourceVersion } },
       });
-      await create();
+      created = (await create()) as DeviceObject;
     } else {
       throw new DeviceExistsError(`the user already has a confirmed email device for stage ${input.stage}`);
     }
   }
-  await markUsed(api, input.namespace, name, input.now, true);
+  if (created) {
+    // The whole first status, as the device reconciler would write it (which leaves a device it
+    // sees created by this flow alone meanwhile): one status write, no conflict.
+    const generation = created.metadata?.generation ?? 1;
+    await writeStatus(
+      api,
+      input.namespace,
+      name,
+      firstConfirmedStatus(input.namespace, input.stage, generation, input.now),
+    );
+  } else await markUsed(api, input.namespace, name, input.now, true);
   return name;
 }
 
@@ -169,7 +181,20 @@ export async function markUsed(
   confirmed = false,
 ): Promise<void> {
   const at = formatTime(now);
-  const status: Partial<EmailDeviceStatus> = { lastUsedAt: at, ...(confirmed ? { confirmedAt: at } : {}) };
+  await writeStatus(api, namespace, name, { lastUsedAt: at, ...(confirmed ? { confirmedAt: at } : {}) });
+}
+
+/**
+ * A merge patch of the fields given, without a resourceVersion: the times are the flow's alone
+ * (the reconciler keeps them as they are), and a first status is left to the flow, so a
+ * concurrent change need not refuse them.
+ */
+async function writeStatus(
+  api: CustomObjectsApi,
+  namespace: string,
+  name: string,
+  status: Partial<EmailDeviceStatus>,
+): Promise<void> {
   await api.patchNamespacedCustomObjectStatus(
     {
       group: EMAIL_DEVICES.group,

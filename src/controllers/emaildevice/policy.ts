@@ -3,12 +3,16 @@
 // yet is a finished declaration waiting for its user, not work in progress: Ready (Current for
 // kstatus) with reason Pending, and Confirmed=False until a Setup flow proves the address.
 // Two devices for one user and stage are Stalled: which one to use would be a guess.
+// A device a Setup flow has just created gets its first status from that flow (one writer, no
+// conflicting write): the reconciler leaves a new device without status alone for a while.
 import type { EmailDeviceSpec, EmailDeviceStatus } from "../../kinds/v1alpha1/emaildevice.ts";
 import type { Readiness } from "@emailauth/operator-runtime";
+import { confirmedCondition, settledReadiness, stageName } from "../../devices/device-status.ts";
 import { missingStage } from "../missing-stage.ts";
 import type { StatusDecision } from "../status.ts";
 
-export const CONFIRMED = "Confirmed";
+/** How long a device this operator created waits for the first status its Setup flow writes. */
+export const FIRST_STATUS_GRACE_MS = 10_000;
 
 export interface EmailDeviceInput {
   namespace: string;
@@ -16,6 +20,8 @@ export interface EmailDeviceInput {
   spec: EmailDeviceSpec;
   createdAt?: Date;
   status?: EmailDeviceStatus;
+  /** Created by this operator's Setup flow (its managed-by label), which writes the first status. */
+  createdByFlow?: boolean;
   stageExists: boolean;
   /** The other devices (not being deleted) for the same stage and user. */
   sameUser: string[];
@@ -23,24 +29,18 @@ export interface EmailDeviceInput {
 
 export function planEmailDevice(input: EmailDeviceInput, now: Date): StatusDecision<EmailDeviceStatus> {
   const { namespace, name, spec } = input;
-  const stage = `EmailAuthenticatorStage ${namespace}/${spec.stageRef.name}`;
+  const stage = stageName(namespace, spec.stageRef.name);
   const { confirmedAt, lastUsedAt } = input.status ?? {};
   const fields = { ...(confirmedAt ? { confirmedAt } : {}), ...(lastUsedAt ? { lastUsedAt } : {}) };
-  const confirmed = spec.confirmed
-    ? { type: CONFIRMED, status: "True" as const, reason: "Confirmed", message: "the address is confirmed" }
-    : {
-        type: CONFIRMED,
-        status: "False" as const,
-        reason: "Pending",
-        message: "the user has not proven the address with a code yet",
-      };
   const decide = (readiness: Readiness, requeueAfterMs?: number): StatusDecision<EmailDeviceStatus> => ({
     readiness,
-    conditions: [confirmed],
+    conditions: [confirmedCondition(spec.confirmed)],
     fields,
     ...(requeueAfterMs === undefined ? {} : { requeueAfterMs }),
   });
 
+  const waitMs = firstStatusWait(input, now);
+  if (waitMs !== undefined) return { ...decide(settledReadiness(spec.confirmed, stage)), waitMs };
   if (input.sameUser.length) {
     const names = [name, ...input.sameUser].sort().join(", ");
     return decide({
@@ -59,12 +59,18 @@ export function planEmailDevice(input: EmailDeviceInput, now: Date): StatusDecis
     );
     return decide(missing.readiness, missing.requeueAfterMs);
   }
-  return spec.confirmed
-    ? decide({ ready: { reason: "Confirmed", message: `the address is confirmed for ${stage}` } })
-    : decide({
-        ready: {
-          reason: "Pending",
-          message: `declared for ${stage} and waiting for the user to confirm the address with a code in a Setup flow; it cannot be used to authenticate until then`,
-        },
-      });
+  return decide(settledReadiness(spec.confirmed, stage));
+}
+
+/**
+ * How long to leave a new device alone: created confirmed by a Setup flow, no status yet, and
+ * younger than the grace. The flow writes the first status right after its create; writing it
+ * here too would make two writes and a conflict. Should the flow fail, the grace ends and the
+ * status is written here. Capped, so a clock behind the API server's cannot stretch it.
+ */
+function firstStatusWait(input: EmailDeviceInput, now: Date): number | undefined {
+  if (!input.createdByFlow || !input.spec.confirmed || input.status?.observedGeneration !== undefined) return undefined;
+  if (!input.createdAt) return undefined;
+  const left = input.createdAt.getTime() + FIRST_STATUS_GRACE_MS - now.getTime();
+  return left > 0 ? Math.min(left, FIRST_STATUS_GRACE_MS) : undefined;
 }

@@ -10,8 +10,11 @@ import {
   type EmailDeviceObject,
   type StageObject,
 } from "../../kinds/v1alpha1/objects.ts";
+import { firstConfirmedStatus } from "../../devices/device-status.ts";
+import { MANAGED_BY } from "../../kinds/labels.ts";
 import { STAGE_GRACE_MS } from "../missing-stage.ts";
 import { FakeObjects, FakeWrites } from "../testing/fake-objects.ts";
+import { FIRST_STATUS_GRACE_MS } from "./policy.ts";
 import { EmailDeviceReconciler } from "./reconciler.ts";
 
 const ns = "app";
@@ -107,6 +110,55 @@ describe("EmailDeviceReconciler", () => {
     devices.delete(ns, "declared");
     await reconcile("enrolled");
     expect(cond("enrolled")).toMatchObject({ status: "True", reason: "Confirmed" });
+  });
+
+  it("leaves a device a Setup flow created to the flow's first status, which it then finds equal to its own", async () => {
+    const created = clock.now();
+    devices.apply(
+      {
+        metadata: { namespace: ns, name: "enrolled", labels: { ...MANAGED_BY } },
+        spec: { stageRef: { name: "email" }, user: { id: "alice" }, email: "alice@example.com", confirmed: true },
+      },
+      created,
+    );
+    // The informer's add arrives before the flow's status write: nothing written, a look later.
+    clock.advance(300);
+    expect(await reconcile("enrolled")).toEqual({ requeueAfterMs: FIRST_STATUS_GRACE_MS - 300 });
+    expect(writes.log).toEqual([]);
+
+    // What confirmDevice writes, at the flow's time; then the reconciler, a moment later, agrees.
+    devices.write(devices.get(ns, "enrolled") ?? {}, () => ({
+      status: firstConfirmedStatus(ns, "email", 1, created),
+    }));
+    clock.advance(200);
+    expect(await reconcile("enrolled")).toEqual({});
+    clock.advance(FIRST_STATUS_GRACE_MS);
+    expect(await reconcile("enrolled")).toEqual({});
+    expect(writes.log).toEqual([]);
+    expect(cond("enrolled")).toMatchObject({ status: "True", reason: "Confirmed", observedGeneration: 1 });
+    expect(cond("enrolled", "Confirmed")).toMatchObject({ status: "True" });
+    expect(kstatus("enrolled")).toBe("Current");
+  });
+
+  it("writes the first status itself when the flow's does not come within the grace, or the device is not the flow's", async () => {
+    const labels = { ...MANAGED_BY };
+    devices.apply(
+      {
+        metadata: { namespace: ns, name: "orphan", labels },
+        spec: { stageRef: { name: "email" }, user: { id: "alice" }, email: "alice@example.com", confirmed: true },
+      },
+      clock.now(),
+    );
+    expect(await reconcile("orphan")).toEqual({ requeueAfterMs: FIRST_STATUS_GRACE_MS });
+    clock.advance(FIRST_STATUS_GRACE_MS);
+    expect(await reconcile("orphan")).toEqual({});
+    expect(cond("orphan")).toMatchObject({ status: "True", reason: "Confirmed" });
+
+    device("declared"); // no managed-by label: a declaration, written at once
+    expect(await reconcile("declared")).toEqual({});
+    device("pending", { user: { id: "bob" }, confirmed: false });
+    expect(await reconcile("pending")).toEqual({});
+    expect(writes.log.map((w) => w.name)).toEqual(["orphan", "declared", "pending"]);
   });
 
   it("stalls on a stored spec this operator cannot read", async () => {

@@ -5,6 +5,7 @@ import type { Clock, ObjectCache } from "@emailauth/operator-runtime";
 import type { EmailDeviceSpec, EmailDeviceStatus } from "../../kinds/v1alpha1/emaildevice.ts";
 import type { EmailDeviceObject, StageObject } from "../../kinds/v1alpha1/objects.ts";
 import { EMAIL_DEVICES } from "../../k8s/custom-objects.ts";
+import { MANAGED_BY } from "../../kinds/labels.ts";
 import { createdAt } from "../missing-stage.ts";
 import { apiWrites, type ObjectWrites } from "../object-writes.ts";
 import { type StatusKind, StatusReconciler } from "../status-reconciler.ts";
@@ -35,11 +36,13 @@ export function emailDeviceKind(
         )
         .map((d) => d.metadata?.name ?? "");
       const created = createdAt(device.metadata);
+      const labels = device.metadata?.labels ?? {};
       return {
         namespace: req.namespace,
         name: req.name,
         spec: device.spec,
         ...(created ? { createdAt: created } : {}),
+        createdByFlow: Object.entries(MANAGED_BY).every(([k, v]) => labels[k] === v),
         ...(device.status ? { status: device.status } : {}),
         stageExists: stage !== undefined && !stage.metadata?.deletionTimestamp,
         sameUser,
