@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { stageSpec } from "../../kinds/v1alpha1/stage.ts";
-import { planStage, type StageInput } from "./policy.ts";
+import { DEVICE_COUNT_INTERVAL_MS, planStage, type StageInput } from "./policy.ts";
 
 const t0 = new Date("2026-01-01T00:00:00Z");
 const t1 = new Date("2026-01-01T00:05:00Z");
@@ -45,6 +45,28 @@ describe("planStage", () => {
     expect(condition(plan, "Stalled")?.status).toBe("False");
     expect(JSON.stringify(plan.status)).not.toMatch(/"p"|"u"/);
     expect(plan.event).toEqual({ type: "Normal", reason: "Ready", message: condition(plan, "Ready")?.message });
+  });
+
+  it("holds a count-only change until the interval since the last status write is over, capped at the interval", () => {
+    const spec = { connection: { host: "relay", port: 587 } };
+    const written = planStage(input(spec, { deviceCount: 2 }), t0).status;
+    const later = (ms: number) => new Date(t0.getTime() + ms);
+    const held = planStage(input(spec, { status: written, deviceCount: 5, statusWrittenAt: t0 }), later(4_000));
+    expect(held).toMatchObject({ changed: false, countDueInMs: DEVICE_COUNT_INTERVAL_MS - 4_000 });
+    expect(held.status).toEqual(written);
+    const due = planStage(input(spec, { status: written, deviceCount: 5, statusWrittenAt: t0 }), later(10_000));
+    expect(due).toMatchObject({ changed: true, status: { deviceCount: 5 } });
+    expect(due.countDueInMs).toBeUndefined();
+    // A clock that stepped back holds for no longer than the interval.
+    const skewed = planStage(input(spec, { status: written, deviceCount: 5, statusWrittenAt: later(60_000) }), t0);
+    expect(skewed.countDueInMs).toBe(DEVICE_COUNT_INTERVAL_MS);
+    // Unknown last write (a restart), or another change: written at once with the new count.
+    expect(planStage(input(spec, { status: written, deviceCount: 5 }), later(1_000)).changed).toBe(true);
+    const flows = planStage(
+      input(spec, { status: written, deviceCount: 5, flows: ["login"], statusWrittenAt: t0 }),
+      later(1_000),
+    );
+    expect(flows).toMatchObject({ changed: true, status: { deviceCount: 5, flows: ["login"] } });
   });
 
   it("stalls naming the missing Secret, and recovers when it is back", () => {
