@@ -1,13 +1,11 @@
 // The operator process: configuration, logging, the Kubernetes client, then the Operator.
 // Leader election decides when the controllers run; every replica serves health and the API.
-import { KubeConfig } from "@kubernetes/client-node";
+// Only what the health server needs is imported up front; the rest (seconds to load, most of it the
+// Kubernetes client) is imported once the probes get answers, so no probe meets a closed port.
+import { startHealthServer } from "@emailauth/operator-runtime/health";
 import { ConfigError, parseConfig, unknownEnvironment } from "./config/config.ts";
 import { usage } from "./config/options.ts";
 import { createLogger } from "./log/logger.ts";
-import { Operator } from "./operator/operator.ts";
-import { startLeaderElection } from "./operator/leadership.ts";
-import { startApiServer } from "./operator/api-server.ts";
-import { systemClock } from "@emailauth/operator-runtime";
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
@@ -31,9 +29,26 @@ async function main(): Promise<number> {
   const unknown = unknownEnvironment(process.env);
   if (unknown.length) log.warn({ variables: unknown }, "ignoring unknown EAO_* environment variables");
 
+  const health = await startHealthServer({ port: config.healthPort });
+  log.info({ healthPort: health.port, startupMs: Math.round(process.uptime() * 1000) }, "health endpoints listening");
+  const [{ KubeConfig }, { Operator }, { startLeaderElection }, { startApiServer }, { systemClock }] =
+    await Promise.all([
+      import("@kubernetes/client-node"),
+      import("./operator/operator.ts"),
+      import("./operator/leadership.ts"),
+      import("./operator/api-server.ts"),
+      import("@emailauth/operator-runtime"),
+    ]);
+
   const kc = new KubeConfig();
   kc.loadFromDefault();
   const operator = new Operator({ config, kc, log });
+  health.serveMetrics(operator.metrics.registry);
+  let apiReady = (): boolean => false; // until the API server listens with its certificate
+  health.addReadinessCheck(...operator.readinessChecks(), { name: "API serving certificate", ready: () => apiReady() });
+  // Loaded: the startup probe passes, and readiness follows the checks from here.
+  health.started();
+  log.info({ startupMs: Math.round(process.uptime() * 1000) }, "started");
 
   let exitCode = 0;
   let leadershipLost: () => void = () => {};
@@ -57,7 +72,8 @@ async function main(): Promise<number> {
     metrics: operator.metrics,
     caches: operator.caches,
   });
-  operator.addReadinessCheck({ name: "API serving certificate", ready: () => api.ready() });
+  apiReady = () => api.ready();
+  log.info({ startupMs: Math.round(process.uptime() * 1000) }, "serving");
   const leadership = config.leaderElection.enabled
     ? startLeaderElection({ kc, config: config.leaderElection, log, operator, onLost: () => leadershipLost() })
     : undefined;
@@ -69,6 +85,7 @@ async function main(): Promise<number> {
   await leadership?.release();
   await api.close();
   await operator.stop();
+  await health.close();
   log.info("stopped");
   return exitCode;
 }

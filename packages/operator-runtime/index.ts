@@ -82,4 +82,9 @@ export { type EventRecorder, eventRecorder, type EventTarget } from "./src/event
 
 // The process around controllers: leader election and health endpoints.
 export { type LeaderCallbacks, LeaderElector, type LeaderElectorOptions } from "./src/leader.ts";
-export { type HealthServerOptions, type ReadinessCheck, startHealthServer } from "./src/health-server.ts";
+export {
+  type HealthServer,
+  type HealthServerOptions,
+  type ReadinessCheck,
+  startHealthServer,
+} from "./src/health-server.ts";

@@ -33,7 +33,7 @@ export interface OperatorConfig {
       unauthenticated: Rate;
     };
   };
-  /** Serves /healthz, /readyz and /metrics. */
+  /** Serves /healthz, /startz, /readyz and /metrics. */
   healthPort: number;
   leaderElection: {
     enabled: boolean;

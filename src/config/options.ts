@@ -150,7 +150,7 @@ export const OPTIONS = {
     schema: proxyList,
     help: "addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client, for rate limits (default: none)",
   },
-  "health-port": { schema: port, help: "port of /healthz, /readyz and /metrics (default: 8081)" },
+  "health-port": { schema: port, help: "port of /healthz, /startz, /readyz and /metrics (default: 8081)" },
   "leader-elect": {
     schema: bool,
     boolean: true,

@@ -15,7 +15,8 @@ describe("operator metrics", () => {
     metrics.onWatchRestart("secrets", "idle");
     metrics.onEvent("secrets", new Date(7_000));
     metrics.leader.set(1);
-    const s = await startHealthServer({ port: 0, host: "127.0.0.1", registry: metrics.registry, checks: () => [] });
+    const s = await startHealthServer({ port: 0, host: "127.0.0.1" });
+    s.serveMetrics(metrics.registry);
     close = s.close;
     const text = await (await fetch(`http://127.0.0.1:${s.port}/metrics`)).text();
     expect(text).toMatch(/emailauth_reconcile_total\{controller="stage",result="success"\} 1/);

@@ -1,6 +1,7 @@
-// The operator's lifecycle, like controller-runtime's manager: informers and the health server
-// run on every replica; controllers, the reference watches and the sweeper only while this
-// replica leads. Shutdown is ordered: controllers drain, the lease is released, then the rest.
+// The operator's lifecycle, like controller-runtime's manager: informers run on every replica
+// (main's health server reports their sync); controllers, the reference watches and the sweeper
+// only while this replica leads. Shutdown is ordered: controllers drain, the lease is released,
+// then the rest.
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { OperatorConfig } from "../config/config.ts";
@@ -17,7 +18,7 @@ import type { Informer } from "@emailauth/operator-runtime";
 import { EMAIL_DEVICES, FLOW_BINDINGS, STAGES } from "../k8s/custom-objects.ts";
 import { type Clock, systemClock } from "@emailauth/operator-runtime";
 import { Controller } from "@emailauth/operator-runtime";
-import { type ReadinessCheck, startHealthServer } from "@emailauth/operator-runtime";
+import type { ReadinessCheck } from "@emailauth/operator-runtime";
 import { OperatorMetrics } from "./metrics.ts";
 import { ReferenceTracker } from "@emailauth/operator-runtime";
 import {
@@ -57,8 +58,6 @@ export class Operator {
   readonly #related: RelatedObjects;
   #leader: LeaderWork | undefined;
   readonly #references: ReferenceTracker<KubernetesObject>;
-  #health: { port: number; close: () => Promise<void> } | undefined;
-  readonly #readiness: ReadinessCheck[] = [];
 
   constructor(options: OperatorOptions) {
     this.#o = options;
@@ -88,37 +87,22 @@ export class Operator {
     return { ...this.#caches, references: this.#references };
   }
 
-  get healthPort(): number | undefined {
-    return this.#health?.port;
-  }
-
-  /** More conditions for /readyz, e.g. the API's serving certificate. */
-  addReadinessCheck(check: ReadinessCheck): void {
-    this.#readiness.push(check);
+  /** What /readyz waits for: every informer's first sync. */
+  readinessChecks(): ReadinessCheck[] {
+    return this.allInformers().map((i) => ({ name: `informer ${i.name}`, ready: () => i.hasSynced() }));
   }
 
   allInformers(): (Informer<StageObject> | Informer<FlowBindingObject> | Informer<EmailDeviceObject>)[] {
     return [...this.#informers.stages, ...this.#informers.bindings, ...this.#informers.devices];
   }
 
-  /** Starts the informers and the health server; resolves once the caches have synced. */
+  /** Starts the informers; resolves once the caches have synced. */
   async start(): Promise<void> {
     const informers = this.allInformers();
     for (const i of informers) i.start();
-    this.#health = await startHealthServer({
-      port: this.#o.config.healthPort,
-      registry: this.metrics.registry,
-      checks: () => [
-        ...informers.map((i) => ({ name: `informer ${i.name}`, ready: () => i.hasSynced() })),
-        ...this.#readiness,
-      ],
-    });
     await Promise.all(informers.map((i) => i.waitForSync()));
     this.#o.log.info(
-      {
-        healthPort: this.#health.port,
-        namespaces: this.#o.config.namespaces.length ? this.#o.config.namespaces : "all",
-      },
+      { namespaces: this.#o.config.namespaces.length ? this.#o.config.namespaces : "all" },
       "caches synced",
     );
   }
@@ -201,7 +185,6 @@ export class Operator {
     await this.stopLeading();
     await Promise.all(this.allInformers().map((i) => i.stop()));
     await this.#references.stop();
-    await this.#health?.close();
   }
 }
 
