@@ -150,7 +150,7 @@ export class Operator {
     );
     const devices = controller(
       "emaildevice",
-      new EmailDeviceReconciler({ devices: c.devices, stages: c.stages, writes, clock }),
+      new EmailDeviceReconciler({ devices: c.devices, stages: c.stages, related: this.#related, writes, clock }),
     );
     // Records and counters of every stage live in the operator's namespace (api-server.ts).
     const sweeper = new Sweeper({ core, clock, log, namespace: config.operatorNamespace });

@@ -4,13 +4,14 @@
 // costs work in proportion to the objects it concerns, not to the namespace (1,000 stages and
 // 2,000 bindings in one namespace made every event a scan of all of them).
 import type { Informer } from "@emailauth/operator-runtime";
+import type { DeviceRelations } from "../controllers/emaildevice/reconciler.ts";
 import type { StageRelations } from "../controllers/stage/reconciler.ts";
 import type { EmailDeviceObject, FlowBindingObject, StageObject } from "../kinds/v1alpha1/objects.ts";
 import { indexKey, ObjectIndex } from "./object-index.ts";
 
 const ns = (o: { metadata?: { namespace?: string } }) => o.metadata?.namespace ?? "";
 
-export class RelatedObjects implements StageRelations {
+export class RelatedObjects implements StageRelations, DeviceRelations {
   readonly #bindingsByStage = new ObjectIndex<FlowBindingObject>((b) => [indexKey(ns(b), b.spec.stageRef.name)]);
   readonly #bindingsByFlow = new ObjectIndex<FlowBindingObject>((b) => [indexKey(ns(b), b.spec.flow)]);
   readonly #stagesByConfigureFlow = new ObjectIndex<StageObject>((s) =>

@@ -14,6 +14,7 @@ import { firstConfirmedStatus } from "../../devices/device-status.ts";
 import { MANAGED_BY } from "../../kinds/labels.ts";
 import { STAGE_GRACE_MS } from "../missing-stage.ts";
 import { FakeObjects, FakeWrites } from "../testing/fake-objects.ts";
+import { scanDeviceRelations } from "../testing/scan-relations.ts";
 import { FIRST_STATUS_GRACE_MS } from "./policy.ts";
 import { EmailDeviceReconciler } from "./reconciler.ts";
 
@@ -48,7 +49,7 @@ beforeEach(() => {
   stages = new FakeObjects(decodeStage, versions);
   devices = new FakeObjects(decodeEmailDevice, versions);
   writes = new FakeWrites({ [STAGES.plural]: stages, [EMAIL_DEVICES.plural]: devices });
-  reconciler = new EmailDeviceReconciler({ devices, stages, writes, clock });
+  reconciler = new EmailDeviceReconciler({ devices, stages, related: scanDeviceRelations(devices), writes, clock });
   stages.apply({ metadata: { namespace: ns, name: "email" }, spec: {} });
 });
 

@@ -1,5 +1,5 @@
 // EmailDevice: the generic status reconciler, gathering its stage and the user's other devices
-// for the same stage from the (typed) caches.
+// for the same stage from the (typed) caches and their index.
 import type { CustomObjectsApi } from "@kubernetes/client-node";
 import type { Clock, ObjectCache } from "@emailauth/operator-runtime";
 import type { EmailDeviceSpec, EmailDeviceStatus } from "../../kinds/v1alpha1/emaildevice.ts";
@@ -14,6 +14,12 @@ import { type EmailDeviceInput, planEmailDevice } from "./policy.ts";
 export interface EmailDeviceCaches {
   devices: ObjectCache<EmailDeviceObject>;
   stages: ObjectCache<StageObject>;
+  /** One user's devices for a stage, from an index kept over the device cache (no scan of the namespace). */
+  related: DeviceRelations;
+}
+
+export interface DeviceRelations {
+  devicesOfUser(namespace: string, stage: string, userId: string): EmailDeviceObject[];
 }
 
 export function emailDeviceKind(
@@ -25,15 +31,9 @@ export function emailDeviceKind(
     gather(device, req) {
       const { stageRef, user } = device.spec;
       const stage = c.stages.get(req.namespace, stageRef.name);
-      const sameUser = c.devices
-        .list(req.namespace)
-        .filter(
-          (d) =>
-            d.metadata?.name !== req.name &&
-            !d.metadata?.deletionTimestamp &&
-            d.spec.stageRef.name === stageRef.name &&
-            d.spec.user.id === user.id,
-        )
+      const sameUser = c.related
+        .devicesOfUser(req.namespace, stageRef.name, user.id)
+        .filter((d) => d.metadata?.name !== req.name && !d.metadata?.deletionTimestamp)
         .map((d) => d.metadata?.name ?? "");
       const created = createdAt(device.metadata);
       const labels = device.metadata?.labels ?? {};
