@@ -1,9 +1,10 @@
 // Devices are matched by stage and user, not by name (issue 7 §7), against the real API server:
 // a Setup for a user with a declared device confirms that device instead of creating a second
 // one, a declared device for another address is not replaced, and a user with two devices for
-// one stage gets neither picked nor a third created.
-import { CustomObjectsApi } from "@kubernetes/client-node";
-import type { ObjectCache } from "@emailauth/operator-runtime";
+// one stage gets neither picked nor a third created. A device it creates gets its whole first
+// status from the flow, equal to what the device reconciler plans, so that writes nothing.
+import { CustomObjectsApi, type KubernetesObject } from "@kubernetes/client-node";
+import { FakeClock, type ObjectCache } from "@emailauth/operator-runtime";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   confirmDevice,
@@ -12,7 +13,9 @@ import {
   type DeviceObject,
   findConfirmedDevice,
 } from "../../src/devices/devices.ts";
+import { EmailDeviceReconciler } from "../../src/controllers/emaildevice/reconciler.ts";
 import { GROUP, VERSION } from "../../src/kinds/v1alpha1/common.ts";
+import { decodeEmailDevice, type StageObject } from "../../src/kinds/v1alpha1/objects.ts";
 import { controlPlane, createTestNamespace } from "../harness/context.ts";
 import { objects } from "../harness/objects.ts";
 
@@ -77,5 +80,37 @@ describe("devices by stage and user", () => {
   it("still creates the derived-name device for a user without one", async () => {
     expect(await confirm("dave", "dave@example.com")).toBe(deviceName("email", "dave"));
     expect(findConfirmedDevice(await cache(), ns, "email", "dave")?.spec?.email).toBe("dave@example.com");
+  });
+
+  it("gives a device it creates its whole first status, which the device reconciler then leaves as it is", async () => {
+    const name = await confirm("erin", "erin@example.com");
+    const stored = (await k.get("emaildevices", name)) as DeviceObject;
+    expect(stored.status).toMatchObject({
+      observedGeneration: 1,
+      confirmedAt: "2026-01-01T00:00:00Z",
+      lastUsedAt: "2026-01-01T00:00:00Z",
+    });
+    expect(stored.status?.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([
+      ["Ready", "True", "Confirmed"],
+      ["Reconciling", "False", "Confirmed"],
+      ["Stalled", "False", "Confirmed"],
+      ["Confirmed", "True", "Confirmed"],
+    ]);
+    // The reconciler, a minute later, with the stored object in its cache and the stage present.
+    const device = decodeEmailDevice(stored as KubernetesObject);
+    if (device instanceof Error) throw device;
+    const written: string[] = [];
+    const reconciler = new EmailDeviceReconciler({
+      devices: { get: (_n, n) => (n === name ? device : undefined), list: () => [device] },
+      stages: { get: () => ({ metadata: { namespace: ns, name: "email" } }) as StageObject, list: () => [] },
+      related: { devicesOfUser: () => [device] },
+      writes: {
+        status: (_r, o) => Promise.resolve(void written.push(o.metadata?.name ?? "")),
+        finalizer: () => Promise.resolve(),
+      },
+      clock: new FakeClock(new Date(now.getTime() + 60_000)),
+    });
+    expect(await reconciler.reconcile({ namespace: ns, name })).toEqual({});
+    expect(written).toEqual([]);
   });
 });
