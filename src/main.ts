@@ -31,16 +31,16 @@ async function main(): Promise<number> {
 
   const health = await startHealthServer({ port: config.healthPort });
   log.info({ healthPort: health.port, startupMs: Math.round(process.uptime() * 1000) }, "health endpoints listening");
-  const [{ KubeConfig }, { Operator }, { startLeaderElection }, { startApiServer }, { systemClock }] =
+  const [{ Operator }, { startLeaderElection }, { startApiServer }, { PooledKubeConfig, systemClock }] =
     await Promise.all([
-      import("@kubernetes/client-node"),
       import("./operator/operator.ts"),
       import("./operator/leadership.ts"),
       import("./operator/api-server.ts"),
       import("@emailauth/operator-runtime"),
     ]);
 
-  const kc = new KubeConfig();
+  // One connection pool for every API request (the client library opens one per request).
+  const kc = new PooledKubeConfig();
   kc.loadFromDefault();
   const operator = new Operator({ config, kc, log });
   health.serveMetrics(operator.metrics.registry);

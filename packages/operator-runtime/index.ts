@@ -19,6 +19,9 @@ export {
   normalizeError,
 } from "./src/errors.ts";
 
+// The Kubernetes client's configuration, with one connection pool for every request.
+export { PooledKubeConfig } from "./src/pooled-kubeconfig.ts";
+
 // Objects and where they live.
 export type { CustomObject, CustomResource, ObjectMeta } from "./src/objects.ts";
 export type { ResourceRef } from "./src/resource.ts";

@@ -1,0 +1,56 @@
+// A KubeConfig whose requests share one connection pool. @kubernetes/client-node 2.x builds a new
+// undici Agent for every request, so every API call opened its own TLS connection: a handshake on
+// both sides per call, most of the operator's CPU per sign-in and much of the API server's. Here
+// the first Agent built for a cluster and set of credentials is kept and handed to every later
+// request with the same ones (HTTP/2 multiplexes them over one connection, as client-go does).
+// Bearer tokens travel in headers, which are still applied per request, so a rotated token is used
+// at once; a changed server, CA or client certificate gets a pool of its own. Credentials from an
+// exec plugin or auth provider may carry a client certificate of their own: those are not pooled.
+import { KubeConfig, type RequestContext } from "@kubernetes/client-node";
+
+type Dispatcher = NonNullable<ReturnType<RequestContext["getDispatcher"]>>;
+
+export class PooledKubeConfig extends KubeConfig {
+  readonly #pools = new Map<string, Dispatcher>();
+
+  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    const built = context.getDispatcher();
+    const user = this.getCurrentUser();
+    if (!built || user?.exec || user?.authProvider) return;
+    const key = this.#poolKey();
+    const pooled = this.#pools.get(key);
+    if (!pooled) {
+      this.#pools.set(key, built);
+      return;
+    }
+    context.setDispatcher(pooled);
+    // Never connected, so closing it is immediate; it only has to stop being referenced.
+    void built.close().catch(() => undefined);
+  }
+
+  /** Closes the pooled connections (at shutdown, after the last request). */
+  async closePools(): Promise<void> {
+    const pools = [...this.#pools.values()];
+    this.#pools.clear();
+    await Promise.all(pools.map((p) => p.close().catch(() => undefined)));
+  }
+
+  /** What the Agent is built from: the server, its CA and TLS settings, the client certificate. */
+  #poolKey(): string {
+    const c = this.getCurrentCluster();
+    const u = this.getCurrentUser();
+    return JSON.stringify([
+      c?.server,
+      c?.caData,
+      c?.caFile,
+      c?.skipTLSVerify,
+      c?.tlsServerName,
+      c?.proxyUrl,
+      u?.certData,
+      u?.certFile,
+      u?.keyData,
+      u?.keyFile,
+    ]);
+  }
+}
