@@ -42,6 +42,33 @@ describe("Sweeper", () => {
     expect(rounds).toHaveLength(2);
   });
 
+  it("comes back after a tenth of the interval while rounds delete full batches", async () => {
+    const clock = new FakeClock(new Date("2026-01-01T00:00:00Z"));
+    const rounds: string[] = [];
+    const backlog = [7, 7, 3, 7];
+    const sweeper = new Sweeper({
+      core: {} as CoreV1Api,
+      namespace: "ops",
+      clock,
+      log: pino({ level: "silent" }),
+      intervalMs: 60_000,
+      batchSize: 7,
+      sweepNamespace: (_ns, now) => {
+        rounds.push(now.toISOString().slice(11, 19));
+        return Promise.resolve(backlog.shift() ?? 0);
+      },
+    });
+    sweeper.start();
+    const settle = () => new Promise((r) => setImmediate(r));
+    for (const ms of [60_000, 6_000, 6_000, 6_000, 54_000]) {
+      clock.advance(ms);
+      await settle();
+    }
+    // Full, full (6 s later each), then 3 of 7: back to the interval, where the next full round waits.
+    expect(rounds).toEqual(["00:01:00", "00:01:06", "00:01:12", "00:02:12"]);
+    await sweeper.stop();
+  });
+
   it("reports how many Secrets a round deleted, and none for a failed round", async () => {
     const sweeper = (sweepNamespace: () => Promise<number>) =>
       new Sweeper({

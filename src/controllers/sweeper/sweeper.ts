@@ -18,7 +18,11 @@ export interface SweeperOptions {
   clock: Clock;
   log: Logger;
   intervalMs?: number;
-  /** Deletes per round. */
+  /**
+   * Deletes per round. A round that deletes a full batch is followed by the next after a tenth of
+   * the interval: every namespace's records share this one namespace, so a busy cluster must not
+   * wait a whole interval per batch.
+   */
   batchSize?: number;
   /** One round; the default deletes expired Secrets through `core`. Replaced in unit tests. */
   sweepNamespace?: (namespace: string, now: Date, batchSize: number) => Promise<number>;
@@ -44,7 +48,7 @@ export class Sweeper {
     const { core, clock, log, namespace } = this.#o;
     try {
       const sweep = this.#o.sweepNamespace ?? ((ns, now, max) => deleteExpired(core, ns, now, max));
-      const deleted = await sweep(namespace, clock.now(), this.#o.batchSize ?? 100);
+      const deleted = await sweep(namespace, clock.now(), this.#batchSize);
       if (deleted) log.info({ namespace, deleted }, "deleted expired execution, challenge and throttle Secrets");
       return deleted;
     } catch (e) {
@@ -59,10 +63,15 @@ export class Sweeper {
     await this.#running;
   }
 
-  #schedule(): void {
+  get #batchSize(): number {
+    return this.#o.batchSize ?? 100;
+  }
+
+  #schedule(afterFullBatch = false): void {
     if (this.#stopped) return;
-    this.#cancel = this.#o.clock.after(this.#o.intervalMs ?? 60_000, () => {
-      this.#running = this.sweep().then(() => this.#schedule());
+    const interval = this.#o.intervalMs ?? 60_000;
+    this.#cancel = this.#o.clock.after(afterFullBatch ? interval / 10 : interval, () => {
+      this.#running = this.sweep().then((deleted) => this.#schedule(deleted >= this.#batchSize));
     });
   }
 }
