@@ -8,6 +8,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, RbacAuthorizationV1Api } from "@kubernetes/client-node";
+import { PooledKubeConfig } from "@emailauth/operator-runtime";
 import { parseConfig } from "../../src/config/config.ts";
 import { GROUP, VERSION } from "../../src/kinds/v1alpha1/common.ts";
 import {
@@ -16,7 +17,6 @@ import {
   OPERATOR_SERVICE_ACCOUNT,
   serviceAccountToken,
 } from "../harness/controlplane.ts";
-import { loadKubeconfig } from "../harness/kubeconfig.ts";
 import { Mailpit } from "../harness/mailpit.ts";
 import { type OperatorProcess, startOperator } from "../harness/operator-process.ts";
 import { repoRoot } from "../harness/paths.ts";
@@ -114,7 +114,7 @@ export async function startStack(o: {
       operator,
       inspectorPort,
       admin,
-      operatorKc: loadKubeconfig(plane.info.operatorKubeconfig),
+      operatorKc: pooledKubeconfig(plane.info.operatorKubeconfig),
       namespaces,
       appToken,
       stop,
@@ -123,6 +123,13 @@ export async function startStack(o: {
     await stop();
     throw e;
   }
+}
+
+/** The floor's client: the operator's identity with the operator's connection pooling. */
+function pooledKubeconfig(path: string): KubeConfig {
+  const kc = new PooledKubeConfig();
+  kc.loadFromFile(path);
+  return kc;
 }
 
 /** A namespace and the binding the chart creates for each watched namespace. */
