@@ -65,6 +65,12 @@ interface Target {
   labels: Record<string, string>;
 }
 
+/** A counter as read or written: its entries, and its resourceVersion (none: it does not exist). */
+interface CounterState {
+  entries: Entry[];
+  resourceVersion?: string;
+}
+
 /** A granted budget entry, to give back if the act it paid for did not happen. */
 export interface Slot {
   readonly target: Target;
@@ -109,6 +115,8 @@ export interface ThrottleOptions {
   namespace: string;
   /** Pause between rounds of a contended write (jittered by the caller's randomness). */
   pause?: (ms: number) => Promise<void>;
+  /** How many counters this replica remembers as it last saw them (default 4,096). */
+  remembered?: number;
 }
 
 export class Throttles {
@@ -117,12 +125,21 @@ export class Throttles {
   readonly #key: Buffer;
   readonly #pause: (ms: number) => Promise<void>;
   readonly #namespace: string;
+  /**
+   * Each counter as this replica last read or wrote it. A write starts from that instead of a
+   * read: every write is guarded (create fails on an existing counter, replace and delete on a
+   * changed one), so a stale memory costs one refused write and a read, never a wrong count.
+   * A flow gives back its wrong-code slot and a user's next mail follows their last: most
+   * writes need no read.
+   */
+  readonly #seen: RecentCounters;
 
   constructor(core: CoreV1Api, clock: Clock, key: Buffer, options: ThrottleOptions) {
     this.#core = core;
     this.#clock = clock;
     this.#key = key;
     this.#namespace = options.namespace;
+    this.#seen = new RecentCounters(options.remembered ?? 4096);
     this.#pause = options.pause ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
@@ -137,20 +154,6 @@ export class Throttles {
   /** Takes one mail to this address, if fewer than `limit` went in the hour; `execution` tags it. */
   reserveSend(id: SendIdentity, limit: number, execution: string): Promise<Reservation> {
     return this.#reserve(this.#sends(id), limit, execution);
-  }
-
-  /** Reads only: whether a send could be reserved now, and how many of the hour's were `execution`'s. */
-  async sendBudget(id: SendIdentity, limit: number, execution: string): Promise<Reservation | { ok: true }> {
-    const t = this.#sends(id);
-    const { entries } = await this.#read(t);
-    const now = this.#clock.now();
-    const live = windowed(entries, now, t.windowMs);
-    const retryAt = retryAtOf(
-      live.map((e) => Date.parse(e.at)),
-      t.windowMs,
-      limit,
-    );
-    return retryAt ? { ok: false, retryAt, own: live.filter((e) => e.x === execution).length } : { ok: true };
   }
 
   /** Gives a slot back; gone already is fine. */
@@ -213,30 +216,37 @@ export class Throttles {
   }
 
   /**
-   * Read, change, write back with the resourceVersion read (or create); a lost race reads again.
-   * `change` returns the new entries, or undefined to write nothing.
+   * Read (or recall), change, write back with the resourceVersion read (or create); a lost race
+   * reads again. `change` returns the new entries, or undefined to write nothing.
    */
   async #write(t: Target, change: (entries: Entry[], now: Date) => Entry[] | undefined): Promise<void> {
     for (let round = 1; ; round++) {
-      const { entries, resourceVersion } = await this.#read(t);
+      const { entries, resourceVersion } = (round === 1 ? this.#seen.get(t.name) : undefined) ?? (await this.#read(t));
       const now = this.#clock.now();
       const kept = windowed(entries, now, RETENTION_MS);
-      const next = change(kept, now);
+      const next = change(kept, now)?.slice(-MAX_ENTRIES);
       if (!next) return;
-      const body = this.#encode(t, next.slice(-MAX_ENTRIES), resourceVersion);
+      const body = this.#encode(t, next, resourceVersion);
       try {
         // The last entry given back: nothing of the budget stays behind.
-        if (next.length === 0 && resourceVersion)
+        if (next.length === 0 && resourceVersion) {
           await this.#core.deleteNamespacedSecret({
             namespace: t.namespace,
             name: t.name,
             body: { preconditions: { resourceVersion } },
           });
-        else if (resourceVersion)
-          await this.#core.replaceNamespacedSecret({ namespace: t.namespace, name: t.name, body });
-        else await this.#core.createNamespacedSecret({ namespace: t.namespace, body });
+          this.#seen.set(t.name, { entries: [] });
+          return;
+        }
+        const saved = resourceVersion
+          ? await this.#core.replaceNamespacedSecret({ namespace: t.namespace, name: t.name, body })
+          : await this.#core.createNamespacedSecret({ namespace: t.namespace, body });
+        const savedVersion = saved.metadata?.resourceVersion;
+        if (savedVersion) this.#seen.set(t.name, { entries: next, resourceVersion: savedVersion });
+        else this.#seen.delete(t.name);
         return;
       } catch (e) {
+        this.#seen.delete(t.name);
         // 409 on replace or create, or 404 when the sweeper deleted it between read and write.
         if (!(isConflict(e) || isAlreadyExists(e) || isNotFound(e))) throw e;
         if (round >= WRITE_ROUNDS) throw new ContendedError(`throttle ${t.counter} is too contended`);
@@ -245,15 +255,18 @@ export class Throttles {
     }
   }
 
-  async #read(t: Target): Promise<{ entries: Entry[]; resourceVersion?: string }> {
+  async #read(t: Target): Promise<CounterState> {
     const list = await this.#core.listNamespacedSecret({
       namespace: t.namespace,
       fieldSelector: `metadata.name=${t.name}`,
     });
     const secret = list.items[0];
-    if (!secret) return { entries: [] };
-    const resourceVersion = secret.metadata?.resourceVersion;
-    return { entries: this.#decode(t, secret), ...(resourceVersion ? { resourceVersion } : {}) };
+    const resourceVersion = secret?.metadata?.resourceVersion;
+    const state = secret
+      ? { entries: this.#decode(t, secret), ...(resourceVersion ? { resourceVersion } : {}) }
+      : { entries: [] };
+    this.#seen.set(t.name, state);
+    return state;
   }
 
   /** A damaged counter fails closed (an error), rather than silently reading as zero. */
@@ -296,4 +309,30 @@ export class Throttles {
 function windowed(entries: readonly Entry[], now: Date, windowMs: number): Entry[] {
   const since = now.getTime() - windowMs;
   return entries.filter((e) => Date.parse(e.at) > since).sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+}
+
+/** The most recently used counter states, at most `max` (the oldest forgotten first). */
+class RecentCounters {
+  readonly #max: number;
+  readonly #states = new Map<string, CounterState>();
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  get(name: string): CounterState | undefined {
+    const state = this.#states.get(name);
+    if (state) this.set(name, state);
+    return state;
+  }
+
+  set(name: string, state: CounterState): void {
+    this.#states.delete(name);
+    this.#states.set(name, state);
+    if (this.#states.size > this.#max) this.#states.delete(this.#states.keys().next().value as string);
+  }
+
+  delete(name: string): void {
+    this.#states.delete(name);
+  }
 }

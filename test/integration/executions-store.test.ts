@@ -295,6 +295,53 @@ describe("Throttles", () => {
     expect((await throttles.reserveSend(id, 5, "again")).ok).toBe(false);
   });
 
+  it("writes a counter it saw last without reading it again, and re-reads when another replica wrote since", async () => {
+    const calls: string[] = [];
+    // The real client, with each call it makes noted (the API server answers them all).
+    const counted = new Proxy(core, {
+      get(target, prop, receiver) {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          calls.push(String(prop));
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const clock = new FakeClock();
+    const mine = new Throttles(counted, clock, key, { namespace: own });
+    const theirs = new Throttles(core, clock, key, { namespace: own });
+    const id = { namespace: ns, addressKey: "remembered@example.com" };
+    const noted = async <T>(act: () => Promise<T>): Promise<[T, string[]]> => {
+      calls.length = 0;
+      const result = await act();
+      return [result, [...calls]];
+    };
+
+    const [first, firstCalls] = await noted(() => mine.reserveSend(id, 5, "a"));
+    expect(firstCalls).toEqual(["listNamespacedSecret", "createNamespacedSecret"]);
+    const [second, secondCalls] = await noted(() => mine.reserveSend(id, 5, "b"));
+    expect(secondCalls).toEqual(["replaceNamespacedSecret"]);
+    if (!first.ok || !second.ok) throw new Error("reservations below the limit must be granted");
+    expect((await noted(() => mine.release(second.slot)))[1]).toEqual(["replaceNamespacedSecret"]);
+    expect((await noted(() => mine.release(first.slot)))[1]).toEqual(["deleteNamespacedSecret"]);
+    expect(await theirs.sends(id)).toBe(0);
+
+    // Gone, as far as this replica knows: the next entry creates the counter without a read.
+    const [third, thirdCalls] = await noted(() => mine.reserveSend(id, 5, "c"));
+    expect(thirdCalls).toEqual(["createNamespacedSecret"]);
+    // Another replica writes; this one's memory is stale (its own entry alone, so a delete), the
+    // delete is refused and it reads.
+    expect((await theirs.reserveSend(id, 5, "d")).ok).toBe(true);
+    if (!third.ok) throw new Error("a reservation below the limit must be granted");
+    expect((await noted(() => mine.release(third.slot)))[1]).toEqual([
+      "deleteNamespacedSecret",
+      "listNamespacedSecret",
+      "replaceNamespacedSecret",
+    ]);
+    expect(await theirs.sends(id)).toBe(1);
+  });
+
   it("counts sends per address over an hour, and tells how many were one execution's", async () => {
     const clock = new FakeClock();
     const throttles = new Throttles(core, clock, key, { namespace: own });
