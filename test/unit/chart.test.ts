@@ -16,13 +16,16 @@ import { repoRoot } from "../harness/paths.ts";
 
 const NS = "email-authenticator-system";
 
+type Probe = { httpGet: { path: string; port: string }; timeoutSeconds?: number };
+
 type Container = {
   name: string;
   args: string[];
   env: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
   ports: { name: string; containerPort: number }[];
-  livenessProbe?: { httpGet: { path: string; port: string } };
-  readinessProbe?: { httpGet: { path: string; port: string } };
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
+  startupProbe?: Probe;
   securityContext?: Record<string, unknown>;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   volumeMounts?: { name: string; mountPath: string }[];
@@ -203,14 +206,18 @@ describe("helm template with the defaults", () => {
     expect(config.leaderElection.enabled).toBe(true);
   });
 
-  it("probes /healthz and /readyz on the health port and exposes the API and metrics ports", () => {
+  it("probes /startz, /healthz and /readyz on the health port and exposes the API and metrics ports", () => {
     const c = containerOf(objects);
     expect(c.ports).toEqual([
       { name: "http", containerPort: 8080, protocol: "TCP" },
       { name: "health", containerPort: 8081, protocol: "TCP" },
     ]);
     expect(c.livenessProbe?.httpGet).toEqual({ path: "/healthz", port: "health" });
-    expect(c.readinessProbe?.httpGet).toEqual({ path: "/readyz", port: "health" });
+    // A starting process holds these two (a second under the probe's timeout) instead of failing.
+    expect(c.startupProbe?.httpGet).toEqual({ path: "/startz?wait=9", port: "health" });
+    expect(c.startupProbe?.timeoutSeconds).toBe(10);
+    expect(c.readinessProbe?.httpGet).toEqual({ path: "/readyz?wait=4", port: "health" });
+    expect(c.readinessProbe?.timeoutSeconds).toBe(5);
     const service = one<RenderedObject & { spec: { ports: unknown[] } }>(objects, "Service");
     expect(service.spec.ports).toEqual([
       { name: "http", port: 8080, targetPort: "http", protocol: "TCP" },
