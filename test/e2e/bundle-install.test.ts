@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../harness/paths.ts";
-import { kubectl, skipReason } from "./support/cluster.ts";
+import { kubectl, skipReason, timed } from "./support/cluster.ts";
 import { deleteClientPod, startClientPod, type ClientPod } from "./support/client-pod.ts";
 import { enrollAndSignIn } from "./support/flows.ts";
 import { kstatus } from "./support/kstatus.ts";
@@ -16,6 +16,7 @@ import {
   installMailpit,
   OPERATOR_NS,
   operatorLogs,
+  probeFailures,
   tagLocalImage,
   uninstallManifests,
   waitLeader,
@@ -28,25 +29,36 @@ if (skipReason) console.log(`bundle-install: skipped: ${skipReason}`);
 describe.skipIf(skipReason !== undefined)("kubectl apply -f manifests/install/all.yaml", () => {
   let mail: Awaited<ReturnType<typeof installMailpit>>;
   let client: ClientPod;
+  let installed: Date;
 
-  beforeAll(async () => {
-    mail = await installMailpit();
-    tagLocalImage("email-authenticator-operator:0.1.0");
-    kubectl(["apply", "-f", bundle]);
-    createGlobalSettings();
-    const { caPem } = createApiCertificate();
-    applyExamples();
-    client = await startClientPod(API_BASE, caPem);
-  }, 300_000);
+  beforeAll(
+    () =>
+      timed("bundle-install: install", async () => {
+        installed = new Date();
+        mail = await installMailpit();
+        tagLocalImage("email-authenticator-operator:0.1.0");
+        kubectl(["apply", "-f", bundle]);
+        createGlobalSettings();
+        const { caPem } = createApiCertificate();
+        applyExamples();
+        client = await startClientPod(API_BASE, caPem);
+      }),
+    300_000,
+  );
 
-  afterAll(() => {
-    deleteClientPod();
-    uninstallManifests(["-f", bundle]);
-  }, 300_000);
+  afterAll(
+    () =>
+      timed("bundle-install: clean-up", () => {
+        deleteClientPod();
+        uninstallManifests(["-f", bundle]);
+      }),
+    300_000,
+  );
 
   it("runs two ready replicas under restricted Pod Security, one leading", async () => {
     const names = await waitReadyReplicas(2);
     expect(names).toContain(await waitLeader());
+    expect(probeFailures(installed).failures, "no probe failed while the Pods started").toEqual([]);
     expect(
       kubectl([
         "get",

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot, toolsBin } from "../harness/paths.ts";
 import { type DevClusterStack, installDevStack } from "../dev/cluster-stack.ts";
 import { walkthroughSteps } from "../dev/walkthrough-text.ts";
-import { helm, kubectl, skipReason } from "./support/cluster.ts";
+import { helm, kubectl, skipReason, timed } from "./support/cluster.ts";
 import { OPERATOR_NS, RELEASE, removeEverything } from "./support/operator.ts";
 
 if (skipReason) console.log(`dev-cluster: skipped: ${skipReason}`);
@@ -17,25 +17,33 @@ if (skipReason) console.log(`dev-cluster: skipped: ${skipReason}`);
 describe.skipIf(skipReason !== undefined)("the dev:cluster stack", () => {
   let stack: DevClusterStack | undefined;
 
-  beforeAll(async () => {
-    stack = await installDevStack(kubectl, mkdtempSync(join(tmpdir(), "dev-cluster-")), (m) =>
-      console.log(`dev-cluster: ${m}`),
-    );
-  }, 300_000);
+  beforeAll(
+    () =>
+      timed("dev-cluster: install", async () => {
+        stack = await installDevStack(kubectl, mkdtempSync(join(tmpdir(), "dev-cluster-")), (m) =>
+          console.log(`dev-cluster: ${m}`),
+        );
+      }),
+    300_000,
+  );
 
-  afterAll(() => {
-    stack?.stop();
-    kubectl([
-      "delete",
-      "emaildevices,flowbindings,emailauthenticatorstages",
-      "--all",
-      "-A",
-      "--wait=true",
-      "--timeout=60s",
-    ]);
-    helm(["uninstall", RELEASE, "-n", OPERATOR_NS, "--wait", "--timeout", "180s"]);
-    removeEverything();
-  }, 300_000);
+  afterAll(
+    () =>
+      timed("dev-cluster: clean-up", () => {
+        stack?.stop();
+        kubectl([
+          "delete",
+          "emaildevices,flowbindings,emailauthenticatorstages",
+          "--all",
+          "-A",
+          "--wait=true",
+          "--timeout=60s",
+        ]);
+        helm(["uninstall", RELEASE, "-n", OPERATOR_NS, "--wait", "--timeout", "180s"]);
+        removeEverything();
+      }),
+    300_000,
+  );
 
   it("runs the walk-through it prints, to a confirmed device", () => {
     expect(walkthroughSteps()).toContain("kubectl create token sign-in-app");

@@ -3,8 +3,11 @@
 // through the Service against the in-cluster Mailpit; the leader Pod deleted mid-flow; an
 // upgrade that rolls the Pods; probes, memory, the NetworkPolicy; uninstall keeping CRDs and
 // stages. Every kind's status is read with kstatus, the library Flux uses.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { helm, kubectl, kubectlJson, skipReason, until } from "./support/cluster.ts";
+import { repoRoot } from "../harness/paths.ts";
+import { helm, kubectl, kubectlJson, skipReason, timed, until } from "./support/cluster.ts";
 import { deleteClientPod, startClientPod, type ClientPod } from "./support/client-pod.ts";
 import { enrollAndSignIn, start, submitCode } from "./support/flows.ts";
 import { kstatus, kstatusOne } from "./support/kstatus.ts";
@@ -20,7 +23,9 @@ import {
   operatorLogs,
   operatorPods,
   RELEASE,
+  probeFailures,
   removeEverything,
+  startupTimes,
   waitLeader,
   waitReadyReplicas,
 } from "./support/operator.ts";
@@ -32,32 +37,85 @@ type DeploymentJson = {
   spec: { template: { spec: { containers: { args: string[]; resources: { requests: { memory: string } } }[] } } };
 };
 
+const KSTATUS_NS = "kstatus-e2e";
+
+/**
+ * Objects in every state a user must end (and some that end well), created right after the
+ * install: the missing-stage grace runs out while the other tests run, and their states must
+ * hold across the failover and the upgrade.
+ */
+function createKstatusObjects(): void {
+  const ns = KSTATUS_NS;
+  kubectl(["create", "namespace", ns]);
+  const kind = (k: string, name: string, spec: Record<string, unknown>) =>
+    kubectl(
+      ["apply", "-n", ns, "-f", "-"],
+      JSON.stringify({ apiVersion: "emailauth.dev/v1alpha1", kind: k, metadata: { name }, spec }),
+    );
+  kind("EmailAuthenticatorStage", "good", { useGlobalSettings: true });
+  kind("EmailAuthenticatorStage", "no-secret", {
+    connection: {
+      host: "smtp.example.com",
+      port: 587,
+      useTLS: true,
+      fromAddress: "a@example.com",
+      credentialsSecretRef: { name: "absent" },
+    },
+  });
+  kind("FlowBinding", "orphan", { flow: "f1", order: 10, stageRef: { name: "missing-stage" }, intent: "Setup" });
+  kind("FlowBinding", "on-stalled", { flow: "f2", order: 10, stageRef: { name: "no-secret" }, intent: "Setup" });
+  kind("FlowBinding", "fine", { flow: "f3", order: 10, stageRef: { name: "good" }, intent: "Setup" });
+  kind("EmailDevice", "pending", {
+    stageRef: { name: "good" },
+    user: { id: "p" },
+    email: "p@example.com",
+    confirmed: false,
+  });
+  kind("EmailDevice", "confirmed", {
+    stageRef: { name: "good" },
+    user: { id: "c" },
+    email: "c@example.com",
+    confirmed: true,
+  });
+}
+
 describe.skipIf(skipReason !== undefined)("Helm chart on a real node", () => {
   let mail: Awaited<ReturnType<typeof installMailpit>>;
   let client: ClientPod;
   const codes: string[] = [];
+  let installed: Date;
 
-  beforeAll(async () => {
-    mail = await installMailpit();
-    createOperatorNamespace();
-    const { caPem } = createApiCertificate();
-    helmUpgradeInstall(e2eValues());
-    applyExamples();
-    client = await startClientPod(API_BASE, caPem);
-    await until("the example flows Ready", () =>
-      kstatus(["-n", "default", "flowbindings"]).every((l) => l.status === "Current") ? true : undefined,
-    );
-  }, 300_000);
+  beforeAll(
+    () =>
+      timed("helm-install: install", async () => {
+        installed = new Date();
+        mail = await installMailpit();
+        createOperatorNamespace();
+        const { caPem } = createApiCertificate();
+        helmUpgradeInstall(e2eValues());
+        applyExamples();
+        createKstatusObjects();
+        client = await startClientPod(API_BASE, caPem);
+        await until("the example flows Ready", () =>
+          kstatus(["-n", "default", "flowbindings"]).every((l) => l.status === "Current") ? true : undefined,
+        );
+      }),
+    300_000,
+  );
 
-  afterAll(() => {
-    deleteClientPod();
-    try {
-      helm(["uninstall", RELEASE, "-n", OPERATOR_NS, "--wait", "--timeout", "180s"]);
-    } catch {
-      // already uninstalled by the last test
-    }
-    removeEverything();
-  }, 300_000);
+  afterAll(
+    () =>
+      timed("helm-install: clean-up", () => {
+        deleteClientPod();
+        try {
+          helm(["uninstall", RELEASE, "-n", OPERATOR_NS, "--wait", "--timeout", "180s"]);
+        } catch {
+          // already uninstalled by the last test
+        }
+        removeEverything();
+      }),
+    300_000,
+  );
 
   it("runs two ready replicas under restricted Pod Security, one of them leading", async () => {
     const ns = kubectlJson<{ metadata: { labels: Record<string, string> } }>(["get", "namespace", OPERATOR_NS]);
@@ -108,20 +166,12 @@ describe.skipIf(skipReason !== undefined)("Helm chart on a real node", () => {
     codes.push(code);
   });
 
-  it("keeps probes and resources true to the Pod: no readiness or liveness failure, memory request above idle RSS", () => {
-    const events = kubectlJson<{ items: { message: string; involvedObject: { name: string } }[] }>([
-      "-n",
-      OPERATOR_NS,
-      "get",
-      "events",
-      "--field-selector=reason=Unhealthy",
-    ]).items.filter((e) => e.involvedObject.name.startsWith(RELEASE));
-    const startup = events.filter((e) => e.message.startsWith("Startup probe"));
-    console.log(
-      `helm-install: ${startup.length} startup-probe events while Pods started (the probe that holds the others back)`,
-    );
-    // The startup probe holds the others back while the process loads; they never see it starting.
-    expect(events.filter((e) => !e.message.startsWith("Startup probe")).map((e) => e.message)).toEqual([]);
+  it("keeps probes and resources true to the Pod: no probe failure in any start or rollout, memory request above idle RSS", () => {
+    // Every Pod so far: the install, the leader's replacement and the upgrade's rollout.
+    console.log(`helm-install: process start to probes answered and to ready\n  ${startupTimes().join("\n  ")}`);
+    const probes = probeFailures(installed);
+    console.log(`helm-install: ${probes.whileStopping} readiness probe(s) refused by Pods already stopping`);
+    expect(probes.failures).toEqual([]);
     const request = kubectlJson<DeploymentJson>(["-n", OPERATOR_NS, "get", "deployment", RELEASE]).spec.template.spec
       .containers[0]?.resources.requests.memory;
     for (const pod of operatorPods()) {
@@ -133,38 +183,7 @@ describe.skipIf(skipReason !== undefined)("Helm chart on a real node", () => {
   });
 
   it("reports no kstatus InProgress for a state only a user change can end", async () => {
-    const ns = "kstatus-e2e";
-    kubectl(["create", "namespace", ns]);
-    const kind = (k: string, name: string, spec: Record<string, unknown>) =>
-      kubectl(
-        ["apply", "-n", ns, "-f", "-"],
-        JSON.stringify({ apiVersion: "emailauth.dev/v1alpha1", kind: k, metadata: { name }, spec }),
-      );
-    kind("EmailAuthenticatorStage", "good", { useGlobalSettings: true });
-    kind("EmailAuthenticatorStage", "no-secret", {
-      connection: {
-        host: "smtp.example.com",
-        port: 587,
-        useTLS: true,
-        fromAddress: "a@example.com",
-        credentialsSecretRef: { name: "absent" },
-      },
-    });
-    kind("FlowBinding", "orphan", { flow: "f1", order: 10, stageRef: { name: "missing-stage" }, intent: "Setup" });
-    kind("FlowBinding", "on-stalled", { flow: "f2", order: 10, stageRef: { name: "no-secret" }, intent: "Setup" });
-    kind("FlowBinding", "fine", { flow: "f3", order: 10, stageRef: { name: "good" }, intent: "Setup" });
-    kind("EmailDevice", "pending", {
-      stageRef: { name: "good" },
-      user: { id: "p" },
-      email: "p@example.com",
-      confirmed: false,
-    });
-    kind("EmailDevice", "confirmed", {
-      stageRef: { name: "good" },
-      user: { id: "c" },
-      email: "c@example.com",
-      confirmed: true,
-    });
+    const ns = KSTATUS_NS;
     const what = ["-n", ns, "emailauthenticatorstages,flowbindings,emaildevices"];
     // Settled: every object observed at its generation; then the operator gets time to look again.
     await until("every object reconciled", () => {
@@ -195,10 +214,10 @@ describe.skipIf(skipReason !== undefined)("Helm chart on a real node", () => {
   });
 
   it("deletes a namespace holding stages, bindings and devices without hanging", async () => {
-    kubectl(["delete", "namespace", "kstatus-e2e", "--wait=false"]);
+    kubectl(["delete", "namespace", KSTATUS_NS, "--wait=false"]);
     await until(
-      "namespace kstatus-e2e gone",
-      () => (kubectl(["get", "namespaces", "-o", "name"]).includes("namespace/kstatus-e2e") ? undefined : true),
+      `namespace ${KSTATUS_NS} gone`,
+      () => (kubectl(["get", "namespaces", "-o", "name"]).includes(`namespace/${KSTATUS_NS}`) ? undefined : true),
       90_000,
     );
   });
@@ -222,6 +241,17 @@ describe.skipIf(skipReason !== undefined)("Helm chart on a real node", () => {
     const apiRule = policy.spec.egress[0];
     expect(apiRule?.ports.map((p) => p.port)).toEqual([port]);
     expect(apiRule?.to?.map((t) => t.ipBlock.cidr)).toEqual([`${address}/32`]);
+  });
+
+  it("prints its options with --help in the image, as values.yaml points out", () => {
+    // What `docker run <image> --help` runs: the Dockerfile's ENTRYPOINT with the flag.
+    const dockerfile = readFileSync(join(repoRoot, "Dockerfile"), "utf8");
+    const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1] ?? "[]") as string[];
+    expect(entrypoint.length).toBeGreaterThan(0);
+    const pod = operatorPods()[0]?.name ?? "";
+    const help = kubectl(["-n", OPERATOR_NS, "exec", pod, "--", ...entrypoint, "--help"]);
+    expect(help).toContain("Options:");
+    expect(help).toContain("--health-port");
   });
 
   it("never logs a code, in any Pod", () => {

@@ -7,7 +7,7 @@ import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAILPIT_SMTP_HOST, MAILPIT_SMTP_PORT } from "../harness/cluster/stack.ts";
 import { repoRoot } from "../harness/paths.ts";
-import { kubectl, skipReason } from "./support/cluster.ts";
+import { kubectl, skipReason, timed } from "./support/cluster.ts";
 import { deleteClientPod, startClientPod, type ClientPod } from "./support/client-pod.ts";
 import { enrollAndSignIn } from "./support/flows.ts";
 import { kstatus } from "./support/kstatus.ts";
@@ -17,6 +17,7 @@ import {
   createApiCertificate,
   installMailpit,
   OPERATOR_NS,
+  probeFailures,
   RELEASE,
   tagLocalImage,
   uninstallManifests,
@@ -55,25 +56,36 @@ describe.skipIf(skipReason !== undefined)(
   () => {
     let mail: Awaited<ReturnType<typeof installMailpit>>;
     let client: ClientPod;
+    let installed: Date;
     const dir = overlay();
 
-    beforeAll(async () => {
-      mail = await installMailpit();
-      tagLocalImage("registry.example.com/platform/email-authenticator-operator:0.1.0");
-      kubectl(["apply", "-k", dir]);
-      const { caPem } = createApiCertificate();
-      applyExamples();
-      client = await startClientPod(API_BASE, caPem);
-    }, 300_000);
+    beforeAll(
+      () =>
+        timed("kustomize-install: install", async () => {
+          installed = new Date();
+          mail = await installMailpit();
+          tagLocalImage("registry.example.com/platform/email-authenticator-operator:0.1.0");
+          kubectl(["apply", "-k", dir]);
+          const { caPem } = createApiCertificate();
+          applyExamples();
+          client = await startClientPod(API_BASE, caPem);
+        }),
+      300_000,
+    );
 
-    afterAll(() => {
-      deleteClientPod();
-      uninstallManifests(["-k", dir]);
-    }, 300_000);
+    afterAll(
+      () =>
+        timed("kustomize-install: clean-up", () => {
+          deleteClientPod();
+          uninstallManifests(["-k", dir]);
+        }),
+      300_000,
+    );
 
     it("runs the overlay's image in two ready replicas, one leading", async () => {
       const names = await waitReadyReplicas(2);
       expect(names).toContain(await waitLeader());
+      expect(probeFailures(installed).failures, "no probe failed while the Pods started").toEqual([]);
       expect(
         kubectl([
           "-n",

@@ -32,6 +32,16 @@ export const kubectlJson = <T = Record<string, unknown>>(args: readonly string[]
 export const helm = (args: readonly string[], timeoutMs?: number): string =>
   run(nodeTool("helm"), ["--kubeconfig", cluster.adminKubeconfig, ...args], undefined, timeoutMs);
 
+/** Runs `step` and prints how long it took (installs and clean-ups are most of the project's time). */
+export async function timed<T>(what: string, step: () => T | Promise<T>): Promise<T> {
+  const t0 = Date.now();
+  try {
+    return await step();
+  } finally {
+    console.log(`e2e: ${what} took ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+  }
+}
+
 /** Polls until `probe` returns a value; errors count as "not yet". */
 export function until<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
   return waitFor(

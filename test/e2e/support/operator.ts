@@ -55,6 +55,52 @@ export function waitLeader(exclude?: string, timeoutMs = 60_000): Promise<string
   );
 }
 
+/**
+ * Probe failures (Events with reason Unhealthy) of the operator Pods started since `since`, gone
+ * ones included (Events outlive their Pods): a normal start and a rollout must record none. Left
+ * out: readiness probes of a Pod the kubelet is already stopping, which it keeps probing until it
+ * notices the process has exited (kubernetes/kubernetes#122824); those are counted in `whileStopping`.
+ */
+export function probeFailures(since: Date): { failures: string[]; whileStopping: number } {
+  type Event = {
+    reason: string;
+    message: string;
+    involvedObject: { name: string };
+    firstTimestamp?: string;
+    eventTime?: string;
+    metadata: { creationTimestamp: string };
+  };
+  const at = (e: Event) => Date.parse(e.firstTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp);
+  const events = kubectlJson<{ items: Event[] }>([
+    "-n",
+    OPERATOR_NS,
+    "get",
+    "events",
+    "--field-selector=involvedObject.kind=Pod",
+  ]).items.filter((e) => e.involvedObject.name.startsWith(`${RELEASE}-`));
+  const stopping = new Map(events.filter((e) => e.reason === "Killing").map((e) => [e.involvedObject.name, at(e)]));
+  // Event times have whole seconds.
+  const unhealthy = events.filter((e) => e.reason === "Unhealthy" && at(e) >= since.getTime() - 1000);
+  const whileStopping = (e: Event) =>
+    e.message.startsWith("Readiness probe") && at(e) >= (stopping.get(e.involvedObject.name) ?? Infinity);
+  return {
+    failures: unhealthy.filter((e) => !whileStopping(e)).map((e) => `${e.involvedObject.name}: ${e.message}`),
+    whileStopping: unhealthy.filter(whileStopping).length,
+  };
+}
+
+/** How long each running operator Pod's process took to open its health port, to load and to serve (its log). */
+export function startupTimes(): string[] {
+  return operatorPods().map((p) => {
+    const lines = kubectl(["-n", OPERATOR_NS, "logs", p.name, "--tail=-1"]).split("\n");
+    const ms = (msg: string) => {
+      const line = lines.find((l) => l.includes(`"msg":"${msg}"`));
+      return line ? `${(JSON.parse(line) as { startupMs: number }).startupMs} ms` : "?";
+    };
+    return `${p.name}: health port open ${ms("health endpoints listening")}, loaded ${ms("started")}, serving ${ms("serving")}`;
+  });
+}
+
 /** Everything every operator Pod has logged. */
 export function operatorLogs(): string {
   const names = pods(OPERATOR_NS, SELECTOR).map((p) => p.name);

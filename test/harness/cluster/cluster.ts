@@ -3,10 +3,11 @@
 // manager and scheduler, containerd with the images imported, kubelet, kube-proxy (iptables) and
 // CoreDNS. Needs root. Teardown leaves no process, mount, link, iptables rule or cgroup behind;
 // a run that crashed is cleaned up at the next start. The how and why: docs/install.md.
-import { execFileSync, type ExecFileSyncOptions } from "node:child_process";
+import { execFile, execFileSync, type ExecFileSyncOptions } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Resolver } from "node:dns/promises";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { type Managed, ProcessGroup } from "../processes.ts";
 import { waitFor } from "../wait.ts";
 import { API_SERVER, kubeconfigOf, writeIdentities, writeNodeConfigs } from "./config-files.ts";
@@ -73,10 +74,11 @@ export class Cluster {
       writeFileSync(paths.nftBefore, execFileSync("nft", ["list", "tables"], { encoding: "utf8" }));
       writeIdentities(cluster.info.server);
       writeNodeConfigs(ip);
-      await cluster.#startControlPlane();
-      step(`control plane ready at ${cluster.info.server}`);
-      await cluster.#startContainerd(options.dns ?? true);
-      step("containerd ready, images imported");
+      // Independent until the kubelet starts: containerd imports the images while the API server starts.
+      await Promise.all([
+        cluster.#startControlPlane().then(() => step(`control plane ready at ${cluster.info.server}`)),
+        cluster.#startContainerd(options.dns ?? true).then(() => step("containerd ready, images imported")),
+      ]);
       await cluster.#startNode();
       step(`node ${NODE_NAME} Ready`);
       if (options.dns ?? true) {
@@ -206,21 +208,18 @@ export class Cluster {
       timeoutMs: 30_000,
       failFast: () => containerd.exitError(),
     });
+    // Not blocking the event loop: the control plane's readiness is polled meanwhile.
     for (const name of IMAGE_ARCHIVES.filter((n) => dns || n !== "coredns")) {
-      execFileSync(
-        nodeTool("ctr"),
-        [
-          "--address",
-          paths.containerdSocket,
-          "-n",
-          "k8s.io",
-          "images",
-          "import",
-          "--local",
-          join(IMAGES_DIR, `${name}.tar`),
-        ],
-        { stdio: ["ignore", "ignore", "pipe"] },
-      );
+      await promisify(execFile)(nodeTool("ctr"), [
+        "--address",
+        paths.containerdSocket,
+        "-n",
+        "k8s.io",
+        "images",
+        "import",
+        "--local",
+        join(IMAGES_DIR, `${name}.tar`),
+      ]);
     }
   }
 
