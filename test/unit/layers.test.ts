@@ -28,7 +28,17 @@ const RUNTIME_LAYERS: readonly (readonly string[])[] = [
   ["clock", "backoff", "errors"], // time, retry pacing, error shapes
   ["sleep", "watchdog"], // waiting on the injected clock
   ["objects", "resource", "decode", "conditions", "reconcile-result", "object-cache"], // vocabulary
-  ["kstatus", "list-watch", "informer-store", "lease-record", "workqueue", "status-writer", "finalizers", "events"],
+  [
+    "kstatus",
+    "list-watch",
+    "informer-store",
+    "lease-record",
+    "workqueue",
+    "status-writer",
+    "finalizers",
+    "events",
+    "pooled-kubeconfig",
+  ],
   ["event-handlers", "guarded-watch", "lease-lock", "reference-tracker", "informer-options"],
   ["informer", "controller", "leader", "health-server"],
   ["index"], // the façade
