@@ -2,7 +2,8 @@
 // by one client (the operator's own identity and client library) at the same concurrency, plus
 // one pooled SMTP send per flow and the same mailbox read the flow's user does. Its call mix is
 // issue 9's budget (Setup 12 requests / 8 writes, Authenticate 9 / 6) on Secrets and
-// EmailDevices of the operator's sizes, in a namespace the operator does not watch.
+// EmailDevices of the operator's sizes: the Secrets where the operator keeps its records (its own
+// namespace), the devices in a namespace the operator does not watch.
 import { randomBytes, randomInt } from "node:crypto";
 import {
   type CoreV1Api,
@@ -18,7 +19,10 @@ import type { MailReader } from "./mail-reader.ts";
 export interface FloorOptions {
   core: CoreV1Api;
   custom: CustomObjectsApi;
+  /** Where the devices go. */
   namespace: string;
+  /** Where the Secrets go: the operator's namespace, as its records. */
+  secretsNamespace: string;
   smtp: { host: string; port: number };
   mail: MailReader;
 }
@@ -125,19 +129,19 @@ export class Floor {
 
   #create(name: string, data: Record<string, string>): Promise<V1Secret> {
     return this.#o.core.createNamespacedSecret({
-      namespace: this.#o.namespace,
+      namespace: this.#o.secretsNamespace,
       body: { metadata: { name, labels: { "emailauth.dev/component": "floor" } }, type: "emailauth.dev/floor", data },
     });
   }
 
   #get(name: string): Promise<V1Secret> {
-    return this.#o.core.readNamespacedSecret({ namespace: this.#o.namespace, name });
+    return this.#o.core.readNamespacedSecret({ namespace: this.#o.secretsNamespace, name });
   }
 
   /** A preconditioned replace, as every record write is. */
   #replace(secret: V1Secret, marker: string): Promise<V1Secret> {
     return this.#o.core.replaceNamespacedSecret({
-      namespace: this.#o.namespace,
+      namespace: this.#o.secretsNamespace,
       name: secret.metadata?.name ?? "",
       body: { ...secret, data: { ...secret.data, marker: Buffer.from(marker).toString("base64") } },
     });
@@ -145,7 +149,7 @@ export class Floor {
 
   async #delete(name: string, current: V1Secret): Promise<void> {
     await this.#o.core.deleteNamespacedSecret({
-      namespace: this.#o.namespace,
+      namespace: this.#o.secretsNamespace,
       name,
       body: { preconditions: { uid: current.metadata?.uid, resourceVersion: current.metadata?.resourceVersion } },
     });

@@ -2,6 +2,7 @@
 // requests per completed flow (by verb, resource and code) and CPU per flow of the operator,
 // the API server and etcd, all from the same runs.
 import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import { OPERATOR_NAMESPACE } from "../harness/controlplane.ts";
 import { type RequestSummary, difference, settledTotals, summarize } from "./apiserver-metrics.ts";
 import { Floor } from "./floor.ts";
 import { FlowClient } from "./flow-client.ts";
@@ -44,6 +45,7 @@ export async function flowPhase(
     core: s.operatorKc.makeApiClient(CoreV1Api),
     custom: s.operatorKc.makeApiClient(CustomObjectsApi),
     namespace: s.namespaces.floor,
+    secretsNamespace: OPERATOR_NAMESPACE,
     smtp: { host: "127.0.0.1", port: s.mailpit.smtpPort },
     mail,
   });
