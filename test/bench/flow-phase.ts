@@ -72,6 +72,7 @@ export async function flowPhase(
   await runPool(warm, 4, (i) => floor.authenticate(900_000 + i));
   o.log(`warmed up with ${warm} flows of each kind and floor`);
   let quiet = await settledTotals(s.admin, o.quietMs);
+  const CPU_QUIET_MS = 1500;
   /** Runs `n` tasks at concurrency `c`: flows per second; requests counted from quiet to quiet. */
   const measure = async (label: string, n: number, c: number, task: (i: number) => Promise<void>) => {
     const before = quiet;
@@ -79,8 +80,11 @@ export async function flowPhase(
     const start = snapshot();
     await runPool(n, c, failures.wrap(task), (done) => o.log(`${label}: ${done}/${n}`));
     const end = snapshot();
-    const after = (quiet = await settledTotals(s.admin, o.quietMs));
+    // CPU: the flows and the work right after them. Requests: until nothing more can follow (the
+    // long quiet covers batched writes), without charging that wait's idle CPU to the flows.
+    await settledTotals(s.admin, CPU_QUIET_MS);
     const settled = snapshot();
+    const after = (quiet = await settledTotals(s.admin, o.quietMs));
     const completed = n - failures.count;
     if (failures.first) o.log(`${label}: ${failures.count} failed, first: ${failures.first}`);
     const perFlow = (k: keyof Snapshot["cpu"]) => (settled.cpu[k] - start.cpu[k]) / completed;
