@@ -92,6 +92,33 @@ describe("the execution token does not tell", () => {
     expect(app.body).toMatchObject({ status: 429, code: "send_limit" });
   });
 
+  it("whether another party mailed the address, from the time the answer takes", async () => {
+    // The address's two mails of the hour go to another party.
+    for (const other of ["timing-other-1", "timing-other-2"])
+      expect((await start("enroll", { id: other, email: "timed-victim@example.com" })).status).toBe(201);
+    const pretended: number[] = [];
+    const real: number[] = [];
+    const timed = async (address: string, into: number[], i: number) => {
+      const x = asUser(await start("enroll", { id: `timing-${into === real ? "real" : "fake"}-${i}` }));
+      const t0 = performance.now();
+      const r = await submit(x, { email: address });
+      into.push(performance.now() - t0);
+      expect(r.body.state).toBe("code_sent");
+    };
+    // Interleaved, so both kinds meet the same load.
+    for (let i = 0; i < 8; i++) {
+      await timed(`timed-fresh-${i}@example.com`, real, i);
+      await timed("timed-victim@example.com", pretended, i);
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? 0;
+    const [p, r] = [median(pretended), median(real)];
+    // A pretended send waits about as long as a real one takes (a moving average of real sends);
+    // without that wait it answers after one record write, several times faster than a real send.
+    expect(p, `pretended ${Math.round(p)} ms vs real ${Math.round(r)} ms`).toBeGreaterThan(r * 0.6);
+    expect(p, `pretended ${Math.round(p)} ms vs real ${Math.round(r)} ms`).toBeLessThan(r * 1.8 + 20);
+    expect(await mailsTo("timed-victim@example.com")).toBe(2);
+  });
+
   it("what the relay answered: the end user gets no reason, the application does", async () => {
     const started = await start("down", { id: "relay-down", email: "down@example.com" });
     expect(started.status).toBe(503);
