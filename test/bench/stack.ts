@@ -91,7 +91,9 @@ export async function startStack(o: {
     o.log(`operator: starting with --max-old-space-size=${o.heapMiB}, logging at info`);
     const operator = await startOperator({
       kubeconfig: plane.info.operatorKubeconfig,
-      args: [`--namespaces=${namespaces.flows},${namespaces.scale}`],
+      // Every simulated user comes from this one address: its per-address limit (20/s by default,
+      // about 7 sign-ins/s) would measure the limit, not the cost.
+      args: [`--namespaces=${namespaces.flows},${namespaces.scale}`, "--rate-limit-per-address=2000/4000"],
       logLevel: "info",
       entry: join(bundleDir, "operator.mjs"),
       env: {
