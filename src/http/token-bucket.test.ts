@@ -52,6 +52,18 @@ describe("BucketSet", () => {
     expect(set.take("b", 0).ok).toBe(true); // b starts full again
   });
 
+  it("forgets buckets that have refilled, so idle keys cost nothing", () => {
+    const set = new BucketSet({ perSecond: 1, burst: 2 });
+    set.take("a", 0);
+    set.take("b", 500);
+    expect(set.size).toBe(2);
+    set.take("c", 1_000); // a is full again at 1 s, b not until 1.5 s
+    expect(set.size).toBe(2);
+    set.take("c", 1_600); // b full too
+    expect(set.size).toBe(1);
+    expect([set.take("a", 1_600).ok, set.take("a", 1_600).ok, set.take("a", 1_600).ok]).toEqual([true, true, false]);
+  });
+
   it("refuses nonsense rates", () => {
     expect(() => new BucketSet({ perSecond: 0, burst: 1 })).toThrow(RangeError);
     expect(() => new BucketSet({ perSecond: 1, burst: 0 })).toThrow(RangeError);

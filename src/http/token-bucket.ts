@@ -1,6 +1,7 @@
 // Token buckets: `burst` requests at once, then `perSecond` on average. Pure; the caller passes
 // the time. A BucketSet keeps one bucket per key in a bounded LRU, so a flood of distinct keys
-// costs bounded memory (an evicted bucket starts full again: the price of the bound).
+// costs bounded memory (an evicted bucket starts full again: the price of the bound); buckets that
+// have refilled are forgotten as they reach the least recent end.
 
 export interface Rate {
   perSecond: number;
@@ -47,10 +48,12 @@ export class BucketSet {
     else state = { tokens: this.#rate.burst, at: nowMs };
     const taken = take(state, this.#rate, nowMs);
     this.#buckets.set(key, state); // most recently used last
-    while (this.#buckets.size > this.#maxKeys) {
-      const oldest = this.#buckets.keys().next();
-      if (oldest.done) break;
-      this.#buckets.delete(oldest.value);
+    for (const [oldest, bucket] of this.#buckets) {
+      // A bucket that has refilled is the same as none: forgetting it keeps the set as small as
+      // the keys active within one refill, not as large as every key ever seen (up to the bound).
+      const full = bucket.tokens + ((nowMs - bucket.at) * this.#rate.perSecond) / 1000 >= this.#rate.burst;
+      if (this.#buckets.size <= this.#maxKeys && !full) break;
+      this.#buckets.delete(oldest);
     }
     return taken;
   }
