@@ -26,8 +26,6 @@ import type { Clock } from "@emailauth/operator-runtime";
 const HOUR_MS = 3_600_000;
 export const FAILURE_WINDOW_MS = 24 * HOUR_MS;
 export const SEND_WINDOW_MS = HOUR_MS;
-/** How long any entry is kept (and the Secret after its newest entry): the longest window. */
-export const RETENTION_MS = 24 * HOUR_MS;
 /** Far above any sane limit; bounds the Secret whatever happens. */
 export const MAX_ENTRIES = 200;
 /**
@@ -61,6 +59,10 @@ interface Target {
   counter: Counter;
   namespace: string;
   name: string;
+  /**
+   * Also how long an entry is kept, and the counter after its newest entry: past its window an
+   * entry no longer counts (a send counter lives an hour, a failure counter a day).
+   */
   windowMs: number;
   labels: Record<string, string>;
 }
@@ -115,7 +117,7 @@ export interface ThrottleOptions {
   namespace: string;
   /** Pause between rounds of a contended write (jittered by the caller's randomness). */
   pause?: (ms: number) => Promise<void>;
-  /** How many counters this replica remembers as it last saw them (default 4,096). */
+  /** How many counters this replica remembers as it last saw them (default 1,024). */
   remembered?: number;
 }
 
@@ -139,7 +141,7 @@ export class Throttles {
     this.#clock = clock;
     this.#key = key;
     this.#namespace = options.namespace;
-    this.#seen = new RecentCounters(options.remembered ?? 4096);
+    this.#seen = new RecentCounters(options.remembered ?? 1024);
     this.#pause = options.pause ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
@@ -223,7 +225,7 @@ export class Throttles {
     for (let round = 1; ; round++) {
       const { entries, resourceVersion } = (round === 1 ? this.#seen.get(t.name) : undefined) ?? (await this.#read(t));
       const now = this.#clock.now();
-      const kept = windowed(entries, now, RETENTION_MS);
+      const kept = windowed(entries, now, t.windowMs);
       const next = change(kept, now)?.slice(-MAX_ENTRIES);
       if (!next) return;
       const body = this.#encode(t, next, resourceVersion);
@@ -296,7 +298,7 @@ export class Throttles {
         name: t.name,
         namespace: t.namespace,
         labels: { ...MANAGED_BY, [COMPONENT_LABEL]: THROTTLE_COMPONENT, [THROTTLE_KIND_LABEL]: t.counter, ...t.labels },
-        annotations: { [EXPIRES_AT_ANNOTATION]: new Date(newest + RETENTION_MS).toISOString() },
+        annotations: { [EXPIRES_AT_ANNOTATION]: new Date(newest + t.windowMs).toISOString() },
         ...(resourceVersion ? { resourceVersion } : {}),
       },
       type: THROTTLE_SECRET_TYPE,
