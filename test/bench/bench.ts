@@ -38,9 +38,17 @@ export async function runBench(o: BenchOptions, log: (m: string) => void): Promi
   const heapMiB = o.heapMiB ?? memory.heapMiB;
   const heapSource = o.heapMiB ? "set by --heap-mib" : memory.source;
   log(
-    `load average ${loadAverage()}; chart memory limit ${memory.limitMiB} MiB, heap limit ${heapMiB} MiB (${heapSource})`,
+    `load average ${loadAverage()}; chart memory limit ${memory.limitMiB} MiB, heap limit ${heapMiB} MiB (${heapSource})` +
+      (memory.otherNodeOptions.length
+        ? `, other Node.js options from the chart: ${memory.otherNodeOptions.join(" ")}`
+        : ""),
   );
-  const stack = await startStack({ heapMiB, log, ...(o.cpuProfileDir ? { cpuProfileDir: o.cpuProfileDir } : {}) });
+  const stack = await startStack({
+    heapMiB,
+    nodeOptions: memory.otherNodeOptions,
+    log,
+    ...(o.cpuProfileDir ? { cpuProfileDir: o.cpuProfileDir } : {}),
+  });
   const ran = (phase: Phase) => o.phases.includes(phase);
   try {
     let runs: RunResult[] = [];

@@ -16,6 +16,8 @@ export interface ChartMemory {
   heapMiB: number;
   /** Where the heap limit came from. */
   source: string;
+  /** The chart's other Node.js options (its NODE_OPTIONS without the heap ceiling), passed on as they are. */
+  otherNodeOptions: string[];
 }
 
 export function parseQuantityMiB(q: string): number {
@@ -48,8 +50,12 @@ export function chartMemory(): ChartMemory {
   const limitMiB = parseQuantityMiB(limit);
   const template = readFileSync(join(chartDir, "templates", "deployment.yaml"), "utf8");
   const set = heapFromFlags(`${valuesText}\n${template}`, limitMiB);
-  if (set !== undefined) return { limitMiB, heapMiB: set, source: "set by the chart" };
+  const otherNodeOptions = (/name: NODE_OPTIONS\s+value:\s*"?([^"\n]*)/.exec(template)?.[1] ?? "")
+    .split(/\s+/)
+    .filter((o) => o && !o.startsWith("--max-old-space-size"));
+  if (set !== undefined) return { limitMiB, heapMiB: set, source: "set by the chart", otherNodeOptions };
   return {
+    otherNodeOptions,
     limitMiB,
     heapMiB: Math.floor((limitMiB * PROPOSED_HEAP_PERCENT) / 100),
     source: `not set by the chart; proposed --max-old-space-size-percentage=${PROPOSED_HEAP_PERCENT}`,

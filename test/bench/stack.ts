@@ -41,6 +41,8 @@ export const BENCH_LIMITS = { sendsPerAddressPerHour: 100 };
 
 export async function startStack(o: {
   heapMiB: number;
+  /** Further Node.js options the operator runs with (the chart's). */
+  nodeOptions?: string[];
   log: (m: string) => void;
   /** Where the operator writes a V8 CPU profile when it stops (to see where its CPU per flow goes). */
   cpuProfileDir?: string;
@@ -88,7 +90,9 @@ export async function startStack(o: {
       execFileSync(process.execPath, [join(repoRoot, "scripts", "bundle.ts"), bundleDir], { encoding: "utf8" }).trim(),
     );
     const inspectorPort = await freePort();
-    o.log(`operator: starting with --max-old-space-size=${o.heapMiB}, logging at info`);
+    o.log(
+      `operator: starting with --max-old-space-size=${o.heapMiB} ${(o.nodeOptions ?? []).join(" ")}, logging at info`,
+    );
     const operator = await startOperator({
       kubeconfig: plane.info.operatorKubeconfig,
       // Every simulated user comes from this one address: its per-address limit (20/s by default,
@@ -99,6 +103,7 @@ export async function startStack(o: {
       env: {
         NODE_OPTIONS: [
           `--max-old-space-size=${o.heapMiB} --inspect=127.0.0.1:${inspectorPort}`,
+          ...(o.nodeOptions ?? []),
           ...(o.cpuProfileDir ? [`--cpu-prof --cpu-prof-dir=${o.cpuProfileDir}`] : []),
         ].join(" "),
       },
