@@ -63,27 +63,34 @@ async function main(): Promise<number> {
     leadershipLost = () => stop("lost leadership", 1);
   });
 
-  await operator.start();
-  const api = await startApiServer({
-    kc,
-    config,
-    log,
-    clock: systemClock,
-    metrics: operator.metrics,
-    caches: operator.caches,
-  });
-  apiReady = () => api.ready();
-  log.info({ startupMs: Math.round(process.uptime() * 1000) }, "serving");
-  const leadership = config.leaderElection.enabled
-    ? startLeaderElection({ kc, config: config.leaderElection, log, operator, onLost: () => leadershipLost() })
-    : undefined;
-  if (!leadership) operator.startLeading();
+  const serve = async () => {
+    const api = await startApiServer({
+      kc,
+      config,
+      log,
+      clock: systemClock,
+      metrics: operator.metrics,
+      caches: operator.caches,
+    });
+    apiReady = () => api.ready();
+    log.info({ startupMs: Math.round(process.uptime() * 1000) }, "serving");
+    const leadership = config.leaderElection.enabled
+      ? startLeaderElection({ kc, config: config.leaderElection, log, operator, onLost: () => leadershipLost() })
+      : undefined;
+    if (!leadership) operator.startLeading();
+    return { api, leadership };
+  };
+
+  // A signal while the caches still sync (the API server out of reach) ends the start instead of
+  // waiting for it; otherwise the Pod would ignore SIGTERM until the kubelet kills it.
+  const synced = await Promise.race([operator.start().then(() => true), stopped.then(() => false)]);
+  const serving = synced ? await serve() : undefined;
 
   await stopped;
   // Order matters: controllers drain first, then the lease goes so a successor starts at once.
   await operator.stopLeading();
-  await leadership?.release();
-  await api.close();
+  await serving?.leadership?.release();
+  await serving?.api.close();
   await operator.stop();
   await health.close();
   log.info("stopped");

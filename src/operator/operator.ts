@@ -101,6 +101,7 @@ export class Operator {
     const informers = this.allInformers();
     for (const i of informers) i.start();
     await Promise.all(informers.map((i) => i.waitForSync()));
+    if (!informers.every((i) => i.hasSynced())) return; // stopped before they synced
     this.#o.log.info(
       { namespaces: this.#o.config.namespaces.length ? this.#o.config.namespaces : "all" },
       "caches synced",

@@ -18,5 +18,5 @@ describe("operator --help", () => {
       expect(result.stdout).toContain(`--${flag}`);
       expect(result.stdout).toContain(envName(flag));
     }
-  }, 30_000); // the process loads every module before main() runs
+  }, 30_000); // a busy machine may take its time to start Node.js
 });
