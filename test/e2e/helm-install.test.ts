@@ -92,10 +92,12 @@ describe.skipIf(skipReason !== undefined)("Helm chart on a real node", () => {
         mail = await installMailpit();
         createOperatorNamespace();
         const { caPem } = createApiCertificate();
+        // Created before the install, so it starts while Helm waits for the operator's Pods.
+        const clientStarted = startClientPod(API_BASE, caPem);
         helmUpgradeInstall(e2eValues());
         applyExamples();
         createKstatusObjects();
-        client = await startClientPod(API_BASE, caPem);
+        client = await clientStarted;
         await until("the example flows Ready", () =>
           kstatus(["-n", "default", "flowbindings"]).every((l) => l.status === "Current") ? true : undefined,
         );

@@ -104,10 +104,12 @@ export class Cluster {
 
   async stop(): Promise<void> {
     // Graceful first where it matters (the kubelet and kube-proxy); the script ends the rest.
-    for (const name of ["kube-proxy", "kubelet", "kube-scheduler", "kube-controller-manager"]) {
-      const p = this.#managed.get(name);
-      if (p) await this.#group.stop(p, 3000);
-    }
+    await Promise.all(
+      ["kube-proxy", "kubelet", "kube-scheduler", "kube-controller-manager"].map((name) => {
+        const p = this.#managed.get(name);
+        return p ? this.#group.stop(p, 3000) : Promise.resolve();
+      }),
+    );
     teardown(this.#log);
     this.#group.dispose();
   }

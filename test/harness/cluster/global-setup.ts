@@ -16,6 +16,8 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
+  const t0 = Date.now();
+  const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)}s`;
   execFileSync("bash", ["tools/build.sh", "all"], { cwd: repoRoot, stdio: "inherit" });
   const missing = missingPrerequisites();
   if (missing.length) {
@@ -25,6 +27,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     return undefined;
   }
   buildImages();
+  console.log(`e2e: tools and images checked in ${seconds(t0)}`);
   const started = Date.now();
   const cluster = await Cluster.start({ progress: (m) => console.log(`cluster: ${m}`) });
   console.log(`cluster: up in ${((Date.now() - started) / 1000).toFixed(1)}s at ${cluster.info.server}`);
@@ -32,7 +35,8 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   project.provide("cluster", cluster.info);
   return async () => {
     release();
+    const stopping = Date.now();
     await cluster.stop();
-    console.log("cluster: stopped; nothing left behind");
+    console.log(`cluster: stopped in ${seconds(stopping)}; nothing left behind`);
   };
 }

@@ -7,7 +7,7 @@ set -uo pipefail
 run=${1:?run dir}
 keep_dir=${2:-}
 bridge=eaobr0
-say() { echo "cluster teardown: $*"; }
+say() { echo "cluster teardown: $* (${SECONDS}s)"; }
 [[ -d $run ]] || exit 0
 
 # Processes: recorded pids whose command line still names the run dir, then anything else that
@@ -35,6 +35,7 @@ if ((${#kill_list[@]})); then
   done
   kill -KILL "${kill_list[@]}" 2>/dev/null
   sleep 0.2
+  say "processes ended"
 fi
 
 # Mounts under the run dir, deepest first; then the Pods' network namespaces.
@@ -53,7 +54,7 @@ ip link show "$bridge" >/dev/null 2>&1 && ip link del "$bridge" && say "deleted 
 # iptables: kube-proxy's own cleanup, then every KUBE-* and CNI-* chain and the rules that jump
 # to them, per table, for IPv4 and IPv6 (restore replaces a table with the filtered copy).
 kube_proxy="$(cd "$(dirname "$0")/../../.." && pwd)/tools/bin/kube-proxy"
-[[ -x $kube_proxy ]] && "$kube_proxy" --cleanup >/dev/null 2>&1
+[[ -x $kube_proxy ]] && "$kube_proxy" --cleanup >/dev/null 2>&1 && say "kube-proxy --cleanup done"
 for cmd in iptables ip6tables; do
   command -v "$cmd-save" >/dev/null || continue
   for table in filter nat mangle; do
