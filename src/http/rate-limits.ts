@@ -40,8 +40,11 @@ const NOTHING_LEARNED = new Set<ProblemCode>([
   "internal_error",
 ]);
 
-/** How long an execution id seen to exist skips the global budget. */
-const KNOWN_ID_TTL_MS = 15 * 60_000;
+/**
+ * How long an execution id seen to exist skips the global budget, after its last answered request:
+ * longer than a user takes between two steps (a resend after the cooldown, typing a code).
+ */
+const KNOWN_ID_TTL_MS = 5 * 60_000;
 
 export class RateLimits {
   readonly #addresses: BucketSet;
@@ -96,7 +99,8 @@ export class RateLimits {
 
   /** After an answer that showed the execution exists: later requests for it skip the global budget. */
   knownExecution(id: string): void {
-    this.#knownIds.set(id, true);
+    // A fresh copy: the id as parsed is a slice of the request's URL, which would stay alive with it.
+    this.#knownIds.set([...id].join(""), true);
   }
 
   /** `work` on execution `id` under its limits; an answer that shows the id exists remembers it. */
