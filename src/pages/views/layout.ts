@@ -23,7 +23,7 @@ export function layout(ctx: PageContext, heading: string, body: SafeHtml): SafeH
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="referrer" content="no-referrer" />
-        <title>${heading} – ${ctx.title}</title>
+        <title>${heading} &#8211; ${ctx.title}</title>
         <link rel="icon" href="${ASSETS_PATH}/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href="${ASSETS_PATH}/pages.css" />
         <style nonce="${ctx.nonce}">
