@@ -26,6 +26,8 @@ let ns = "";
 
 beforeAll(async () => {
   ns = await createTestNamespace(admin, "informer");
+  // A watched namespace, as the chart binds one: the operator reads the kinds only where it watches.
+  await grantOperatorNamespace(admin, ns);
 });
 
 type Obj = KubernetesObject & { data?: Record<string, string>; spec?: Record<string, unknown> };
@@ -298,7 +300,7 @@ describe("an informer refused by RBAC", () => {
   });
 });
 
-describe("an informer on a custom kind, cluster-wide, as the operator", () => {
+describe("an informer on a custom kind in a watched namespace, as the operator", () => {
   const devices: ResourceRef = { group: GROUP, version: VERSION, plural: "emaildevices" };
   const custom = admin.makeApiClient(CustomObjectsApi);
   const device = (name: string, userName = "A") => ({
@@ -353,7 +355,7 @@ describe("an informer on a custom kind, cluster-wide, as the operator", () => {
 
   it("syncs and follows EmailDevices with the least-privilege identity", async () => {
     await create("dev-pre");
-    const informer = createInformer<Obj>(operator, devices, { log, resyncPeriodMs: 0 });
+    const informer = createInformer<Obj>(operator, { ...devices, namespace: ns }, { log, resyncPeriodMs: 0 });
     const seen = record(informer);
     informer.start();
     expect(await informer.waitForSync()).toBe(true);
