@@ -2,12 +2,14 @@
 // under restricted Pod Security, one leader; a client Pod completes Setup and Authenticate
 // through the Service against the in-cluster Mailpit; the leader Pod deleted mid-flow; an
 // upgrade that rolls the Pods; probes, memory, the NetworkPolicy; uninstall keeping CRDs and
-// stages. Every kind's status is read with kstatus, the library Flux uses.
+// stages, then the documented removal of the kinds and CRDs with the operator gone. Every kind's status is read with kstatus, the library Flux uses.
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { nodeTool } from "../harness/cluster/layout.ts";
 import { repoRoot } from "../harness/paths.ts";
-import { helm, kubectl, kubectlJson, skipReason, timed, until } from "./support/cluster.ts";
+import { cluster, helm, kubectl, kubectlJson, skipReason, timed, until } from "./support/cluster.ts";
 import { deleteClientPod, startClientPod, type ClientPod } from "./support/client-pod.ts";
 import { enrollAndSignIn, start, submitCode } from "./support/flows.ts";
 import { kstatus, kstatusOne } from "./support/kstatus.ts";
@@ -275,4 +277,30 @@ describe.skipIf(skipReason !== undefined)("Helm chart on a real node", () => {
     expect(kstatusOne("emailauthenticatorstage", "email-setup").name).toBe("email-setup");
     expect(operatorPods()).toEqual([]);
   });
+
+  it("removes the kinds and the CRDs with the operator gone, by the commands docs/install.md gives", () => {
+    // A stage with deviceDeletionPolicy Delete carries the operator's finalizer, and nobody is left
+    // to remove it: the documented commands must still get everything out without hanging.
+    kubectl(["-n", "default", "patch", "eas", "email-setup", "--type=merge", "-p", FINALIZED]);
+    execFileSync("bash", ["-euo", "pipefail", "-c", documentedRemoval()], {
+      env: {
+        ...process.env,
+        PATH: `${dirname(nodeTool("kubectl"))}:${process.env.PATH ?? ""}`,
+        KUBECONFIG: cluster.adminKubeconfig,
+      },
+      timeout: 180_000,
+      stdio: "pipe",
+    });
+    expect(kubectl(["get", "crd", "-o", "name"])).not.toContain("emailauth.dev");
+  });
 });
+
+const FINALIZED = JSON.stringify({ metadata: { finalizers: ["emailauth.dev/devices"] } });
+
+/** The shell block docs/install.md gives for removing everything once the operator is gone. */
+function documentedRemoval(): string {
+  const doc = readFileSync(join(repoRoot, "docs", "install.md"), "utf8");
+  const block = /<!-- remove-everything:[^>]*-->\s*```sh\n([\s\S]*?)```/.exec(doc)?.[1];
+  if (!block) throw new Error("docs/install.md has no remove-everything block");
+  return block;
+}
