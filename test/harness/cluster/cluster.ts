@@ -267,11 +267,28 @@ export class Cluster {
   }
 
   async #startDns(): Promise<void> {
+    // A Ready node keeps its not-ready taint until the controller manager lifts it, moments later.
+    // A Pod that meets the taint waits in the scheduler's unschedulable queue for up to 5 minutes
+    // (seen here: CoreDNS Pending, "untolerated taint"), so the first Pod waits for a clean node.
+    await waitFor(
+      () =>
+        this.kubectl(["get", "node", NODE_NAME, "-o", "jsonpath={.spec.taints}"]).trim() === "" ? true : undefined,
+      { what: `node ${NODE_NAME} without taints`, timeoutMs: 60_000, intervalMs: 250 },
+    );
     const manifest = readFileSync(join(import.meta.dirname, "coredns.yaml"), "utf8")
       .replace("COREDNS_IMAGE", COREDNS_IMAGE)
       .replace("CLUSTER_DNS_IP", CLUSTER_DNS_IP);
     this.kubectl(["apply", "-f", "-"], { input: manifest });
-    this.kubectl(["-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=90s"]);
+    try {
+      // Usually seconds; on a busy 2-core machine the controller manager's deployment controller
+      // (its own ServiceAccount's credentials first) has been seen to take over 90 s to act.
+      this.kubectl(["-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=180s"], {
+        timeoutMs: 190_000,
+      });
+    } catch (e) {
+      const state = this.kubectl(["-n", "kube-system", "get", "deployments,replicasets,pods,events", "-o", "wide"]);
+      throw new Error(`CoreDNS did not roll out; kube-system now:\n${state}`, { cause: e });
+    }
     // Through the Service (kube-proxy's rules lag the rollout a little), as a Pod would ask.
     const resolver = new Resolver({ timeout: 500, tries: 1 });
     resolver.setServers([CLUSTER_DNS_IP]);
