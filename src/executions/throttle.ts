@@ -219,14 +219,18 @@ export class Throttles {
 
   /**
    * Read (or recall), change, write back with the resourceVersion read (or create); a lost race
-   * reads again. `change` returns the new entries, or undefined to write nothing.
+   * reads again. `change` returns the new entries, or undefined to write nothing. Only a write
+   * may start from memory: it is guarded. Deciding to write nothing (a refusal) is not, so that
+   * decision is taken again from a fresh read; another replica may have given entries back.
    */
   async #write(t: Target, change: (entries: Entry[], now: Date) => Entry[] | undefined): Promise<void> {
     for (let round = 1; ; round++) {
-      const { entries, resourceVersion } = (round === 1 ? this.#seen.get(t.name) : undefined) ?? (await this.#read(t));
+      const remembered = round === 1 ? this.#seen.get(t.name) : undefined;
+      const { entries, resourceVersion } = remembered ?? (await this.#read(t));
       const now = this.#clock.now();
       const kept = windowed(entries, now, t.windowMs);
       const next = change(kept, now)?.slice(-MAX_ENTRIES);
+      if (!next && remembered) continue;
       if (!next) return;
       const body = this.#encode(t, next, resourceVersion);
       try {

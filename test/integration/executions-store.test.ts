@@ -342,6 +342,22 @@ describe("Throttles", () => {
     expect(await theirs.sends(id)).toBe(1);
   });
 
+  it("refuses only on a fresh read: a slot another replica gave back is granted", async () => {
+    const clock = new FakeClock();
+    const a = new Throttles(core, clock, key, { namespace: own });
+    const b = new Throttles(core, clock, key, { namespace: own });
+    const id = { namespace: ns, addressKey: "given-back@example.com" };
+    expect((await a.reserveSend(id, 2, "a1")).ok).toBe(true);
+    const theirs = await b.reserveSend(id, 2, "b1");
+    // a remembers one entry; its write is refused, it reads two and refuses.
+    expect(await a.reserveSend(id, 2, "a2")).toMatchObject({ ok: false, own: 0 });
+    if (!theirs.ok) throw new Error("a reservation below the limit must be granted");
+    await b.release(theirs.slot);
+    // a still remembers a full counter; the refusal it would make from memory is checked first.
+    expect((await a.reserveSend(id, 2, "a3")).ok).toBe(true);
+    expect(await b.sends(id)).toBe(2);
+  });
+
   it("counts sends per address over an hour, and tells how many were one execution's", async () => {
     const clock = new FakeClock();
     const throttles = new Throttles(core, clock, key, { namespace: own });
