@@ -13,6 +13,7 @@ import { controlPlane, createTestNamespace, grantOperatorNamespace } from "./con
 import { serviceAccountToken } from "./controlplane.ts";
 import { Mailpit, type MailMessage } from "./mailpit.ts";
 import { objects, readyIs } from "./objects.ts";
+import { type OperatorProcess, startOperator } from "./operator-process.ts";
 
 /** Real time plus an offset that tests move forward. */
 export class OffsetClock implements Clock {
@@ -198,3 +199,19 @@ export const devicesApi = (kc: KubeConfig, namespace: string) => {
       }
     ).items;
 };
+
+/**
+ * A second operator replica beside the fixture's in-process one: a real process on the same
+ * namespace and global settings, without leader election, so both serve the API at once.
+ */
+export function startSecondReplica(f: ApiFixture): Promise<OperatorProcess> {
+  return startOperator({
+    kubeconfig: controlPlane().info.operatorKubeconfig,
+    args: [
+      `--namespaces=${f.ns}`,
+      `--global-settings-namespace=${f.ns}`,
+      "--global-settings-configmap=smtp",
+      "--leader-elect=false",
+    ],
+  });
+}

@@ -4,10 +4,17 @@
 // counters carry on across the rotation.
 import { CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ApiFixture, type ApiResponse, codeIn, createFlow, startApiFixture } from "../harness/api-fixture.ts";
+import {
+  type ApiFixture,
+  type ApiResponse,
+  codeIn,
+  createFlow,
+  startApiFixture,
+  startSecondReplica,
+} from "../harness/api-fixture.ts";
 import { controlPlane } from "../harness/context.ts";
 import { OPERATOR_NAMESPACE } from "../harness/controlplane.ts";
-import { type OperatorProcess, startOperator } from "../harness/operator-process.ts";
+import type { OperatorProcess } from "../harness/operator-process.ts";
 import { waitFor } from "../harness/wait.ts";
 
 const KEYRING = "email-authenticator-code-keys";
@@ -77,15 +84,7 @@ beforeAll(async () => {
     { useGlobalSettings: true, subject: "Your code", limits: { attemptsPerCode: 5, failuresPerDay: 4 } },
     [{ name: "enroll", flow: "enroll", intent: "Setup" }],
   );
-  b = await startOperator({
-    kubeconfig: controlPlane().info.operatorKubeconfig,
-    args: [
-      `--namespaces=${f.ns}`,
-      `--global-settings-namespace=${f.ns}`,
-      "--global-settings-configmap=smtp",
-      "--leader-elect=false",
-    ],
-  });
+  b = await startSecondReplica(f);
 }, 120_000);
 
 afterAll(async () => {

@@ -2,9 +2,8 @@
 // in-process operator and a second operator process serve the same namespace, and requests are
 // spread over both. Real API server, real Mailpit; mails are counted where they arrive.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ApiFixture, codeIn, createFlow, startApiFixture } from "../harness/api-fixture.ts";
-import { controlPlane } from "../harness/context.ts";
-import { type OperatorProcess, startOperator } from "../harness/operator-process.ts";
+import { type ApiFixture, codeIn, createFlow, startApiFixture, startSecondReplica } from "../harness/api-fixture.ts";
+import type { OperatorProcess } from "../harness/operator-process.ts";
 import { waitFor } from "../harness/wait.ts";
 
 let f: ApiFixture;
@@ -68,15 +67,7 @@ beforeAll(async () => {
     limits({ attemptsPerCode: 5, failuresPerDay: 10, resendCooldownSeconds: 60, sendsPerAddressPerHour: 100 }),
     [{ name: "guesses", flow: "guesses", intent: "Setup" }],
   );
-  replica = await startOperator({
-    kubeconfig: controlPlane().info.operatorKubeconfig,
-    args: [
-      `--namespaces=${f.ns}`,
-      `--global-settings-namespace=${f.ns}`,
-      "--global-settings-configmap=smtp",
-      "--leader-elect=false",
-    ],
-  });
+  replica = await startSecondReplica(f);
   urls = [f.url ?? "", `http://127.0.0.1:${replica.httpPort}`];
   // The second replica's caches know the flows once it answers a GET for an unknown execution.
   await waitFor(async () => ((await call(1, "GET", "/openapi.json")).status === 200 ? true : undefined), {
