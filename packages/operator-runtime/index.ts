@@ -7,6 +7,7 @@
 export { type Cancel, type Clock, FakeClock, systemClock } from "./src/clock.ts";
 export { sleep } from "./src/sleep.ts";
 export { Backoff, type BackoffOptions, jittered } from "./src/backoff.ts";
+export { createOnce, retryTransient, type RetryTransientOptions } from "./src/retry-transient.ts";
 export {
   isAlreadyExists,
   isConflict,

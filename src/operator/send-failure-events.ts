@@ -6,7 +6,7 @@ import { EventsV1Api, type KubeConfig, PatchStrategy, setHeaderOptions, V1MicroT
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { Clock, EventTarget } from "@emailauth/operator-runtime";
-import { isNotFound } from "@emailauth/operator-runtime";
+import { createOnce, isNotFound, retryTransient } from "@emailauth/operator-runtime";
 import type { SmtpSendReason } from "../email/mailer.ts";
 import type { SendFailureReporter } from "../executions/sender.ts";
 
@@ -34,7 +34,7 @@ export function sendFailureEvents(
   const series = new Map<string, Series>();
   const create = async (target: EventTarget, reason: SmtpSendReason, note: string, now: Date) => {
     const name = `${target.name}.${randomBytes(8).toString("hex")}`;
-    await api.createNamespacedEvent({
+    const request = {
       namespace: target.namespace,
       body: {
         metadata: { name, namespace: target.namespace },
@@ -53,7 +53,8 @@ export function sendFailureEvents(
           uid: target.uid,
         },
       },
-    });
+    };
+    await createOnce(() => api.createNamespacedEvent(request), o.clock);
     return name;
   };
   return {
@@ -67,13 +68,19 @@ export function sendFailureEvents(
           const count = ++current.count;
           current.lastMs = now.getTime();
           try {
-            await api.patchNamespacedEvent(
-              {
-                namespace: target.namespace,
-                name: await current.name,
-                body: { series: { count, lastObservedTime: new V1MicroTime(now.getTime()) }, note },
-              },
-              setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+            const name = await current.name;
+            // A merge patch of absolute values: repeating it after a lost answer changes nothing.
+            await retryTransient(
+              () =>
+                api.patchNamespacedEvent(
+                  {
+                    namespace: target.namespace,
+                    name,
+                    body: { series: { count, lastObservedTime: new V1MicroTime(now.getTime()) }, note },
+                  },
+                  setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+                ),
+              { clock: o.clock },
             );
             return;
           } catch (e) {

@@ -27,6 +27,7 @@ const SRC_LAYERS: readonly (readonly string[])[] = [
 const RUNTIME_LAYERS: readonly (readonly string[])[] = [
   ["clock", "backoff", "errors"], // time, retry pacing, error shapes
   ["sleep", "watchdog"], // waiting on the injected clock
+  ["retry-transient"], // retrying one call that failed for a passing reason
   ["objects", "resource", "decode", "conditions", "reconcile-result", "object-cache"], // vocabulary
   [
     "kstatus",

@@ -1,9 +1,11 @@
 // Kubernetes Events on our objects (events.k8s.io/v1), for `kubectl describe` and
-// `kubectl get events`. Recording is best effort: a failed Event never fails a reconcile.
+// `kubectl get events`. Recording is best effort: a failed Event never fails a reconcile, though a
+// busy API server's 429 or 5xx is retried briefly.
 import { randomBytes } from "node:crypto";
 import { EventsV1Api, type KubeConfig, V1MicroTime } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { Clock } from "./clock.ts";
+import { createOnce } from "./retry-transient.ts";
 
 export interface EventTarget {
   apiVersion: string;
@@ -31,7 +33,7 @@ export function eventRecorder(
   return {
     async record(target, type, reason, message, action = "Reconcile") {
       try {
-        await api.createNamespacedEvent({
+        const request = {
           namespace: target.namespace,
           body: {
             metadata: { name: `${target.name}.${randomBytes(8).toString("hex")}`, namespace: target.namespace },
@@ -51,7 +53,8 @@ export function eventRecorder(
               uid: target.uid,
             },
           },
-        });
+        };
+        await createOnce(() => api.createNamespacedEvent(request), options.clock);
       } catch (e) {
         options.log.warn({ err: e, reason }, "could not record an Event");
       }
