@@ -43,6 +43,8 @@ export interface ApiFixture {
   logs: () => string;
   /** Token of an application allowed to execute every flow in the namespace. */
   appToken: string;
+  /** Another token of that application, new to every cache (its review is done afresh). */
+  newAppToken(): Promise<string>;
   call(
     method: "GET" | "POST",
     path: string,
@@ -155,6 +157,7 @@ export async function startApiFixture(prefix: string, options: ApiFixtureOptions
     clock,
     logs: () => logText,
     appToken,
+    newAppToken: () => serviceAccountToken(admin, ns, "app", undefined, config.api.tokenAudiences),
     call,
     serviceAccount,
     k: objects(admin, ns),
