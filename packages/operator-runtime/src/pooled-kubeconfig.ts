@@ -4,11 +4,18 @@
 // the first Agent built for a cluster and set of credentials is kept and handed to every later
 // request with the same ones (HTTP/2 multiplexes them over one connection, as client-go does).
 // Bearer tokens travel in headers, which are still applied per request, so a rotated token is used
-// at once; a changed server, CA or client certificate gets a pool of its own. Credentials from an
-// exec plugin or auth provider may carry a client certificate of their own: those are not pooled.
-import { KubeConfig, type RequestContext } from "@kubernetes/client-node";
+// at once; a changed server, CA or client certificate gets a pool of its own. Auth providers only
+// set that header (in a Pod, the projected token file is one), so they are pooled; credentials
+// from an exec plugin may carry a client certificate of their own, so those are not.
+import { KubeConfig, type RequestContext, type User } from "@kubernetes/client-node";
 
 type Dispatcher = NonNullable<ReturnType<RequestContext["getDispatcher"]>>;
+
+/** The client library's own test for exec credentials (its ExecAuth.isAuthProvider). */
+function fromExecPlugin(user: User): boolean {
+  const provider = user.authProvider as { name?: string; config?: { exec?: unknown } } | undefined;
+  return !!user.exec || provider?.name === "exec" || !!provider?.config?.exec;
+}
 
 export class PooledKubeConfig extends KubeConfig {
   readonly #pools = new Map<string, Dispatcher>();
@@ -17,7 +24,7 @@ export class PooledKubeConfig extends KubeConfig {
     await super.applySecurityAuthentication(context);
     const built = context.getDispatcher();
     const user = this.getCurrentUser();
-    if (!built || user?.exec || user?.authProvider) return;
+    if (!built || !user || fromExecPlugin(user)) return;
     const key = this.#poolKey();
     const pooled = this.#pools.get(key);
     if (!pooled) {
