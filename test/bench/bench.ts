@@ -41,11 +41,17 @@ export async function runBench(o: BenchOptions, log: (m: string) => void): Promi
     `load average ${loadAverage()}; chart memory limit ${memory.limitMiB} MiB, heap limit ${heapMiB} MiB (${heapSource})` +
       (memory.otherNodeOptions.length
         ? `, other Node.js options from the chart: ${memory.otherNodeOptions.join(" ")}`
+        : "") +
+      (Object.keys(memory.env).length
+        ? `, environment from the chart: ${Object.entries(memory.env)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(" ")}`
         : ""),
   );
   const stack = await startStack({
     heapMiB,
     nodeOptions: memory.otherNodeOptions,
+    env: memory.env,
     log,
     ...(o.cpuProfileDir ? { cpuProfileDir: o.cpuProfileDir } : {}),
   });

@@ -18,6 +18,16 @@ export interface ChartMemory {
   source: string;
   /** The chart's other Node.js options (its NODE_OPTIONS without the heap ceiling), passed on as they are. */
   otherNodeOptions: string[];
+  /** The chart's other literal environment variables (MALLOC_ARENA_MAX, …), passed on as they are. */
+  env: Record<string, string>;
+}
+
+/** `- name: X` / `value: Y` pairs of a Deployment template, NODE_OPTIONS excepted. */
+export function literalEnv(template: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const m of template.matchAll(/- name: ([A-Z_][A-Z0-9_]*)\s+value:\s*"?([^"\n]*)"?/g))
+    if (m[1] && m[1] !== "NODE_OPTIONS") env[m[1]] = m[2] ?? "";
+  return env;
 }
 
 export function parseQuantityMiB(q: string): number {
@@ -53,9 +63,11 @@ export function chartMemory(): ChartMemory {
   const otherNodeOptions = (/name: NODE_OPTIONS\s+value:\s*"?([^"\n]*)/.exec(template)?.[1] ?? "")
     .split(/\s+/)
     .filter((o) => o && !o.startsWith("--max-old-space-size"));
-  if (set !== undefined) return { limitMiB, heapMiB: set, source: "set by the chart", otherNodeOptions };
+  const env = literalEnv(template);
+  if (set !== undefined) return { limitMiB, heapMiB: set, source: "set by the chart", otherNodeOptions, env };
   return {
     otherNodeOptions,
+    env,
     limitMiB,
     heapMiB: Math.floor((limitMiB * PROPOSED_HEAP_PERCENT) / 100),
     source: `not set by the chart; proposed --max-old-space-size-percentage=${PROPOSED_HEAP_PERCENT}`,

@@ -43,6 +43,8 @@ export async function startStack(o: {
   heapMiB: number;
   /** Further Node.js options the operator runs with (the chart's). */
   nodeOptions?: string[];
+  /** Further environment the operator runs with (the chart's). */
+  env?: Record<string, string>;
   log: (m: string) => void;
   /** Where the operator writes a V8 CPU profile when it stops (to see where its CPU per flow goes). */
   cpuProfileDir?: string;
@@ -101,6 +103,7 @@ export async function startStack(o: {
       logLevel: "info",
       entry: join(bundleDir, "operator.mjs"),
       env: {
+        ...o.env,
         NODE_OPTIONS: [
           `--max-old-space-size=${o.heapMiB} --inspect=127.0.0.1:${inspectorPort}`,
           ...(o.nodeOptions ?? []),

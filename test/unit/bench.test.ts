@@ -2,7 +2,7 @@
 // memory settings, options, and judging figures against targets.
 import { describe, expect, it } from "vitest";
 import { difference, parseRequestTotals, summarize } from "../bench/apiserver-metrics.ts";
-import { heapFromFlags, parseQuantityMiB } from "../bench/chart-memory.ts";
+import { chartMemory, heapFromFlags, literalEnv, parseQuantityMiB } from "../bench/chart-memory.ts";
 import { failures, type Figure, formatFigure, passes } from "../bench/figures.ts";
 import { parseOptions } from "../bench/options.ts";
 import { parseCpuTicks, parseRss } from "../bench/proc.ts";
@@ -70,6 +70,20 @@ describe("the chart's memory settings", () => {
     expect(heapFromFlags("NODE_OPTIONS: --max-old-space-size-percentage=40", 256)).toBe(102);
     expect(heapFromFlags("value: --max-old-space-size=96 --max-semi-space-size=2", 256)).toBe(96);
     expect(heapFromFlags("resources: {}", 256)).toBeUndefined();
+  });
+
+  it("passes on the chart's literal environment, not NODE_OPTIONS or values taken from the Pod", () => {
+    const template = [
+      "- name: POD_NAMESPACE",
+      "  valueFrom:",
+      "    fieldRef: {fieldPath: metadata.namespace}",
+      "- name: NODE_OPTIONS",
+      "  value: --max-semi-space-size=1",
+      "- name: MALLOC_ARENA_MAX",
+      '  value: "2"',
+    ].join("\n");
+    expect(literalEnv(template)).toEqual({ MALLOC_ARENA_MAX: "2" });
+    expect(chartMemory().env).toEqual({ MALLOC_ARENA_MAX: "2" });
   });
 });
 
