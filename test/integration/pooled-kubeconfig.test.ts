@@ -99,6 +99,11 @@ describe("PooledKubeConfig", () => {
       expect(inCluster.getCurrentUser()?.authProvider).toMatchObject({ name: "tokenFile" });
       await twentyRequests(inCluster);
       expect(connections).toBe(1);
+      // The CA file was read once, not per request: gone now, it is not missed.
+      rmSync(join(pod.prefix, "var", "run", "secrets", "kubernetes.io", "serviceaccount", "ca.crt"));
+      const ns = await inCluster.makeApiClient(CoreV1Api).readNamespace({ name: "default" });
+      expect(ns.metadata?.name).toBe("default");
+      expect(connections).toBe(1);
 
       // An exec plugin may hand out a client certificate of its own: every request builds its own.
       connections = 0;

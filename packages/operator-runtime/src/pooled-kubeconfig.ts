@@ -4,9 +4,11 @@
 // the first Agent built for a cluster and set of credentials is kept and handed to every later
 // request with the same ones (HTTP/2 multiplexes them over one connection, as client-go does).
 // Bearer tokens travel in headers, which are still applied per request, so a rotated token is used
-// at once; a changed server, CA or client certificate gets a pool of its own. Auth providers only
+// at once; a changed server, CA or client certificate gets a pool of its own (files they name are
+// read once, as client-go does, not per request as the client library would). Auth providers only
 // set that header (in a Pod, the projected token file is one), so they are pooled; credentials
 // from an exec plugin may carry a client certificate of their own, so those are not.
+import { readFileSync } from "node:fs";
 import { KubeConfig, type RequestContext, type User } from "@kubernetes/client-node";
 
 type Dispatcher = NonNullable<ReturnType<RequestContext["getDispatcher"]>>;
@@ -21,10 +23,11 @@ export class PooledKubeConfig extends KubeConfig {
   readonly #pools = new Map<string, Dispatcher>();
 
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    const poolable = !fromExecPlugin(this.getCurrentUser() ?? { name: "" });
+    if (poolable) this.#readFilesOnce();
     await super.applySecurityAuthentication(context);
     const built = context.getDispatcher();
-    const user = this.getCurrentUser();
-    if (!built || !user || fromExecPlugin(user)) return;
+    if (!built || !poolable) return;
     const key = this.#poolKey();
     const pooled = this.#pools.get(key);
     if (!pooled) {
@@ -41,6 +44,28 @@ export class PooledKubeConfig extends KubeConfig {
     const pools = [...this.#pools.values()];
     this.#pools.clear();
     await Promise.all(pools.map((p) => p.close().catch(() => undefined)));
+  }
+
+  /**
+   * Replaces the current cluster's CA file and the user's certificate and key files by their
+   * contents. The client library reads them on every request, though a pooled connection keeps
+   * what it was opened with (client-go likewise reads them once); a Pod's CA file was read per call.
+   */
+  #readFilesOnce(): void {
+    const cluster = this.getCurrentCluster();
+    if (cluster?.caFile) {
+      const inlined = { ...cluster, caData: readFileSync(cluster.caFile).toString("base64"), caFile: undefined };
+      this.clusters = this.clusters.map((c) => (c === cluster ? inlined : c));
+    }
+    const user = this.getCurrentUser();
+    if (user?.certFile || user?.keyFile) {
+      const inlined = {
+        ...user,
+        ...(user.certFile ? { certData: readFileSync(user.certFile).toString("base64"), certFile: undefined } : {}),
+        ...(user.keyFile ? { keyData: readFileSync(user.keyFile).toString("base64"), keyFile: undefined } : {}),
+      };
+      this.users = this.users.map((u) => (u === user ? inlined : u));
+    }
   }
 
   /** What the Agent is built from: the server, its CA and TLS settings, the client certificate. */
