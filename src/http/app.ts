@@ -45,6 +45,8 @@ export function createApp(o: AppOptions): express.Express {
   app.disable("x-powered-by");
   app.set("trust proxy", o.trustedProxies?.length ? [...o.trustedProxies] : false);
   app.set("json spaces", 0);
+  // Answers are never cached (no-store), so an ETag (a SHA-1 of every body) would only cost CPU.
+  app.set("etag", false);
   if (o.limits) app.use(o.limits.perAddress);
   const limited = <T>(req: Request<{ id: string }>, work: () => Promise<T>): Promise<T> =>
     o.limits ? o.limits.forExecution(req.params.id, req.get("authorization") ?? "", work) : work();

@@ -23,20 +23,33 @@ export class PooledKubeConfig extends KubeConfig {
   readonly #pools = new Map<string, Dispatcher>();
 
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
-    const poolable = !fromExecPlugin(this.getCurrentUser() ?? { name: "" });
-    if (poolable) this.#readFilesOnce();
-    await super.applySecurityAuthentication(context);
-    const built = context.getDispatcher();
-    if (!built || !poolable) return;
+    const user = this.getCurrentUser();
+    if (!user || fromExecPlugin(user)) {
+      await super.applySecurityAuthentication(context);
+      return;
+    }
+    this.#readFilesOnce();
     const key = this.#poolKey();
     const pooled = this.#pools.get(key);
     if (!pooled) {
-      this.#pools.set(key, built);
+      // The first request for these credentials: the client library builds the Agent to keep.
+      await super.applySecurityAuthentication(context);
+      const built = context.getDispatcher();
+      if (built) this.#pools.set(key, built);
       return;
     }
+    // Later ones only need their headers; the library would build (and we would close) an Agent
+    // per request. The same headers as the library's own: Basic auth first, then those of the
+    // token or auth provider.
+    const options: { headers?: Record<string, unknown> } = {};
+    await this.applyToHTTPSOptions(options);
+    if (user.username)
+      context.setHeaderParam(
+        "Authorization",
+        `Basic ${Buffer.from(`${user.username}:${user.password ?? ""}`).toString("base64")}`,
+      );
+    for (const [name, value] of Object.entries(options.headers ?? {})) context.setHeaderParam(name, String(value));
     context.setDispatcher(pooled);
-    // Never connected, so closing it is immediate; it only has to stop being referenced.
-    void built.close().catch(() => undefined);
   }
 
   /** Closes the pooled connections (at shutdown, after the last request). */
