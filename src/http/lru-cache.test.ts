@@ -30,6 +30,19 @@ describe("LruCache", () => {
     expect([c.get("a"), c.get("b"), c.get("c")]).toEqual([true, undefined, true]);
   });
 
+  it("drops expired entries from its least recent end as new ones come", () => {
+    const { c, clock } = cache(100);
+    c.set("no", false);
+    c.set("yes", true);
+    clock.advance(2_000);
+    c.set("new", true);
+    expect(c.size).toBe(2);
+    clock.advance(8_000);
+    c.set("newer", true);
+    expect(c.size).toBe(2);
+    expect([c.get("new"), c.get("newer")]).toEqual([true, true]);
+  });
+
   it("shares one load between concurrent callers and runs onMiss once", async () => {
     const { c } = cache();
     let loads = 0;

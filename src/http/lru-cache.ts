@@ -45,10 +45,11 @@ export class LruCache<V> {
     if (ttl <= 0) return;
     this.#entries.set(key, { until: this.#o.clock.now().getTime() + ttl, value });
     // Map keeps insertion order, and get() re-inserts on use: the first key is the least recent.
-    while (this.#entries.size > this.#o.maxEntries) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done) break;
-      this.#entries.delete(oldest.value);
+    // Expired entries there go too, so the cache holds what is live, not the bound.
+    const now = this.#o.clock.now().getTime();
+    for (const [oldest, entry] of this.#entries) {
+      if (this.#entries.size <= this.#o.maxEntries && entry.until > now) break;
+      this.#entries.delete(oldest);
     }
   }
 
