@@ -44,7 +44,7 @@ const NOTHING_LEARNED = new Set<ProblemCode>([
  * How long an execution id seen to exist skips the global budget, after its last answered request:
  * longer than a user takes between two steps (a resend after the cooldown, typing a code).
  */
-const KNOWN_ID_TTL_MS = 5 * 60_000;
+export const KNOWN_ID_TTL_MS = 5 * 60_000;
 
 export class RateLimits {
   readonly #addresses: BucketSet;

@@ -10,6 +10,7 @@ import { Failures, runPool } from "./pool.ts";
 import { cpuSeconds, loadAverage, rssBytes } from "./proc.ts";
 import { ReadyWatch } from "./ready-watch.ts";
 import { OPERATOR_NAMESPACE } from "../harness/controlplane.ts";
+import { KNOWN_ID_TTL_MS } from "../../src/http/rate-limits.ts";
 import type { Stack } from "./stack.ts";
 
 export interface MemoryResult {
@@ -32,10 +33,22 @@ export interface MemoryResult {
 
 const MiB = 2 ** 20;
 
-export async function memoryPhase(
-  s: Stack,
-  o: { devices: number; soakFlows: number; soakConcurrency: number; log: (m: string) => void },
-): Promise<MemoryResult> {
+interface SoakOptions {
+  devices: number;
+  soakFlows: number;
+  soakConcurrency: number;
+  /** The warm-up lasts at least this long: the longest-lived bounded cache has turned over once. */
+  warmUpMs: number;
+  log: (m: string) => void;
+}
+
+/**
+ * The heap holds what a replica remembers for a while (execution ids seen to exist, for five
+ * minutes): until that has turned over once, its filling would read as growth.
+ */
+export const STEADY_STATE_MS = KNOWN_ID_TTL_MS + 30_000;
+
+export async function memoryPhase(s: Stack, o: SoakOptions): Promise<MemoryResult> {
   const inspector = await Inspector.connect(s.inspectorPort);
   try {
     return await soak(s, o, inspector);
@@ -44,11 +57,7 @@ export async function memoryPhase(
   }
 }
 
-async function soak(
-  s: Stack,
-  o: { devices: number; soakFlows: number; soakConcurrency: number; log: (m: string) => void },
-  inspector: Inspector,
-): Promise<MemoryResult> {
+async function soak(s: Stack, o: SoakOptions, inspector: Inspector): Promise<MemoryResult> {
   const ns = s.namespaces.flows;
   const pid = s.operator.process.pid;
   const custom = s.admin.makeApiClient(CustomObjectsApi);
@@ -109,10 +118,17 @@ async function soak(
   };
   {
     const warmUp = Math.min(Math.max(20, Math.floor(o.soakFlows / 10)), Math.floor(o.soakFlows / 2));
+    const warmUpStarted = performance.now();
     await flows(warmUp);
+    let warmUpFlows = warmUp;
+    while (performance.now() - warmUpStarted < o.warmUpMs) {
+      await flows(Math.max(o.soakConcurrency, Math.floor(warmUp / 10)));
+      warmUpFlows = next;
+    }
     const heapStart = await checkpoint();
     o.log(
-      `soak: warmed up with ${warmUp} flows; heap after GC ${(heapStart / MiB).toFixed(1)} MiB, RSS ${(rssBytes(pid) / MiB).toFixed(1)} MiB`,
+      `soak: warmed up with ${warmUpFlows} flows in ${Math.round((performance.now() - warmUpStarted) / 1000)} s; ` +
+        `heap after GC ${(heapStart / MiB).toFixed(1)} MiB, RSS ${(rssBytes(pid) / MiB).toFixed(1)} MiB`,
     );
     const rest = o.soakFlows - warmUp;
     const chunks = Math.min(10, Math.max(1, rest));
@@ -123,7 +139,7 @@ async function soak(
       await flows(Math.floor(rest / chunks) + (k < rest % chunks ? 1 : 0));
       heapEnd = await checkpoint();
       o.log(
-        `soak: ${warmUp + Math.round(((k + 1) * rest) / chunks)}/${o.soakFlows} flows; heap after GC ${(heapEnd / MiB).toFixed(1)} MiB, ` +
+        `soak: ${warmUp + Math.round(((k + 1) * rest) / chunks)}/${o.soakFlows} flows after the warm-up's ${warmUpFlows - warmUp} extra; heap after GC ${(heapEnd / MiB).toFixed(1)} MiB, ` +
           `RSS max ${(rssMax / MiB).toFixed(1)} MiB, load ${loadAverage()}`,
       );
     }
