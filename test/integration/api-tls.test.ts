@@ -2,7 +2,7 @@
 // certificate replaced while serving reaches new connections without a restart; a token minted
 // for the Kubernetes API server (or anything else) is refused with a Bearer challenge.
 import { X509Certificate } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { request } from "node:https";
 import { connect, type TLSSocket } from "node:tls";
 import { CoreV1Api } from "@kubernetes/client-node";
@@ -42,6 +42,7 @@ afterAll(async () => {
   await core()
     .deleteNamespacedSecret({ namespace: OPERATOR_NAMESPACE, name: secretName })
     .catch(() => undefined);
+  for (const pki of [a, b]) rmSync(pki.dir, { recursive: true, force: true });
 });
 
 /** The fingerprint a new connection is served, trusting both CAs; undefined if the handshake fails. */

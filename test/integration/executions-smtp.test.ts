@@ -5,7 +5,7 @@
 // shows a password. Once the relay is fixed, a resend delivers a code that verifies.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import {
@@ -44,6 +44,8 @@ let events: EventsV1Api;
 let withAuth: Mailpit;
 let silent: Server;
 let silentConnections = 0;
+/** The relay certificates' directory, removed at the end. */
+let pkiDir: string | undefined;
 const sockets = new Set<Socket>();
 let closedPort = 0;
 let silentPort = 0;
@@ -203,6 +205,7 @@ beforeAll(async () => {
   events = f.admin.makeApiClient(EventsV1Api);
 
   const pki = createTestPki();
+  pkiDir = pki.dir;
   const authFile = join(pki.dir, "smtp-users");
   writeFileSync(
     authFile,
@@ -245,6 +248,7 @@ afterAll(async () => {
   await withAuth?.stop();
   for (const s of sockets) s.destroy();
   await new Promise((r) => (silent ? silent.close(r) : r(undefined)));
+  if (pkiDir) rmSync(pkiDir, { recursive: true, force: true });
 });
 
 describe("a relay that is down", () => {

@@ -3,7 +3,7 @@
 // A small TCP relay in front of Mailpit can refuse, hang or forward, so the same settings can
 // fail and then work; a minimal SMTP server refuses recipients.
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -151,6 +151,7 @@ afterAll(async () => {
   for (const s of sockets) s.destroy();
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
   await Promise.all([plain, starttls, implicit, withAuth].map((m) => m?.stop()));
+  if (pki) rmSync(pki.dir, { recursive: true, force: true });
 });
 
 describe("Mailer.send delivers", () => {

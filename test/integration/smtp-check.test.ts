@@ -1,7 +1,7 @@
 // The connection check against a real SMTP server (Mailpit) in each TLS mode and with AUTH:
 // what works is Verified, and each way of failing gets its own reason, within the timeout.
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -50,6 +50,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.stop()));
   silent?.close();
+  if (pki) rmSync(pki.dir, { recursive: true, force: true });
 });
 
 describe("checkConnection", () => {
