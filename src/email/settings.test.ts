@@ -1,4 +1,5 @@
 import type { V1Secret } from "@kubernetes/client-node";
+import { rmSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { stageSpec } from "../kinds/v1alpha1/stage.ts";
 import { createTestPki } from "../../test/harness/pki.ts";
@@ -18,7 +19,9 @@ const input = (spec: unknown, extra: Partial<SettingsInput> = {}): SettingsInput
 let caPem = "";
 
 beforeAll(() => {
-  caPem = createTestPki().caPem;
+  const pki = createTestPki();
+  caPem = pki.caPem;
+  rmSync(pki.dir, { recursive: true, force: true }); // only the CA's text is needed
 });
 
 describe("stage settings", () => {

@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { X509Certificate } from "node:crypto";
 import { connect, type TLSSocket } from "node:tls";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { createTestPki, type TestPki } from "../../test/harness/pki.ts";
 import { checkPair, createApiListener, type ApiListener, type CertificatePair } from "./tls-server.ts";
 
@@ -11,6 +11,9 @@ const pairOf = (pki: TestPki): CertificatePair => ({
 });
 const fingerprintOf = (pki: TestPki) => new X509Certificate(readFileSync(pki.certFile)).fingerprint256;
 const [a, b] = [createTestPki(), createTestPki()];
+afterAll(() => {
+  for (const pki of [a, b]) rmSync(pki.dir, { recursive: true, force: true });
+});
 
 let listener: ApiListener | undefined;
 afterEach(async () => {
