@@ -110,9 +110,11 @@ export async function startApiFixture(prefix: string, options: ApiFixtureOptions
   operator.startLeading();
   const api = await startApiServer({ kc, config, log, clock, metrics: operator.metrics, caches: operator.caches });
 
+  /** A new token for a ServiceAccount of the namespace, for the API's audiences. */
+  const tokenFor = (name: string) => serviceAccountToken(admin, ns, name, undefined, config.api.tokenAudiences);
   const serviceAccount = async (name: string) => {
     await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name } } });
-    return serviceAccountToken(admin, ns, name, undefined, config.api.tokenAudiences);
+    return tokenFor(name);
   };
   const appToken = await serviceAccount("app");
   const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
@@ -157,7 +159,7 @@ export async function startApiFixture(prefix: string, options: ApiFixtureOptions
     clock,
     logs: () => logText,
     appToken,
-    newAppToken: () => serviceAccountToken(admin, ns, "app", undefined, config.api.tokenAudiences),
+    newAppToken: () => tokenFor("app"),
     call,
     serviceAccount,
     k: objects(admin, ns),
