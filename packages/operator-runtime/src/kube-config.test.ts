@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { delimiter, isAbsolute, join, relative } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { KubeConfigError, loadInCluster, loadKubeConfig, loadKubeConfigFile, parseKubeConfig } from "./kube-config.ts";
 
@@ -185,6 +185,26 @@ describe("parseKubeConfig", () => {
     expect(failure(() => parseKubeConfig(doc, dir)).message).toBe("kubeconfig: user dev-user: exec has no command");
   });
 
+  it("refuses a context naming a user that is not in the file, rather than going anonymous", () => {
+    const doc = twoContexts("dev");
+    doc.contexts = [{ name: "dev", context: { cluster: "dev-cluster", user: "typo" } }];
+    expect(failure(() => parseKubeConfig(doc, dir, "/x/config")).message).toBe("/x/config: user typo not found");
+  });
+
+  it("resolves an exec command with a path against the base dir, keeping a bare name and an absolute path", () => {
+    const withCommand = (command: string) => {
+      const doc = twoContexts("dev");
+      doc.users = [{ name: "dev-user", user: { exec: { command } } }];
+      return parseKubeConfig(doc, "/etc/kube").user.exec?.command;
+    };
+    expect(withCommand("./bin/plugin")).toBe("/etc/kube/bin/plugin");
+    expect(withCommand("bin/plugin")).toBe("/etc/kube/bin/plugin");
+    expect(withCommand("../tools/plugin")).toBe("/etc/tools/plugin");
+    // A bare name is looked up in PATH when run, so it must not gain a directory.
+    expect(withCommand("gke-gcloud-auth-plugin")).toBe("gke-gcloud-auth-plugin");
+    expect(withCommand("/usr/local/bin/aws")).toBe("/usr/local/bin/aws");
+  });
+
   it("a context without a user gives an anonymous user", () => {
     const doc = twoContexts("dev");
     doc.contexts = [{ name: "dev", context: { cluster: "dev-cluster" } }];
@@ -230,6 +250,27 @@ describe("loadKubeConfigFile", () => {
     expect(config.user.keyFile).toBe(join(sub, "certs", "me.key"));
     expect(config.user.authProvider?.config).toEqual({ tokenFile: join(sub, "token") });
     expect(config.namespace).toBe("team-a");
+  });
+
+  it("given a relative path, resolves the file's relative references to absolute paths from the working directory", () => {
+    const sub = join(dir, "rel");
+    mkdirSync(sub);
+    const path = join(sub, "config");
+    writeFileSync(
+      path,
+      JSON.stringify({
+        "current-context": "c",
+        contexts: [{ name: "c", context: { cluster: "k", user: "u" } }],
+        clusters: [{ name: "k", cluster: { server: "https://k", "certificate-authority": "ca.crt" } }],
+        users: [{ name: "u", user: { tokenFile: "token", exec: { command: "./plugin" } } }],
+      }),
+    );
+    const rel = relative(process.cwd(), path);
+    expect(isAbsolute(rel)).toBe(false);
+    const config = loadKubeConfigFile(rel);
+    expect(config.cluster.caFile).toBe(join(sub, "ca.crt"));
+    expect(config.user.authProvider?.config).toEqual({ tokenFile: join(sub, "token") });
+    expect(config.user.exec?.command).toBe(join(sub, "plugin"));
   });
 
   it("names the file when it is missing or not YAML, and in parse errors", () => {

@@ -133,6 +133,28 @@ describe("token file", () => {
     expect(await source.get()).toEqual({ cert: "C", key: "K", authorization: "Bearer tok" });
   });
 
+  it("rejects, never throws, when the file is missing at first read; later keeps the last good token", async () => {
+    const path = join(dir, "token");
+    let t = 0;
+    const source = credentialSource(tokenFileUser(path), { now: () => t });
+    let first: Promise<unknown> | undefined;
+    expect(() => {
+      first = source.get();
+    }).not.toThrow();
+    await expect(first).rejects.toThrow(/ENOENT/);
+
+    writeFileSync(path, "good");
+    expect(await source.get()).toEqual({ authorization: "Bearer good" });
+    rmSync(path);
+    t += TOKEN_FILE_TTL_MS;
+    expect(await source.get()).toEqual({ authorization: "Bearer good" });
+    t += TOKEN_FILE_TTL_MS;
+    expect(await source.get()).toEqual({ authorization: "Bearer good" });
+    // Once the file is back, its token is read on the next get().
+    writeFileSync(path, "rotated");
+    expect(await source.get()).toEqual({ authorization: "Bearer rotated" });
+  });
+
   it("fails when the token file is missing", async () => {
     const source = credentialSource(tokenFileUser(join(dir, "missing")));
     await expect(async () => source.get()).rejects.toThrow(/ENOENT/);
@@ -263,6 +285,35 @@ describe("exec plugin", () => {
       const source = credentialSource(execUser(), { runExec: fake.run, env: {} });
       await expect(source.get()).rejects.toThrow("exec plugin get-token did not print an ExecCredential");
     }
+  });
+
+  it("refuses output without a usable credential, saying why, and caches nothing", async () => {
+    const cases: [string, string][] = [
+      ["{}", "no status"],
+      ['{"kind":"ExecCredential"}', "no status"],
+      ["42", "no status"],
+      [credential({ clientCertificateData: "C" }), "neither a token nor a client certificate and key"],
+      [credential({ token: "" }), "neither a token nor a client certificate and key"],
+    ];
+    for (const [out, why] of cases) {
+      const fake = fakeExec((n) => (n === 1 ? out : credential({ token: "ok" })));
+      const source = credentialSource(execUser(), { runExec: fake.run, env: {}, now: () => 0 });
+      await expect(source.get(), out).rejects.toThrow(`exec plugin get-token did not print an ExecCredential: ${why}`);
+      expect(await source.get(), out).toEqual({ authorization: "Bearer ok" });
+      expect(fake.runs, out).toHaveLength(2);
+    }
+  });
+
+  it("refuses an expirationTimestamp that is not a time, and caches nothing", async () => {
+    const fake = fakeExec((n) =>
+      n === 1 ? credential({ token: "t1", expirationTimestamp: "soon" }) : credential({ token: "t2" }),
+    );
+    const source = credentialSource(execUser(), { runExec: fake.run, env: {}, now: () => 0 });
+    await expect(source.get()).rejects.toThrow(
+      'exec plugin get-token did not print an ExecCredential: expirationTimestamp "soon" is not a time',
+    );
+    expect(await source.get()).toEqual({ authorization: "Bearer t2" });
+    expect(fake.runs).toHaveLength(2);
   });
 
   it("runs a real plugin through the default runner", async () => {
