@@ -31,7 +31,7 @@ async function main(): Promise<number> {
 
   const health = await startHealthServer({ port: config.healthPort });
   log.info({ healthPort: health.port, startupMs: Math.round(process.uptime() * 1000) }, "health endpoints listening");
-  const [{ Operator }, { startLeaderElection }, { startApiServer }, { PooledKubeConfig, systemClock }] =
+  const [{ Operator }, { startLeaderElection }, { startApiServer }, { KubeClient, loadKubeConfig, systemClock }] =
     await Promise.all([
       import("./operator/operator.ts"),
       import("./operator/leadership.ts"),
@@ -39,19 +39,9 @@ async function main(): Promise<number> {
       import("@emailauth/operator-runtime"),
     ]);
 
-  // Every fetch the Kubernetes client makes leaves a resource-timing entry in a process-wide
-  // buffer of 250; once it is full, Node.js dispatches a "buffer full" event on every tick that
-  // fetched (about a tenth of a fetch's CPU). Nothing here reads them, so the buffer is emptied when
-  // it fills. Not from inside the event: Node.js 24 then loops forever re-filling it.
-  // (Node.js's Performance is an EventTarget; its type declarations omit that.)
-  (performance as unknown as EventTarget).addEventListener("resourcetimingbufferfull", () =>
-    setImmediate(() => performance.clearResourceTimings()),
-  );
-
-  // One connection pool for every API request (the client library opens one per request).
-  const kc = new PooledKubeConfig();
-  kc.loadFromDefault();
-  const operator = new Operator({ config, kc, log });
+  // One client, so one pool of connections, for every API request.
+  const kube = new KubeClient(loadKubeConfig());
+  const operator = new Operator({ config, kube, log });
   health.serveMetrics(operator.metrics.registry);
   let apiReady = (): boolean => false; // until the API server listens with its certificate
   health.addReadinessCheck(...operator.readinessChecks(), { name: "API serving certificate", ready: () => apiReady() });
@@ -74,7 +64,7 @@ async function main(): Promise<number> {
 
   const serve = async () => {
     const api = await startApiServer({
-      kc,
+      kube,
       config,
       log,
       clock: systemClock,
@@ -84,7 +74,7 @@ async function main(): Promise<number> {
     apiReady = () => api.ready();
     log.info({ startupMs: Math.round(process.uptime() * 1000) }, "serving");
     const leadership = config.leaderElection.enabled
-      ? startLeaderElection({ kc, config: config.leaderElection, log, operator, onLost: () => leadershipLost() })
+      ? startLeaderElection({ kube, config: config.leaderElection, log, operator, onLost: () => leadershipLost() })
       : undefined;
     if (!leadership) operator.startLeading();
     return { api, leadership };
@@ -102,6 +92,7 @@ async function main(): Promise<number> {
   await serving?.api.close();
   await operator.stop();
   await health.close();
+  kube.close();
   log.info("stopped");
   return exitCode;
 }

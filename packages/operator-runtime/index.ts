@@ -1,5 +1,5 @@
-// The public face of the operator runtime: a small controller runtime on
-// @kubernetes/client-node, shaped after controller-runtime. Everything not exported here
+// The public face of the operator runtime: a small controller runtime with its own small
+// Kubernetes client, shaped after controller-runtime. Everything not exported here
 // (guarded watches, the watchdog, lease records, the informer's store, the work queue behind
 // each controller, path and key helpers) is internal.
 
@@ -20,8 +20,54 @@ export {
   normalizeError,
 } from "./src/errors.ts";
 
-// The Kubernetes client's configuration, with one connection pool for every request.
-export { PooledKubeConfig } from "./src/pooled-kubeconfig.ts";
+// The Kubernetes API: configuration, one pooled client, and the calls an operator makes.
+export {
+  type ClusterConfig,
+  type ExecConfig,
+  KubeConfig,
+  KubeConfigError,
+  type KubeConfigSource,
+  loadInCluster,
+  loadKubeConfig,
+  loadKubeConfigFile,
+  type UserConfig,
+} from "./src/kube-config.ts";
+export {
+  KubeApiError,
+  KubeClient,
+  type KubeClientOptions,
+  type Method,
+  type RequestOptions,
+} from "./src/kube-client.ts";
+export {
+  type CallOptions,
+  type CoreApi,
+  coreApi,
+  type CustomCollection,
+  type CustomObjectsApi,
+  customObjectsApi,
+  type EventsApi,
+  eventsApi,
+  type LeasesApi,
+  leasesApi,
+  MERGE_PATCH,
+  type ReviewsApi,
+  reviewsApi,
+} from "./src/kube-api.ts";
+export type {
+  ConfigMap,
+  DeleteOptions,
+  KubernetesListObject,
+  KubernetesObject,
+  Lease,
+  ObjectMetadata,
+  OwnerReference,
+  Secret,
+  Status,
+  SubjectAccessReviewStatus,
+  TokenReviewStatus,
+} from "./src/kube-types.ts";
+export { microTime } from "./src/kube-types.ts";
 
 // Objects and where they live.
 export type { CustomObject, CustomResource, ObjectMeta } from "./src/objects.ts";

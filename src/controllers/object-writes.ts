@@ -1,7 +1,7 @@
 // The writes controllers make to our kinds, behind one small port. The real one sends merge
 // patches carrying the resourceVersion the change was computed from (a concurrent change gives
 // 409 and a requeue); reconciler unit tests apply the same writes to in-memory objects.
-import type { CustomObjectsApi } from "@kubernetes/client-node";
+import type { CustomObjectsApi } from "@emailauth/operator-runtime";
 import { type CustomObject, type CustomResource, setFinalizer, writeStatus } from "@emailauth/operator-runtime";
 
 export interface ObjectWrites {

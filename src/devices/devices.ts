@@ -3,7 +3,7 @@
 // a device this operator creates is named from both, so two replicas completing at once
 // converge on one object (the second create gets AlreadyExists); a declared one keeps its name.
 import { createHash } from "node:crypto";
-import { type CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import type { CustomObjectsApi } from "@emailauth/operator-runtime";
 import { API_VERSION } from "../kinds/v1alpha1/common.ts";
 import type { EmailDeviceSpec, EmailDeviceStatus } from "../kinds/v1alpha1/emaildevice.ts";
 import { MANAGED_BY, STAGE_LABEL } from "../kinds/labels.ts";
@@ -109,14 +109,11 @@ export async function confirmDevice(api: CustomObjectsApi, input: ConfirmInput):
     if (existing.spec?.email === input.address) {
       // A pending device (declared, or from an earlier attempt) for the address just proven.
       if (!existing.spec.confirmed) {
-        await api.patchNamespacedCustomObject(
-          {
-            ...at,
-            name,
-            body: { metadata: { resourceVersion: existing.metadata?.resourceVersion }, spec: { confirmed: true } },
-          },
-          setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-        );
+        await api.patchNamespacedCustomObject({
+          ...at,
+          name,
+          body: { metadata: { resourceVersion: existing.metadata?.resourceVersion }, spec: { confirmed: true } },
+        });
       }
     } else if (!existing.spec?.confirmed) {
       // A pending device for another address: the proven one replaces it (addresses are immutable).
@@ -157,17 +154,14 @@ async function confirmDeclared(api: CustomObjectsApi, input: ConfirmInput, devic
         : `the email device declared for the user and stage ${input.stage} is for another address`,
     );
   if (!device.spec.confirmed)
-    await api.patchNamespacedCustomObject(
-      {
-        group: EMAIL_DEVICES.group,
-        version: EMAIL_DEVICES.version,
-        plural: EMAIL_DEVICES.plural,
-        namespace: input.namespace,
-        name,
-        body: { metadata: { resourceVersion: device.metadata?.resourceVersion }, spec: { confirmed: true } },
-      },
-      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-    );
+    await api.patchNamespacedCustomObject({
+      group: EMAIL_DEVICES.group,
+      version: EMAIL_DEVICES.version,
+      plural: EMAIL_DEVICES.plural,
+      namespace: input.namespace,
+      name,
+      body: { metadata: { resourceVersion: device.metadata?.resourceVersion }, spec: { confirmed: true } },
+    });
   await markUsed(api, input.namespace, name, input.now, true);
   return name;
 }
@@ -195,15 +189,12 @@ async function writeStatus(
   name: string,
   status: Partial<EmailDeviceStatus>,
 ): Promise<void> {
-  await api.patchNamespacedCustomObjectStatus(
-    {
-      group: EMAIL_DEVICES.group,
-      version: EMAIL_DEVICES.version,
-      plural: EMAIL_DEVICES.plural,
-      namespace,
-      name,
-      body: { status },
-    },
-    setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-  );
+  await api.patchNamespacedCustomObjectStatus({
+    group: EMAIL_DEVICES.group,
+    version: EMAIL_DEVICES.version,
+    plural: EMAIL_DEVICES.plural,
+    namespace,
+    name,
+    body: { status },
+  });
 }

@@ -1,4 +1,4 @@
-import type { V1Secret } from "@kubernetes/client-node";
+import type { Secret } from "@emailauth/operator-runtime";
 import { rmSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { stageSpec } from "../kinds/v1alpha1/stage.ts";
@@ -6,7 +6,7 @@ import { createTestPki } from "../../test/harness/pki.ts";
 import { connectionSummary, resolveSmtpSettings, type SettingsInput } from "./settings.ts";
 
 const global = { namespace: "ops", configMap: "smtp", secret: "" };
-const secret = (name: string, data: Record<string, string>): V1Secret => ({
+const secret = (name: string, data: Record<string, string>): Secret => ({
   metadata: { namespace: "app", name },
   data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString("base64")])),
 });

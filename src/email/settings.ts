@@ -2,7 +2,7 @@
 // from the global ConfigMap and Secret. Pure: the caller gathers the objects (from caches), and
 // every problem comes back as a reason and a message a human can act on, never as an exception.
 import { X509Certificate } from "node:crypto";
-import type { V1ConfigMap, V1Secret } from "@kubernetes/client-node";
+import type { ConfigMap, Secret } from "@emailauth/operator-runtime";
 import { GLOBAL_CREDENTIAL_KEYS, globalSettingsData } from "../kinds/global-settings.ts";
 import type { StageSpec, TlsMode } from "../kinds/v1alpha1/stage.ts";
 
@@ -30,10 +30,10 @@ export interface SettingsInput {
   namespace: string;
   spec: StageSpec;
   global: GlobalSettingsRef;
-  globalConfigMap?: V1ConfigMap | null;
-  globalSecret?: V1Secret | null;
-  credentialsSecret?: V1Secret | null;
-  caSecret?: V1Secret | null;
+  globalConfigMap?: ConfigMap | null;
+  globalSecret?: Secret | null;
+  credentialsSecret?: Secret | null;
+  caSecret?: Secret | null;
 }
 
 export type Resolution = { ok: true; settings: SmtpSettings } | { ok: false; reason: string; message: string };
@@ -160,7 +160,7 @@ export function isLoopback(host: string): boolean {
 type Credentials = { ok: true; auth: { user: string; pass: string } } | { ok: false; reason: string; message: string };
 
 /** A referenced credentials Secret must hold both keys: one without the other is a mistake. */
-function readCredentials(secret: V1Secret, userKey: string, passKey: string): Credentials {
+function readCredentials(secret: Secret, userKey: string, passKey: string): Credentials {
   const name = `${secret.metadata?.namespace}/${secret.metadata?.name}`;
   const user = secretValue(secret, userKey);
   const pass = secretValue(secret, passKey);
@@ -174,7 +174,7 @@ function readCredentials(secret: V1Secret, userKey: string, passKey: string): Cr
   return { ok: true, auth: { user: user ?? "", pass: pass ?? "" } };
 }
 
-function secretValue(secret: V1Secret, key: string): string | undefined {
+function secretValue(secret: Secret, key: string): string | undefined {
   const encoded = secret.data?.[key];
   if (encoded !== undefined) return Buffer.from(encoded, "base64").toString("utf8");
   return secret.stringData?.[key];

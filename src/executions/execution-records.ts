@@ -6,7 +6,7 @@
 // the other gets a ConflictError and starts again from a fresh read. The pending code lives in
 // the record, so replacing, counting and consuming it are such guarded writes too.
 // Nothing here logs; records hold a code's MAC and a token's hash, never the code or token.
-import type { CoreV1Api, V1Secret } from "@kubernetes/client-node";
+import type { CoreApi, Secret } from "@emailauth/operator-runtime";
 import { isConflict, isNotFound, normalizeError, type KubeError } from "@emailauth/operator-runtime";
 import type { Clock } from "@emailauth/operator-runtime";
 import { STAGE_NAMESPACE_LABEL } from "../kinds/labels.ts";
@@ -29,12 +29,12 @@ export class ConflictError extends Error {
 }
 
 export class ExecutionRecords {
-  readonly #core: CoreV1Api;
+  readonly #core: CoreApi;
   readonly #clock: Clock;
   /** Where the records live: the operator's own namespace. */
   readonly #namespace: string;
 
-  constructor(core: CoreV1Api, clock: Clock, namespace: string) {
+  constructor(core: CoreApi, clock: Clock, namespace: string) {
     this.#core = core;
     this.#clock = clock;
     this.#namespace = namespace;
@@ -53,7 +53,7 @@ export class ExecutionRecords {
    * (a record of another namespace is not found under this one). Throws on a malformed one.
    */
   async getExecution(namespace: string, id: ExecutionId): Promise<Stored<ExecutionData> | undefined> {
-    let secret: V1Secret;
+    let secret: Secret;
     try {
       secret = await this.#core.readNamespacedSecret({
         namespace: this.#namespace,

@@ -1,6 +1,7 @@
 // The caching and race rules of CodeKey with a stand-in for the two calls it makes; the real
 // API server behaviour (AlreadyExists between replicas) is in test/integration/executions-store.test.ts.
-import { ApiException, type CoreV1Api, type V1Secret } from "@kubernetes/client-node";
+import { ApiException } from "@kubernetes/client-node";
+import type { CoreApi, Secret } from "@emailauth/operator-runtime";
 import { describe, expect, it } from "vitest";
 import { CODE_KEY_SECRET_TYPE } from "../kinds/labels.ts";
 import { CodeKey, loadOrCreateKey } from "./hmac-key.ts";
@@ -8,7 +9,7 @@ import { CodeKey, loadOrCreateKey } from "./hmac-key.ts";
 const status = (code: number, reason: string) =>
   new ApiException(code, reason, JSON.stringify({ kind: "Status", code, reason, message: reason }), {});
 
-function fakeCore(initial?: V1Secret) {
+function fakeCore(initial?: Secret) {
   const calls: string[] = [];
   let stored = initial;
   let failNextRead = false;
@@ -21,7 +22,7 @@ function fakeCore(initial?: V1Secret) {
       }
       return stored ? Promise.resolve(stored) : Promise.reject(status(404, "NotFound"));
     },
-    createNamespacedSecret: ({ body }: { body: V1Secret }) => {
+    createNamespacedSecret: ({ body }: { body: Secret }) => {
       calls.push(`create ${body.metadata?.name}`);
       if (stored) return Promise.reject(status(409, "AlreadyExists"));
       stored = body;
@@ -29,14 +30,14 @@ function fakeCore(initial?: V1Secret) {
     },
   };
   return {
-    core: core as unknown as CoreV1Api,
+    core: core as unknown as CoreApi,
     calls,
-    set: (s: V1Secret) => (stored = s),
+    set: (s: Secret) => (stored = s),
     failNextRead: () => (failNextRead = true),
   };
 }
 
-const keySecret = (byte: number, size = 32): V1Secret => ({
+const keySecret = (byte: number, size = 32): Secret => ({
   metadata: { name: "k" },
   data: { key: Buffer.alloc(size, byte).toString("base64") },
 });
@@ -59,11 +60,11 @@ describe("loadOrCreateKey", () => {
     const f = fakeCore();
     const core = {
       readNamespacedSecret: (a: { name: string }) => f.core.readNamespacedSecret(a as never),
-      createNamespacedSecret: (a: { body: V1Secret }) => {
+      createNamespacedSecret: (a: { body: Secret }) => {
         f.set(keySecret(3)); // another replica wins just before us
         return f.core.createNamespacedSecret(a as never);
       },
-    } as unknown as CoreV1Api;
+    } as unknown as CoreApi;
     expect(await loadOrCreateKey(core, "ns", "k")).toEqual(Buffer.alloc(32, 3));
     expect(f.calls).toEqual(["read k", "create k", "read k"]);
   });

@@ -7,7 +7,7 @@
 // - The counter key (loadOrCreateKey, CodeKey): names throttle counters. It is never rotated, so
 //   counters survive a code key rotation; deleting it resets every counter.
 import { randomBytes as cryptoRandomBytes } from "node:crypto";
-import type { CoreV1Api, V1Secret } from "@kubernetes/client-node";
+import type { CoreApi, Secret } from "@emailauth/operator-runtime";
 import { CODE_KEY_SECRET_TYPE, MANAGED_BY } from "../kinds/labels.ts";
 import { type Clock, isAlreadyExists, isNotFound } from "@emailauth/operator-runtime";
 import { findKey, HMAC_SHA256_KEY } from "../keyring/keyring.ts";
@@ -21,7 +21,7 @@ export const DEFAULT_CODE_KEYRING_SECRET = "email-authenticator-code-keys";
 export const CODE_KEY_MIN_ROTATION_SECONDS = 24 * 3600;
 
 export interface CodeKeysOptions {
-  core: CoreV1Api;
+  core: CoreApi;
   namespace: string;
   name?: string;
   clock: Clock;
@@ -73,14 +73,14 @@ export const CODE_KEY_BYTES = 32;
 
 /** GETs the key Secret, creating it when missing; if another replica created it first, uses theirs. */
 export async function loadOrCreateKey(
-  core: CoreV1Api,
+  core: CoreApi,
   namespace: string,
   name = DEFAULT_CODE_KEY_SECRET,
   randomBytes: RandomBytes = cryptoRandomBytes,
 ): Promise<Buffer> {
   const existing = await read(core, namespace, name);
   if (existing) return keyOf(existing, namespace, name);
-  const body: V1Secret = {
+  const body: Secret = {
     metadata: { name, namespace, labels: { ...MANAGED_BY } },
     type: CODE_KEY_SECRET_TYPE,
     data: { [CODE_KEY_DATA_KEY]: randomBytes(CODE_KEY_BYTES).toString("base64") },
@@ -105,7 +105,7 @@ export class CodeKey {
   #key: Promise<Buffer> | undefined;
 
   constructor(
-    core: CoreV1Api,
+    core: CoreApi,
     namespace: string,
     name = DEFAULT_CODE_KEY_SECRET,
     randomBytes: RandomBytes = cryptoRandomBytes,
@@ -135,7 +135,7 @@ export class CodeKey {
   }
 }
 
-async function read(core: CoreV1Api, namespace: string, name: string): Promise<V1Secret | undefined> {
+async function read(core: CoreApi, namespace: string, name: string): Promise<Secret | undefined> {
   try {
     return await core.readNamespacedSecret({ namespace, name });
   } catch (e) {
@@ -145,7 +145,7 @@ async function read(core: CoreV1Api, namespace: string, name: string): Promise<V
 }
 
 /** A hand-made or damaged Secret is refused rather than overwritten: someone put it there. */
-function keyOf(secret: V1Secret, namespace: string, name: string): Buffer {
+function keyOf(secret: Secret, namespace: string, name: string): Buffer {
   const key = Buffer.from(secret.data?.[CODE_KEY_DATA_KEY] ?? "", "base64");
   if (key.length !== CODE_KEY_BYTES) {
     throw new Error(

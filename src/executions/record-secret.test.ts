@@ -1,4 +1,4 @@
-import type { V1Secret } from "@kubernetes/client-node";
+import type { Secret } from "@emailauth/operator-runtime";
 import { describe, expect, it } from "vitest";
 import { decodeRecord, encodeRecord, EXECUTION_RECORD, MalformedRecordError } from "./record-secret.ts";
 import type { ExecutionId } from "./ids.ts";
@@ -22,7 +22,7 @@ const execution: ExecutionData = {
   createdAt: "2026-01-01T00:00:00.000Z",
   expiresAt: "2026-01-01T00:30:00Z",
 };
-const served = (s: V1Secret): V1Secret => ({ ...s, metadata: { ...s.metadata, uid: "u-1", resourceVersion: "7" } });
+const served = (s: Secret): Secret => ({ ...s, metadata: { ...s.metadata, uid: "u-1", resourceVersion: "7" } });
 
 describe("encodeRecord", () => {
   it("sits in the given namespace, labelled by component and stage only, with the expiry, owned by nothing", () => {
@@ -83,15 +83,15 @@ describe("decodeRecord", () => {
 
   it("names the Secret and the fields, never the values, when a record is malformed", () => {
     const good = served(encodeRecord(EXECUTION_RECORD, "ops", execution, "stage-uid"));
-    const withLabels = (labels: Record<string, string>): V1Secret => ({
+    const withLabels = (labels: Record<string, string>): Secret => ({
       ...good,
       metadata: { ...good.metadata, labels: { ...good.metadata?.labels, ...labels } },
     });
-    const withRecord = (record: unknown): V1Secret => ({
+    const withRecord = (record: unknown): Secret => ({
       ...good,
       data: { record: Buffer.from(typeof record === "string" ? record : JSON.stringify(record)).toString("base64") },
     });
-    const cases: [V1Secret, RegExp][] = [
+    const cases: [Secret, RegExp][] = [
       [{ ...good, type: "Opaque" }, /type is "Opaque"/],
       [{ ...good, data: {} }, /no data.record/],
       [withRecord("{not json"), /not JSON/],

@@ -4,7 +4,7 @@
 // another namespace, so the record carries the stage's uid instead and expires on its own.
 // Reading back validates everything, so a hand-edited, truncated or foreign Secret is a clear
 // error instead of a half-understood record.
-import type { V1Secret } from "@kubernetes/client-node";
+import type { Secret } from "@emailauth/operator-runtime";
 import type { z } from "zod";
 import {
   COMPONENT_LABEL,
@@ -65,7 +65,7 @@ export function encodeRecord<T extends StageRecord>(
   record: T,
   stageUid: string,
   resourceVersion?: string,
-): V1Secret {
+): Secret {
   const parsed = kind.schema.parse(record);
   const expires = Date.parse(parsed.expiresAt);
   if (Number.isNaN(expires)) throw new RangeError(`${kind.what} expiresAt is not a timestamp`);
@@ -96,7 +96,7 @@ export function encodeRecord<T extends StageRecord>(
  */
 export function decodeRecord<T extends StageRecord>(
   kind: RecordKind<T>,
-  secret: V1Secret,
+  secret: Secret,
   namespace: string,
   executionId: string,
 ): Stored<T> {

@@ -5,7 +5,7 @@
 // where the rules (cooldown, state) answer it. Answers are typed outcomes (outcomes.ts); nothing
 // here knows how they travel.
 import { createHash } from "node:crypto";
-import type { CustomObjectsApi } from "@kubernetes/client-node";
+import type { CustomObjectsApi } from "@emailauth/operator-runtime";
 import type { ObjectCache } from "@emailauth/operator-runtime";
 import type { Logger } from "pino";
 import {

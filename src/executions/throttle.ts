@@ -8,7 +8,7 @@
 // id nor the address appears in a name or label, and nobody without the key can find a user's.
 // It is read with a list selected by name, so a budget nobody used yet is an empty answer, not a 404.
 import { createHmac, randomBytes } from "node:crypto";
-import type { CoreV1Api, V1Secret } from "@kubernetes/client-node";
+import type { CoreApi, Secret } from "@emailauth/operator-runtime";
 import { z } from "zod";
 import {
   COMPONENT_LABEL,
@@ -122,7 +122,7 @@ export interface ThrottleOptions {
 }
 
 export class Throttles {
-  readonly #core: CoreV1Api;
+  readonly #core: CoreApi;
   readonly #clock: Clock;
   readonly #key: Buffer;
   readonly #pause: (ms: number) => Promise<void>;
@@ -136,7 +136,7 @@ export class Throttles {
    */
   readonly #seen: RecentCounters;
 
-  constructor(core: CoreV1Api, clock: Clock, key: Buffer, options: ThrottleOptions) {
+  constructor(core: CoreApi, clock: Clock, key: Buffer, options: ThrottleOptions) {
     this.#core = core;
     this.#clock = clock;
     this.#key = key;
@@ -276,7 +276,7 @@ export class Throttles {
   }
 
   /** A damaged counter fails closed (an error), rather than silently reading as zero. */
-  #decode(t: Target, secret: V1Secret): Entry[] {
+  #decode(t: Target, secret: Secret): Entry[] {
     const raw = secret.data?.[RECORD_KEY];
     let parsed: unknown;
     try {
@@ -295,7 +295,7 @@ export class Throttles {
     return result.data.map((e) => (typeof e === "string" ? { at: e, id: "" } : e));
   }
 
-  #encode(t: Target, entries: readonly Entry[], resourceVersion?: string): V1Secret {
+  #encode(t: Target, entries: readonly Entry[], resourceVersion?: string): Secret {
     const newest = Math.max(this.#clock.now().getTime(), ...entries.map((e) => Date.parse(e.at)));
     return {
       metadata: {

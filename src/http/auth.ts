@@ -5,9 +5,8 @@
 // by a hash of the token (never the token itself); denials only briefly, so a new grant or a
 // fresh token works within seconds.
 import { createHash } from "node:crypto";
-import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { GROUP } from "../kinds/v1alpha1/common.ts";
-import type { Clock } from "@emailauth/operator-runtime";
+import { type Clock, type KubeClient, reviewsApi } from "@emailauth/operator-runtime";
 import { LruCache } from "./lru-cache.ts";
 
 export interface Caller {
@@ -34,10 +33,9 @@ export interface AccessReviewerOptions {
   maxEntries?: number;
 }
 
-export function kubernetesAccessReviewer(kc: KubeConfig, clock: Clock, o: AccessReviewerOptions): AccessReviewer {
+export function kubernetesAccessReviewer(kube: KubeClient, clock: Clock, o: AccessReviewerOptions): AccessReviewer {
   if (o.audiences.length === 0) throw new RangeError("at least one token audience is needed");
-  const authn = kc.makeApiClient(AuthenticationV1Api);
-  const authz = kc.makeApiClient(AuthorizationV1Api);
+  const reviews = reviewsApi(kube);
   const maxEntries = o.maxEntries ?? MAX_ENTRIES;
   const identities = new LruCache<{ caller: Caller | undefined }>({
     maxEntries,
@@ -56,7 +54,7 @@ export function kubernetesAccessReviewer(kc: KubeConfig, clock: Clock, o: Access
       const { caller } = await identities.getOrLoad(
         key,
         async () => {
-          const review = await authn.createTokenReview({ body: { spec: { token, audiences } } });
+          const review = await reviews.createTokenReview({ body: { spec: { token, audiences } } });
           const s = review.status;
           if (!s?.authenticated || !s.user?.username) return { caller: undefined };
           // The API server answers with the audiences the token is valid for; none of ours, no entry.
@@ -77,7 +75,7 @@ export function kubernetesAccessReviewer(kc: KubeConfig, clock: Clock, o: Access
     async mayExecute(caller, namespace, flow) {
       const key = JSON.stringify([caller.username, caller.uid, caller.groups, caller.extra, namespace, flow]);
       return decisions.getOrLoad(key, async () => {
-        const review = await authz.createSubjectAccessReview({
+        const review = await reviews.createSubjectAccessReview({
           body: {
             spec: {
               user: caller.username,

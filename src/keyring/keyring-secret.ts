@@ -7,7 +7,7 @@
 // replica that reads it rotates with a resourceVersion precondition (one winner) and records
 // the value it acted on, so a request rotates once. A rotation sooner than `minIntervalSeconds`
 // after the last is refused and logged, as the previous key might still be in use.
-import type { CoreV1Api, V1Secret } from "@kubernetes/client-node";
+import type { CoreApi, Secret } from "@emailauth/operator-runtime";
 import { type Clock, isAlreadyExists, isConflict, isNotFound } from "@emailauth/operator-runtime";
 import { GROUP } from "../kinds/v1alpha1/common.ts";
 import { MANAGED_BY } from "../kinds/labels.ts";
@@ -26,7 +26,7 @@ export const ROTATED_FOR_ANNOTATION = `${GROUP}/rotated-for`;
 export const REFRESH_MS = 10_000;
 
 export interface KeyringSecretOptions<K> {
-  core: CoreV1Api;
+  core: CoreApi;
   namespace: string;
   name: string;
   kind: KeyKind<K>;
@@ -84,7 +84,7 @@ export class KeyringSecret<K> {
     throw new Error(`keyring Secret ${this.#where()} keeps changing under us; try again`);
   }
 
-  async #maybeRotate(secret: V1Secret): Promise<V1Secret | "conflict" | undefined> {
+  async #maybeRotate(secret: Secret): Promise<Secret | "conflict" | undefined> {
     const o = this.#o;
     const requested = secret.metadata?.annotations?.[ROTATE_ANNOTATION];
     if (!requested || requested === secret.metadata?.annotations?.[ROTATED_FOR_ANNOTATION]) return undefined;
@@ -116,7 +116,7 @@ export class KeyringSecret<K> {
     }
   }
 
-  #parse(secret: V1Secret): Keyring<K> {
+  #parse(secret: Secret): Keyring<K> {
     const r = parseKeyring(secret.data, this.#o.kind);
     if (!r.ok) {
       // A hand-made or damaged Secret is refused rather than overwritten: someone put it there.
@@ -127,7 +127,7 @@ export class KeyringSecret<K> {
     return r.value;
   }
 
-  async #read(): Promise<V1Secret | undefined> {
+  async #read(): Promise<Secret | undefined> {
     try {
       return await this.#o.core.readNamespacedSecret({ namespace: this.#o.namespace, name: this.#o.name });
     } catch (e) {
@@ -136,7 +136,7 @@ export class KeyringSecret<K> {
     }
   }
 
-  async #create(): Promise<V1Secret | undefined> {
+  async #create(): Promise<Secret | undefined> {
     const o = this.#o;
     try {
       return await o.core.createNamespacedSecret({

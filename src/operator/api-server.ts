@@ -1,6 +1,6 @@
 // The embedded HTTP API on every replica: the execution service over the informer caches and
 // the Secret store, behind Express. Started once the caches have synced.
-import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
+import { coreApi, customObjectsApi, type KubeClient, type KubernetesObject } from "@emailauth/operator-runtime";
 import type { Logger } from "pino";
 import type { OperatorConfig } from "../config/config.ts";
 import type { DeviceObject } from "../devices/devices.ts";
@@ -27,7 +27,7 @@ import { sendFailureEvents } from "./send-failure-events.ts";
 import type { ObjectCache, ReferenceTracker } from "@emailauth/operator-runtime";
 
 export interface ApiServerOptions {
-  kc: KubeConfig;
+  kube: KubeClient;
   config: OperatorConfig;
   log: Logger;
   clock: Clock;
@@ -51,8 +51,8 @@ export interface RunningApiServer {
 }
 
 export async function startApiServer(o: ApiServerOptions): Promise<RunningApiServer> {
-  const { kc, config, log, clock } = o;
-  const core = kc.makeApiClient(CoreV1Api);
+  const { kube, config, log, clock } = o;
+  const core = coreApi(kube);
   // The counter key names throttle counters and is never rotated; the code keyring MACs codes.
   const codeKey = new CodeKey(core, config.operatorNamespace);
   const codeKeys = new CodeKeys({
@@ -64,7 +64,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<RunningApiSer
   // Both loaded (or created) before the first request, so a missing grant fails at start, loudly.
   const key = await codeKey.get();
   await codeKeys.get();
-  const keyWatch = watchCodeKeys({ kc, log, clock, metrics: o.metrics }, config.operatorNamespace, codeKeys);
+  const keyWatch = watchCodeKeys({ kube, log, clock, metrics: o.metrics }, config.operatorNamespace, codeKeys);
   const mailer = new Mailer();
   // One reviewer, so the app and the service share its short-lived cache of answers.
   const limits = new RateLimits({
@@ -73,7 +73,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<RunningApiSer
     clock,
     metrics: o.metrics,
   });
-  const access = kubernetesAccessReviewer(kc, clock, {
+  const access = kubernetesAccessReviewer(kube, clock, {
     audiences: config.api.tokenAudiences,
     beforeTokenReview: () => limits.unauthenticatedWork(),
   });
@@ -88,7 +88,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<RunningApiSer
     secure: config.api.tlsSecretName !== undefined,
   });
   const service = new ExecutionService({
-    custom: kc.makeApiClient(CustomObjectsApi),
+    custom: customObjectsApi(kube),
     access,
     stages: new StageDirectory({
       stages: o.caches.stages,
@@ -107,7 +107,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<RunningApiSer
     key: (forMac) => codeKeys.get(forMac),
     mailer,
     signResult: pages.signResult,
-    failures: sendFailureEvents(kc, {
+    failures: sendFailureEvents(kube, {
       component: "emailauth.dev/operator",
       instance: config.leaderElection.identity,
       clock,
@@ -130,7 +130,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<RunningApiSer
   const server = listener.server;
   const certificate = tlsSecret
     ? watchServingCertificate({
-        kc,
+        kube,
         log,
         clock,
         metrics: o.metrics,

@@ -2,7 +2,7 @@
 // service, the result signer (ES256 keys in a keyring Secret of the operator's namespace), the
 // JWKS document, and the branding ConfigMaps flows name.
 import type { KeyObject } from "node:crypto";
-import type { CoreV1Api } from "@kubernetes/client-node";
+import type { CoreApi } from "@emailauth/operator-runtime";
 import type { Clock, CustomObject, ObjectCache } from "@emailauth/operator-runtime";
 import { isNotFound } from "@emailauth/operator-runtime";
 import express from "express";
@@ -27,7 +27,7 @@ export const DEFAULT_ISSUER = "urn:emailauth.dev:operator";
 const BRANDING_TTL_MS = 30_000;
 
 export interface HostedPagesOptions {
-  core: CoreV1Api;
+  core: CoreApi;
   operatorNamespace: string;
   stages: ObjectCache<CustomObject>;
   bindings: ObjectCache<BindingObject>;

@@ -1,6 +1,6 @@
 // The informers the operator runs: one per kind, cluster-wide or one per watched namespace,
 // joined into one cache per kind; and the factory of single-object watches for references.
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import type { KubeClient, KubernetesObject } from "@emailauth/operator-runtime";
 import type { Logger } from "pino";
 import {
   createInformer,
@@ -15,7 +15,7 @@ import { joinCaches, type ObjectCache } from "@emailauth/operator-runtime";
 import type { ObjectRef, SingleObjectWatch, WatchFactory } from "@emailauth/operator-runtime";
 
 export interface InformerDeps {
-  kc: KubeConfig;
+  kube: KubeClient;
   log: Logger;
   clock: Clock;
   metrics: InformerMetrics;
@@ -38,7 +38,7 @@ export function kindInformers<T extends Keyed>(
 ): KindInformers<T> {
   const make = (namespace?: string) =>
     createInformer<T>(
-      deps.kc,
+      deps.kube,
       {
         group: resource.group,
         version: resource.version,
@@ -67,7 +67,7 @@ export function singleObjectWatches(deps: InformerDeps): WatchFactory<Kubernetes
   return (ref: ObjectRef, onChange: () => void): SingleObjectWatch<KubernetesObject> => {
     const plural = ref.kind === "Secret" ? "secrets" : "configmaps";
     const informer = createInformer<KubernetesObject>(
-      deps.kc,
+      deps.kube,
       { group: "", version: "v1", plural, namespace: ref.namespace },
       {
         log: deps.log,

@@ -1,14 +1,13 @@
 // Ties the Lease elector to the operator: leading starts the controllers; losing the lease
 // (not stepping down) stops them and ends the process, as controller-runtime does, so a
 // replica that may have missed events starts over from a clean cache.
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { OperatorConfig } from "../config/config.ts";
-import { LeaderElector } from "@emailauth/operator-runtime";
+import { type KubeClient, LeaderElector } from "@emailauth/operator-runtime";
 import type { Operator } from "./operator.ts";
 
 export interface LeadershipOptions {
-  kc: KubeConfig;
+  kube: KubeClient;
   config: OperatorConfig["leaderElection"];
   log: Logger;
   operator: Operator;
@@ -18,7 +17,7 @@ export interface LeadershipOptions {
 export function startLeaderElection(o: LeadershipOptions): { release: () => Promise<void> } {
   let steppingDown = false;
   const elector = new LeaderElector({
-    kc: o.kc,
+    kube: o.kube,
     namespace: o.config.leaseNamespace,
     name: o.config.leaseName,
     identity: o.config.identity,

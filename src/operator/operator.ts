@@ -2,7 +2,7 @@
 // (main's health server reports their sync); controllers, the reference watches and the sweeper
 // only while this replica leads. Shutdown is ordered: controllers drain, the lease is released,
 // then the rest.
-import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
+import { coreApi, customObjectsApi, type KubeClient, type KubernetesObject } from "@emailauth/operator-runtime";
 import type { Logger } from "pino";
 import type { OperatorConfig } from "../config/config.ts";
 import { EmailDeviceReconciler } from "../controllers/emaildevice/reconciler.ts";
@@ -35,7 +35,7 @@ import { type Caches, type Enqueuers, type KindInformerLists, wireInformers } fr
 
 export interface OperatorOptions {
   config: OperatorConfig;
-  kc: KubeConfig;
+  kube: KubeClient;
   log: Logger;
   clock?: Clock;
 }
@@ -62,7 +62,7 @@ export class Operator {
   constructor(options: OperatorOptions) {
     this.#o = options;
     this.#clock = options.clock ?? systemClock;
-    const deps = { kc: options.kc, log: options.log, clock: this.#clock, metrics: this.metrics };
+    const deps = { kube: options.kube, log: options.log, clock: this.#clock, metrics: this.metrics };
     const ns = options.config.namespaces;
     // Decoded once on arrival: the caches hold typed objects with the schema's defaults; one
     // whose spec the schema refuses is kept apart and reported Stalled by its controller.
@@ -111,11 +111,11 @@ export class Operator {
   /** Called when this replica becomes the leader (or at once without leader election). */
   startLeading(): void {
     if (this.#leader) return;
-    const { kc, log, config } = this.#o;
+    const { kube, log, config } = this.#o;
     const clock = this.#clock;
-    const custom = kc.makeApiClient(CustomObjectsApi);
-    const core = kc.makeApiClient(CoreV1Api);
-    const events = eventRecorder(kc, {
+    const custom = customObjectsApi(kube);
+    const core = coreApi(kube);
+    const events = eventRecorder(kube, {
       component: "emailauth.dev/operator",
       instance: config.leaderElection.identity,
       clock,

@@ -2,10 +2,9 @@
 // count grows while failures keep coming (events.k8s.io/v1 `series`), instead of one Event per
 // failed mail. The relay's reply is scrubbed of anything that looks like an address: a refused
 // recipient often comes back quoted in it, and Events are readable by far more people than mail.
-import { EventsV1Api, type KubeConfig, PatchStrategy, setHeaderOptions, V1MicroTime } from "@kubernetes/client-node";
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
-import type { Clock, EventTarget } from "@emailauth/operator-runtime";
+import { type Clock, type EventTarget, eventsApi, type KubeClient, microTime } from "@emailauth/operator-runtime";
 import { createOnce, isNotFound, retryTransient } from "@emailauth/operator-runtime";
 import type { SmtpSendReason } from "../email/mailer.ts";
 import type { SendFailureReporter } from "../executions/sender.ts";
@@ -27,10 +26,10 @@ interface Series {
 }
 
 export function sendFailureEvents(
-  kc: KubeConfig,
+  kube: KubeClient,
   o: { component: string; instance: string; clock: Clock; log: Logger },
 ): SendFailureReporter {
-  const api = kc.makeApiClient(EventsV1Api);
+  const api = eventsApi(kube);
   const series = new Map<string, Series>();
   const create = async (target: EventTarget, reason: SmtpSendReason, note: string, now: Date) => {
     const name = `${target.name}.${randomBytes(8).toString("hex")}`;
@@ -38,7 +37,7 @@ export function sendFailureEvents(
       namespace: target.namespace,
       body: {
         metadata: { name, namespace: target.namespace },
-        eventTime: new V1MicroTime(now.getTime()),
+        eventTime: microTime(now),
         reportingController: o.component,
         reportingInstance: o.instance,
         action: "SendCode",
@@ -72,14 +71,11 @@ export function sendFailureEvents(
             // A merge patch of absolute values: repeating it after a lost answer changes nothing.
             await retryTransient(
               () =>
-                api.patchNamespacedEvent(
-                  {
-                    namespace: target.namespace,
-                    name,
-                    body: { series: { count, lastObservedTime: new V1MicroTime(now.getTime()) }, note },
-                  },
-                  setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-                ),
+                api.patchNamespacedEvent({
+                  namespace: target.namespace,
+                  name,
+                  body: { series: { count, lastObservedTime: microTime(now) }, note },
+                }),
               { clock: o.clock },
             );
             return;

@@ -2,7 +2,7 @@
 // cert-manager writes), watched by name: a renewed certificate reaches new connections within a
 // watch event, on every replica, without a restart. A missing or broken Secret keeps the last
 // good certificate and says why in the log; the key is never logged.
-import type { KubernetesObject, V1Secret } from "@kubernetes/client-node";
+import type { KubernetesObject, Secret } from "@emailauth/operator-runtime";
 import type { Logger } from "pino";
 import type { ApiListener, CertificatePair } from "../http/tls-server.ts";
 import { type InformerDeps, singleObjectWatches } from "./informers.ts";
@@ -23,7 +23,7 @@ export interface ServingCertificate {
 
 /** The PEM pair in a kubernetes.io/tls Secret as the watch delivers it (null: no such Secret). */
 export function pairOf(object: unknown): CertificatePair | undefined {
-  const data = (object as V1Secret | null | undefined)?.data;
+  const data = (object as Secret | null | undefined)?.data;
   const cert = data?.["tls.crt"];
   const key = data?.["tls.key"];
   if (!cert || !key) return undefined;

@@ -1,7 +1,7 @@
 // The one place that gathers what resolving a stage's SMTP settings and templates needs, from
 // the referenced objects as the caches hold them. The reconciler (status) and the API (sending)
 // both start here, so they can never disagree about which object feeds which setting.
-import type { V1ConfigMap, V1Secret } from "@kubernetes/client-node";
+import type { ConfigMap, Secret } from "@emailauth/operator-runtime";
 import type { GlobalSettingsRef, SettingsInput } from "../email/settings.ts";
 import type { StageSpec } from "../kinds/v1alpha1/stage.ts";
 import { type RefLookup, type StageRefs, stageReferences } from "./references.ts";
@@ -10,7 +10,7 @@ export interface StageInputs {
   refs: StageRefs;
   settings: SettingsInput;
   /** null: referenced and absent; undefined: no templateRef. */
-  templateConfigMap: V1ConfigMap | null | undefined;
+  templateConfigMap: ConfigMap | null | undefined;
 }
 
 export function gatherStageInputs(
@@ -27,11 +27,11 @@ export function gatherStageInputs(
       namespace,
       spec,
       global,
-      globalConfigMap: get<V1ConfigMap>(refs.globalConfigMap),
-      globalSecret: get<V1Secret>(refs.globalSecret),
-      credentialsSecret: get<V1Secret>(refs.credentials),
-      caSecret: get<V1Secret>(refs.ca),
+      globalConfigMap: get<ConfigMap>(refs.globalConfigMap),
+      globalSecret: get<Secret>(refs.globalSecret),
+      credentialsSecret: get<Secret>(refs.credentials),
+      caSecret: get<Secret>(refs.ca),
     },
-    templateConfigMap: get<V1ConfigMap>(refs.template),
+    templateConfigMap: get<ConfigMap>(refs.template),
   };
 }

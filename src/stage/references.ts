@@ -1,7 +1,7 @@
 // What a stage reads besides itself: the Secrets and ConfigMaps its spec names, or the global
 // settings. The reconciler declares exactly these to the reference tracker (one watch each),
 // and both it and the API read them from that tracker's caches.
-import type { KubernetesObject } from "@kubernetes/client-node";
+import type { KubernetesObject } from "@emailauth/operator-runtime";
 import type { ObjectRef } from "@emailauth/operator-runtime";
 import type { GlobalSettingsRef } from "../email/settings.ts";
 import type { StageSpec } from "../kinds/v1alpha1/stage.ts";

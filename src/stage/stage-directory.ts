@@ -1,7 +1,7 @@
 // The stage as the API path sees it, on every replica: its spec and uid from the stage informer,
 // its SMTP settings and templates resolved from the same reference watches the reconciler uses
 // (no GET per send). A stage first used on this replica waits briefly for its watches to list.
-import type { KubernetesObject } from "@kubernetes/client-node";
+import type { KubernetesObject } from "@emailauth/operator-runtime";
 import type { CustomObject, ObjectCache, ReferenceTracker } from "@emailauth/operator-runtime";
 import { resolveSmtpSettings, type GlobalSettingsRef, type SmtpSettings } from "../email/settings.ts";
 import { stageSpec, type StageSpec } from "../kinds/v1alpha1/stage.ts";

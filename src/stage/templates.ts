@@ -1,6 +1,6 @@
 // A stage's email templates: none (the built-ins), or both keys of its ConfigMap, each compiled
 // once to prove it usable. The reconciler reports a problem as Stalled; the API refuses to send.
-import type { V1ConfigMap } from "@kubernetes/client-node";
+import type { ConfigMap } from "@emailauth/operator-runtime";
 import { compileTemplate, TemplateError } from "../email/template.ts";
 import type { StageSpec } from "../kinds/v1alpha1/stage.ts";
 
@@ -11,7 +11,7 @@ export type TemplateResolution =
 export function stageTemplates(
   namespace: string,
   spec: StageSpec,
-  configMap: V1ConfigMap | null | undefined,
+  configMap: ConfigMap | null | undefined,
 ): TemplateResolution {
   const ref = spec.templateRef;
   if (!ref) return { ok: true };

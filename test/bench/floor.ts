@@ -1,23 +1,17 @@
 // The floor a flow is measured against: the API calls a flow cannot do without, made directly
-// by one client (the operator's own identity and client library) at the same concurrency, plus
+// by one client (the operator's own identity and Kubernetes client) at the same concurrency, plus
 // one pooled SMTP send per flow and the same mailbox read the flow's user does. Its call mix is
 // issue 9's budget (Setup 12 requests / 8 writes, Authenticate 9 / 6) on Secrets and
 // EmailDevices of the operator's sizes: the Secrets where the operator keeps its records (its own
 // namespace), the devices in a namespace the operator does not watch.
 import { randomBytes, randomInt } from "node:crypto";
-import {
-  type CoreV1Api,
-  type CustomObjectsApi,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1Secret,
-} from "@kubernetes/client-node";
+import type { CoreApi, CustomObjectsApi, Secret } from "@emailauth/operator-runtime";
 import { createTransport } from "nodemailer";
 import { GROUP, VERSION } from "../../src/kinds/v1alpha1/common.ts";
 import type { MailReader } from "./mail-reader.ts";
 
 export interface FloorOptions {
-  core: CoreV1Api;
+  core: CoreApi;
   custom: CustomObjectsApi;
   /** Where the devices go. */
   namespace: string;
@@ -27,7 +21,6 @@ export interface FloorOptions {
   mail: MailReader;
 }
 
-const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 const devices = { group: GROUP, version: VERSION, plural: "emaildevices" } as const;
 /** Devices the Authenticate floor marks used; shared by flows like a real stage's devices. */
 export const FLOOR_DEVICES = 64;
@@ -127,19 +120,19 @@ export class Floor {
     return { x: `floor-x-${base}`, c: `floor-c-${base}`, t: `floor-t-${base}` };
   }
 
-  #create(name: string, data: Record<string, string>): Promise<V1Secret> {
+  #create(name: string, data: Record<string, string>): Promise<Secret> {
     return this.#o.core.createNamespacedSecret({
       namespace: this.#o.secretsNamespace,
       body: { metadata: { name, labels: { "emailauth.dev/component": "floor" } }, type: "emailauth.dev/floor", data },
     });
   }
 
-  #get(name: string): Promise<V1Secret> {
+  #get(name: string): Promise<Secret> {
     return this.#o.core.readNamespacedSecret({ namespace: this.#o.secretsNamespace, name });
   }
 
   /** A preconditioned replace, as every record write is. */
-  #replace(secret: V1Secret, marker: string): Promise<V1Secret> {
+  #replace(secret: Secret, marker: string): Promise<Secret> {
     return this.#o.core.replaceNamespacedSecret({
       namespace: this.#o.secretsNamespace,
       name: secret.metadata?.name ?? "",
@@ -147,7 +140,7 @@ export class Floor {
     });
   }
 
-  async #delete(name: string, current: V1Secret): Promise<void> {
+  async #delete(name: string, current: Secret): Promise<void> {
     await this.#o.core.deleteNamespacedSecret({
       namespace: this.#o.secretsNamespace,
       name,
@@ -157,10 +150,12 @@ export class Floor {
 
   async #markUsed(name: string): Promise<void> {
     const at = new Date().toISOString().replace(/\.\d+Z$/, "Z");
-    await this.#o.custom.patchNamespacedCustomObjectStatus(
-      { ...devices, namespace: this.#o.namespace, name, body: { status: { lastUsedAt: at } } },
-      mergePatch,
-    );
+    await this.#o.custom.patchNamespacedCustomObjectStatus({
+      ...devices,
+      namespace: this.#o.namespace,
+      name,
+      body: { status: { lastUsedAt: at } },
+    });
   }
 
   async #send(to: string): Promise<void> {

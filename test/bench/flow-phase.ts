@@ -1,7 +1,7 @@
 // Full flows at each concurrency level, each run next to its floor: flows per second, API
 // requests per completed flow (by verb, resource and code) and CPU per flow of the operator,
 // the API server and etcd, all from the same runs.
-import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import { coreApi, customObjectsApi } from "@emailauth/operator-runtime";
 import { OPERATOR_NAMESPACE } from "../harness/controlplane.ts";
 import { type RequestSummary, difference, settledTotals, summarize } from "./apiserver-metrics.ts";
 import { Floor } from "./floor.ts";
@@ -42,8 +42,8 @@ export async function flowPhase(
   const mail = new MailReader(s.mailpit.httpUrl);
   const client = new FlowClient({ baseUrl: `http://127.0.0.1:${s.operator.httpPort}`, appToken: s.appToken, mail });
   const floor = new Floor({
-    core: s.operatorKc.makeApiClient(CoreV1Api),
-    custom: s.operatorKc.makeApiClient(CustomObjectsApi),
+    core: coreApi(s.operatorKube),
+    custom: customObjectsApi(s.operatorKube),
     namespace: s.namespaces.floor,
     secretsNamespace: OPERATOR_NAMESPACE,
     smtp: { host: "127.0.0.1", port: s.mailpit.smtpPort },

@@ -8,7 +8,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, RbacAuthorizationV1Api } from "@kubernetes/client-node";
-import { PooledKubeConfig } from "@emailauth/operator-runtime";
+import { KubeClient, loadKubeConfigFile } from "@emailauth/operator-runtime";
 import { parseConfig } from "../../src/config/config.ts";
 import { GROUP, VERSION } from "../../src/kinds/v1alpha1/common.ts";
 import {
@@ -29,8 +29,8 @@ export interface Stack {
   operator: OperatorProcess;
   inspectorPort: number;
   admin: KubeConfig;
-  /** The operator's identity: the floor's client. */
-  operatorKc: KubeConfig;
+  /** The operator's identity and client: the floor's. */
+  operatorKube: KubeClient;
   namespaces: { flows: string; scale: string; floor: string };
   appToken: string;
   stop(): Promise<void>;
@@ -118,13 +118,15 @@ export async function startStack(o: {
     } finally {
       ready.stop();
     }
+    const operatorKube = new KubeClient(loadKubeConfigFile(plane.info.operatorKubeconfig));
+    stops.push(() => Promise.resolve(operatorKube.close()));
     return {
       plane,
       mailpit,
       operator,
       inspectorPort,
       admin,
-      operatorKc: pooledKubeconfig(plane.info.operatorKubeconfig),
+      operatorKube,
       namespaces,
       appToken,
       stop,
@@ -133,13 +135,6 @@ export async function startStack(o: {
     await stop();
     throw e;
   }
-}
-
-/** The floor's client: the operator's identity with the operator's connection pooling. */
-function pooledKubeconfig(path: string): KubeConfig {
-  const kc = new PooledKubeConfig();
-  kc.loadFromFile(path);
-  return kc;
 }
 
 /** A namespace and the binding the chart creates for each watched namespace. */

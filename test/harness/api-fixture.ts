@@ -8,7 +8,7 @@ import { parseConfig } from "../../src/config/config.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { startApiServer } from "../../src/operator/api-server.ts";
 import { Operator } from "../../src/operator/operator.ts";
-import { type Clock, systemClock } from "@emailauth/operator-runtime";
+import { type Clock, KubeClient, systemClock } from "@emailauth/operator-runtime";
 import { controlPlane, createTestNamespace, grantOperatorNamespace } from "./context.ts";
 import { serviceAccountToken } from "./controlplane.ts";
 import { Mailpit, type MailMessage } from "./mailpit.ts";
@@ -103,12 +103,12 @@ export async function startApiFixture(prefix: string, options: ApiFixtureOptions
     ],
     {},
   );
-  const kc = plane.operator();
+  const kube = new KubeClient(plane.operator());
   const clock = new OffsetClock();
-  const operator = new Operator({ config, kc, log });
+  const operator = new Operator({ config, kube, log });
   await operator.start();
   operator.startLeading();
-  const api = await startApiServer({ kc, config, log, clock, metrics: operator.metrics, caches: operator.caches });
+  const api = await startApiServer({ kube, config, log, clock, metrics: operator.metrics, caches: operator.caches });
 
   /** A new token for a ServiceAccount of the namespace, for the API's audiences. */
   const tokenFor = (name: string) => serviceAccountToken(admin, ns, name, undefined, config.api.tokenAudiences);
@@ -168,6 +168,7 @@ export async function startApiFixture(prefix: string, options: ApiFixtureOptions
     async stop() {
       await api.close();
       await operator.stop();
+      kube.close();
       await mailpit.stop();
     },
   };

@@ -3,7 +3,6 @@
 // one, a declared device for another address is not replaced, and a user with two devices for
 // one stage gets neither picked nor a third created. A device it creates gets its whole first
 // status from the flow, equal to what the device reconciler plans, so that writes nothing.
-import { CustomObjectsApi, type KubernetesObject } from "@kubernetes/client-node";
 import { FakeClock, type ObjectCache } from "@emailauth/operator-runtime";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
@@ -18,10 +17,11 @@ import { GROUP, VERSION } from "../../src/kinds/v1alpha1/common.ts";
 import { decodeEmailDevice, type StageObject } from "../../src/kinds/v1alpha1/objects.ts";
 import { controlPlane, createTestNamespace } from "../harness/context.ts";
 import { objects } from "../harness/objects.ts";
+import { customObjectsApi, KubeClient } from "@emailauth/operator-runtime";
 
 const plane = controlPlane();
 const admin = plane.admin();
-const custom = admin.makeApiClient(CustomObjectsApi);
+const custom = customObjectsApi(new KubeClient(admin));
 const now = new Date("2026-01-01T00:00:00Z");
 let ns = "";
 let k: ReturnType<typeof objects>;
@@ -97,7 +97,7 @@ describe("devices by stage and user", () => {
       ["Confirmed", "True", "Confirmed"],
     ]);
     // The reconciler, a minute later, with the stored object in its cache and the stage present.
-    const device = decodeEmailDevice(stored as KubernetesObject);
+    const device = decodeEmailDevice(stored);
     if (device instanceof Error) throw device;
     const written: string[] = [];
     const reconciler = new EmailDeviceReconciler({

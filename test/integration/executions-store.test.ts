@@ -21,12 +21,13 @@ import { isConflict } from "@emailauth/operator-runtime";
 import { FakeClock } from "@emailauth/operator-runtime";
 import { controlPlane, createTestNamespace, grantOperatorNamespace, grantOperatorSecrets } from "../harness/context.ts";
 import { objects } from "../harness/objects.ts";
+import { coreApi, KubeClient } from "@emailauth/operator-runtime";
 
 const plane = controlPlane();
 const admin = plane.admin();
 const adminCore = admin.makeApiClient(CoreV1Api);
 /** Everything under test runs as the operator, with exactly the shipped RBAC. */
-const core = plane.operator().makeApiClient(CoreV1Api);
+const core = coreApi(new KubeClient(plane.operator()));
 
 const STAGE = "relay";
 const ADDRESS = "Alice.Wonder@Example.COM";

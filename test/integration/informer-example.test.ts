@@ -6,6 +6,7 @@ import { startGreeter } from "../../packages/operator-runtime/examples/configmap
 import { createLogger } from "../../src/log/logger.ts";
 import { controlPlane, createTestNamespace } from "../harness/context.ts";
 import { waitFor } from "../harness/wait.ts";
+import { KubeClient } from "@emailauth/operator-runtime";
 
 const admin = controlPlane().admin();
 const core = admin.makeApiClient(CoreV1Api);
@@ -27,7 +28,7 @@ describe("the runtime README's example controller", () => {
       data: { name: who },
     });
     await core.createNamespacedConfigMap({ namespace: ns, body: body("ada", "Ada") });
-    const stop = await startGreeter(admin, log);
+    const stop = await startGreeter(new KubeClient(admin), log);
     try {
       const opts = { timeoutMs: 15_000, intervalMs: 50 };
       await waitFor(async () => ((await greeting("ada")) === "Hello, Ada!" ? true : undefined), {

@@ -10,6 +10,7 @@ import { Backoff } from "@emailauth/operator-runtime";
 import { ControlPlane } from "../harness/controlplane.ts";
 import { createTestNamespace } from "../harness/context.ts";
 import { waitFor } from "../harness/wait.ts";
+import { KubeClient } from "@emailauth/operator-runtime";
 
 let plane: ControlPlane;
 let admin: KubeConfig;
@@ -57,7 +58,7 @@ async function openConfigMapWatches(): Promise<number> {
 
 function configMapInformer(metrics: InformerMetrics) {
   const informer = createInformer<KubernetesObject>(
-    admin,
+    new KubeClient(admin),
     { group: "", version: "v1", plural: "configmaps", namespace: ns },
     { log, metrics, resyncPeriodMs: 0, backoff: new Backoff({ initialMs: 200, maxMs: 2000 }) },
   );

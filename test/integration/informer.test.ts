@@ -1,11 +1,11 @@
 // The informer against the real API server: initial sync, live events, selectors, a custom kind
 // with the operator's least-privilege identity, the 410 relist, the idle watchdog and resync.
 import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
-import type { KubernetesObject, V1ConfigMap } from "@kubernetes/client-node";
+import type { V1ConfigMap } from "@kubernetes/client-node";
 import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { GROUP, VERSION } from "../../src/kinds/v1alpha1/common.ts";
-import { createInformer, Informer } from "@emailauth/operator-runtime";
+import { createInformer, Informer, KubeClient, type KubernetesObject } from "@emailauth/operator-runtime";
 import type { InformerMetrics, InvalidObject, RestartReason } from "@emailauth/operator-runtime";
 import { normalizeError } from "@emailauth/operator-runtime";
 import { createListWatch } from "@emailauth/operator-runtime";
@@ -21,6 +21,9 @@ const plane = controlPlane();
 const admin = plane.admin();
 const operator = plane.operator();
 const core = admin.makeApiClient(CoreV1Api);
+// The runtime's own client, as the operator uses it, for the caches under test.
+const adminKube = new KubeClient(admin);
+const operatorKube = new KubeClient(operator);
 const log = createLogger({ level: "silent" });
 let ns = "";
 
@@ -73,7 +76,7 @@ describe("an informer on ConfigMaps of one namespace with a label selector", () 
     await core.createNamespacedConfigMap({ namespace: ns, body: cm("b", app, "1") });
     await core.createNamespacedConfigMap({ namespace: ns, body: cm("unlabelled", {}, "1") });
     const informer = createInformer<Obj>(
-      admin,
+      adminKube,
       { ...configMaps, namespace: ns },
       { log, labelSelector: "app=informer-basic", resyncPeriodMs: 0 },
     );
@@ -160,7 +163,7 @@ describe("an informer with a decoder", () => {
     let invalidCount = 0;
     const metrics = { ...metricsRecorder(), onInvalid: () => invalidCount++ };
     const informer = createInformer(
-      admin,
+      adminKube,
       { ...configMaps, namespace: ns },
       { decode: relay, log: warnLog, clock, metrics, labelSelector: "app=informer-decode", resyncPeriodMs: 60_000 },
     );
@@ -224,12 +227,12 @@ describe("the list-watch", () => {
     for (const name of ["p1", "p2", "p3", "p4", "p5"])
       await core.createNamespacedConfigMap({ namespace: ns, body: cm(name, app, "1") });
     const paged = createListWatch<Obj>(
-      admin,
+      adminKube,
       { ...configMaps, namespace: ns },
       { labelSelector: "app=informer-pages", pageSize: 2 },
     );
     const whole = createListWatch<Obj>(
-      admin,
+      adminKube,
       { ...configMaps, namespace: ns },
       { labelSelector: "app=informer-pages", pageSize: 0 },
     );
@@ -241,7 +244,7 @@ describe("the list-watch", () => {
   });
 
   it("turns the server's ERROR event for a too-old resourceVersion into a 410 rejection", async () => {
-    const lw = createListWatch<Obj>(operator, {
+    const lw = createListWatch<Obj>(operatorKube, {
       group: GROUP,
       version: VERSION,
       plural: "emaildevices",
@@ -267,7 +270,7 @@ describe("an informer refused by RBAC", () => {
     const metrics = metricsRecorder();
     const backoff = new Backoff({ initialMs: 100, maxMs: 400 });
     const informer = createInformer<Obj>(
-      operator,
+      operatorKube,
       { ...configMaps, namespace: denied },
       { log, metrics, backoff, resyncPeriodMs: 0 },
     );
@@ -287,7 +290,7 @@ describe("an informer refused by RBAC", () => {
 
   it("answers waitForSync with false when stopped before it ever synced", async () => {
     const informer = createInformer<Obj>(
-      operator,
+      operatorKube,
       { group: "", version: "v1", plural: "secrets" },
       { log, resyncPeriodMs: 0 },
     );
@@ -355,7 +358,7 @@ describe("an informer on a custom kind in a watched namespace, as the operator",
 
   it("syncs and follows EmailDevices with the least-privilege identity", async () => {
     await create("dev-pre");
-    const informer = createInformer<Obj>(operator, { ...devices, namespace: ns }, { log, resyncPeriodMs: 0 });
+    const informer = createInformer<Obj>(operatorKube, { ...devices, namespace: ns }, { log, resyncPeriodMs: 0 });
     const seen = record(informer);
     informer.start();
     expect(await informer.waitForSync()).toBe(true);
@@ -372,7 +375,7 @@ describe("an informer on a custom kind in a watched namespace, as the operator",
   it("relists after 410 Expired and reports what it missed as add, update and delete", async () => {
     const scoped: ResourceRef = { ...devices, namespace: ns };
     await Promise.all(["keep", "change", "gone"].map(create));
-    const real = createListWatch<Obj>(operator, scoped);
+    const real = createListWatch<Obj>(operatorKube, scoped);
     let openGate = (): void => {};
     const gate = new Promise<void>((resolve) => (openGate = resolve));
     const watchedFrom: string[] = [];
@@ -426,7 +429,7 @@ describe("idle watchdog and resync, on a fake clock against the real server", ()
     const metrics = metricsRecorder();
     const app = { app: "informer-idle" };
     const informer = createInformer<Obj>(
-      admin,
+      adminKube,
       { ...configMaps, namespace: ns },
       { log, clock, metrics, labelSelector: "app=informer-idle", idleLimitMs: 60_000, resyncPeriodMs: 0 },
     );
@@ -451,7 +454,7 @@ describe("idle watchdog and resync, on a fake clock against the real server", ()
     await core.createNamespacedConfigMap({ namespace: ns, body: cm("r1", app, "1") });
     await core.createNamespacedConfigMap({ namespace: ns, body: cm("r2", app, "1") });
     const informer = createInformer<Obj>(
-      admin,
+      adminKube,
       { ...configMaps, namespace: ns },
       { log, clock, labelSelector: "app=informer-resync", resyncPeriodMs: 600_000 },
     );

@@ -8,13 +8,17 @@ import { HMAC_SHA256_KEY, KEYRING_SECRET_TYPE } from "../../src/keyring/keyring.
 import { KeyringSecret, ROTATE_ANNOTATION, ROTATED_FOR_ANNOTATION } from "../../src/keyring/keyring-secret.ts";
 import { ES256_KEY } from "../../src/signing/es256-key.ts";
 import { controlPlane, createTestNamespace } from "../harness/context.ts";
+import { type CoreApi, coreApi, KubeClient } from "@emailauth/operator-runtime";
 
-let core: CoreV1Api;
+let core: CoreApi;
+/** The administrator's client, for the annotations a person would add with kubectl. */
+let adminCore: CoreV1Api;
 let namespace: string;
 
 beforeAll(async () => {
   const admin = controlPlane().admin();
-  core = admin.makeApiClient(CoreV1Api);
+  core = coreApi(new KubeClient(admin));
+  adminCore = admin.makeApiClient(CoreV1Api);
   namespace = await createTestNamespace(admin, "keyring");
 });
 
@@ -48,7 +52,7 @@ describe("keyring Secret", () => {
     const warnings: string[] = [];
     const all = replicas<Buffer>("rotate", HMAC_SHA256_KEY, warnings);
     const before = await (all[0] as KeyringSecret<Buffer>).get();
-    await core.patchNamespacedSecret({
+    await adminCore.patchNamespacedSecret({
       namespace,
       name: "rotate",
       // JSON Patch (the client's default for patch).
@@ -65,7 +69,7 @@ describe("keyring Secret", () => {
     expect(secret.metadata?.annotations?.[ROTATED_FOR_ANNOTATION]).toBe("first");
 
     // A second request right away would drop a key that may still be in use: refused, logged.
-    await core.patchNamespacedSecret({
+    await adminCore.patchNamespacedSecret({
       namespace,
       name: "rotate",
       body: [{ op: "replace", path: `/metadata/annotations/${ROTATE_ANNOTATION.replace("/", "~1")}`, value: "second" }],

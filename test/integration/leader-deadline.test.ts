@@ -6,6 +6,7 @@ import { LeaderElector } from "@emailauth/operator-runtime";
 import { ControlPlane, OPERATOR_NAMESPACE } from "../harness/controlplane.ts";
 import { loadKubeconfig } from "../harness/kubeconfig.ts";
 import { waitFor } from "../harness/wait.ts";
+import { KubeClient } from "@emailauth/operator-runtime";
 
 let plane: ControlPlane;
 const log = createLogger({ level: "silent" });
@@ -23,7 +24,7 @@ const until = (what: string, check: () => boolean, timeoutMs = 10_000) =>
 
 function elector(identity: string, events: string[]): LeaderElector {
   return new LeaderElector({
-    kc: loadKubeconfig(plane.info.operatorKubeconfig),
+    kube: new KubeClient(loadKubeconfig(plane.info.operatorKubeconfig)),
     namespace: OPERATOR_NAMESPACE,
     name: "deadline",
     identity,

@@ -10,6 +10,7 @@ import { LeaderElector } from "@emailauth/operator-runtime";
 import { OPERATOR_NAMESPACE } from "../harness/controlplane.ts";
 import { controlPlane } from "../harness/context.ts";
 import { waitFor } from "../harness/wait.ts";
+import { KubeClient } from "@emailauth/operator-runtime";
 
 const plane = controlPlane();
 const operator = plane.operator();
@@ -32,7 +33,7 @@ function candidate(identity: string, lease: string, kc: KubeConfig = operator): 
   const events: string[] = [];
   const signals: AbortSignal[] = [];
   const elector = new LeaderElector({
-    kc,
+    kube: new KubeClient(kc),
     namespace: OPERATOR_NAMESPACE,
     name: lease,
     identity,

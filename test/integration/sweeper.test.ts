@@ -15,6 +15,7 @@ import { Sweeper } from "../../src/controllers/sweeper/sweeper.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { FakeClock } from "@emailauth/operator-runtime";
 import { controlPlane, createTestNamespace, grantOperatorNamespace, grantOperatorSecrets } from "../harness/context.ts";
+import { coreApi, KubeClient } from "@emailauth/operator-runtime";
 
 describe("Sweeper", () => {
   it("deletes expired short-lived Secrets in bounded batches, as the operator", async () => {
@@ -43,7 +44,7 @@ describe("Sweeper", () => {
     await secret("not-ours", undefined, past);
 
     const sweeper = new Sweeper({
-      core: plane.operator().makeApiClient(CoreV1Api),
+      core: coreApi(new KubeClient(plane.operator())),
       namespace: ns,
       clock: new FakeClock(now),
       log: createLogger({ level: "silent" }),
@@ -74,7 +75,7 @@ describe("Sweeper", () => {
       },
     });
     const sweeper = new Sweeper({
-      core: plane.operator().makeApiClient(CoreV1Api),
+      core: coreApi(new KubeClient(plane.operator())),
       namespace: tenant,
       clock: new FakeClock(new Date("2026-06-01T12:00:00Z")),
       log: createLogger({ level: "silent" }),

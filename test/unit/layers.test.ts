@@ -25,21 +25,12 @@ const SRC_LAYERS: readonly (readonly string[])[] = [
 
 /** Modules of packages/operator-runtime/src (and its index.ts façade), bottom to top. */
 const RUNTIME_LAYERS: readonly (readonly string[])[] = [
-  ["clock", "backoff", "errors"], // time, retry pacing, error shapes
-  ["sleep", "watchdog"], // waiting on the injected clock
-  ["retry-transient"], // retrying one call that failed for a passing reason
-  ["objects", "resource", "decode", "conditions", "reconcile-result", "object-cache"], // vocabulary
-  [
-    "kstatus",
-    "list-watch",
-    "informer-store",
-    "lease-record",
-    "workqueue",
-    "status-writer",
-    "finalizers",
-    "events",
-    "pooled-kubeconfig",
-  ],
+  ["clock", "backoff", "errors", "kube-types"], // time, retry pacing, error shapes, built-in objects
+  ["sleep", "watchdog", "kube-config"], // waiting on the injected clock; where the API server is
+  ["retry-transient", "kube-credentials"], // retrying a call; who we are to the API server
+  ["objects", "resource", "decode", "conditions", "reconcile-result", "object-cache", "kube-client"], // vocabulary; HTTP
+  ["kube-api"], // the API calls, over the client
+  ["kstatus", "list-watch", "informer-store", "lease-record", "workqueue", "status-writer", "finalizers", "events"],
   ["event-handlers", "guarded-watch", "lease-lock", "reference-tracker", "informer-options"],
   ["informer", "controller", "leader", "health-server"],
   ["index"], // the façade
@@ -175,6 +166,21 @@ describe("the layers of src/", () => {
       if (a === undefined || b === undefined || b < a) return [];
       const why = a === b ? "the same layer" : "a higher layer";
       return [`${i.file} imports ${i.specifier} (${from} → ${to}: ${why})`];
+    });
+    expect(violations).toEqual([]);
+  });
+
+  it("imports at run time only the packages it depends on (tests may use devDependencies)", () => {
+    const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as {
+      dependencies: Record<string, string>;
+    };
+    const violations = imports.flatMap((i) => {
+      if (i.target || i.specifier.startsWith("node:") || isTest(i.file) || i.file.includes(`${sep}testing${sep}`))
+        return [];
+      const name = i.specifier.startsWith("@")
+        ? i.specifier.split("/").slice(0, 2).join("/")
+        : (i.specifier.split("/")[0] ?? "");
+      return name in pkg.dependencies ? [] : [`${i.file} imports ${i.specifier}, not a dependency in package.json`];
     });
     expect(violations).toEqual([]);
   });

@@ -1,8 +1,15 @@
 // Every ConfigMap labelled app=greeter gets an annotation greeting the name in its data.
-import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { pino, type Logger } from "pino";
 import { z } from "zod";
-import { Controller, createInformer, type Reconciler, systemClock } from "@emailauth/operator-runtime";
+import {
+  Controller,
+  coreApi,
+  createInformer,
+  KubeClient,
+  loadKubeConfig,
+  type Reconciler,
+  systemClock,
+} from "@emailauth/operator-runtime";
 
 const Greeter = z.object({
   metadata: z.looseObject({
@@ -14,10 +21,10 @@ const Greeter = z.object({
 });
 const ANNOTATION = "example.dev/greeting";
 
-export async function startGreeter(kc: KubeConfig, log: Logger): Promise<() => Promise<void>> {
-  const core = kc.makeApiClient(CoreV1Api);
+export async function startGreeter(kube: KubeClient, log: Logger): Promise<() => Promise<void>> {
+  const core = coreApi(kube);
   const configMaps = createInformer(
-    kc,
+    kube,
     { group: "", version: "v1", plural: "configmaps" },
     { decode: Greeter, log, labelSelector: "app=greeter" },
   );
@@ -28,10 +35,7 @@ export async function startGreeter(kc: KubeConfig, log: Logger): Promise<() => P
       const greeting = `Hello, ${cm.data.name}!`;
       if (cm.metadata.annotations?.[ANNOTATION] === greeting) return {};
       const body = { metadata: { annotations: { [ANNOTATION]: greeting } } };
-      await core.patchNamespacedConfigMap(
-        { namespace, name, body },
-        setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-      );
+      await core.patchNamespacedConfigMap({ namespace, name, body }); // a JSON merge patch
       return {};
     },
   };
@@ -49,8 +53,7 @@ export async function startGreeter(kc: KubeConfig, log: Logger): Promise<() => P
 }
 
 if (import.meta.main) {
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
-  const stop = await startGreeter(kc, pino());
+  const kube = new KubeClient(loadKubeConfig());
+  const stop = await startGreeter(kube, pino());
   process.once("SIGTERM", () => void stop());
 }

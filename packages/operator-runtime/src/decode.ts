@@ -1,7 +1,7 @@
 // Turning the raw JSON the API server sends into the typed objects a cache holds, once, on the
 // way in: a zod schema (or anything with zod's `safeParse` shape) or a function that returns
 // the object or an Error. A decoder that throws counts as a failure rather than a crash.
-import type { KubernetesObject } from "@kubernetes/client-node";
+import type { KubernetesObject } from "./kube-types.ts";
 
 /** What a cache needs of an object: where it lives and which version it is. */
 export interface Keyed {

@@ -1,7 +1,4 @@
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, Watch } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { isAlreadyExists, isConflict, isForbidden, isGone, isInvalid, isNotFound, normalizeError } from "./errors.ts";
 
 const TOKEN = "sekret-bearer-token-value";
@@ -19,160 +16,10 @@ function status(code: number, reason: string, message: string, details?: object)
   });
 }
 
-/** A tiny stand-in API server, so that the errors below are the ones client-node really throws. */
-const server = createServer((req, res) => {
-  const url = req.url ?? "";
-  const headers = { "content-type": "application/json", "x-private": "private-header-value" };
-  if (url.includes("watch=true")) {
-    res.writeHead(410).end();
-  } else if (url.includes("/plain/")) {
-    res.writeHead(404, { "content-type": "text/plain" }).end("404 page not found\n");
-  } else if (url.includes("/busy/")) {
-    res.writeHead(429, { ...headers, "retry-after": "7" }).end(status(429, "TooManyRequests", "slow down"));
-  } else if (url.includes("/reset/")) {
-    req.socket.destroy();
-  } else {
-    res
-      .writeHead(404, headers)
-      .end(status(404, "NotFound", 'secrets "smtp" not found', { name: "smtp", kind: "secrets" }));
-  }
-});
-let port = 0;
-
-function kubeConfig(p: number): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: "c", server: `http://127.0.0.1:${p}`, skipTLSVerify: true }],
-    users: [{ name: "u", token: TOKEN }],
-    contexts: [{ name: "x", cluster: "c", user: "u" }],
-    currentContext: "x",
-  });
-  return kc;
+/** An error of KubeClient's shape (code, body, headers); kube-client.test.ts checks the real ones. */
+function apiError(code: number, body: unknown): Error {
+  return Object.assign(new Error(`HTTP ${code}`), { code, body, headers: {} });
 }
-
-async function thrownBy(fn: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected a rejection");
-}
-
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
-  const p = (s.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return p;
-}
-
-beforeAll(async () => {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  port = (server.address() as AddressInfo).port;
-});
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
-
-describe("normalizeError with client-node's real errors", () => {
-  it("reads the Status of an ApiException and leaves out headers and the token", async () => {
-    const err = await thrownBy(() =>
-      kubeConfig(port).makeApiClient(CoreV1Api).readNamespacedSecret({ name: "smtp", namespace: "d" }),
-    );
-    expect(err).toBeInstanceOf(ApiException);
-    const e = normalizeError(err);
-    expect(e).toEqual({
-      kind: "api",
-      status: 404,
-      reason: "NotFound",
-      message: 'secrets "smtp" not found',
-      retryable: false,
-    });
-    expect(isNotFound(err)).toBe(true);
-    expect(JSON.stringify(e)).not.toMatch(/private-header-value|sekret/);
-  });
-
-  it("uses a plain-text body as the message and the status code for the reason", async () => {
-    const api = kubeConfig(port).makeApiClient(CustomObjectsApi);
-    const err = await thrownBy(() =>
-      api.getNamespacedCustomObject({
-        group: "emailauth.dev",
-        version: "v1alpha1",
-        namespace: "d",
-        plural: "plain",
-        name: "n",
-      }),
-    );
-    expect(normalizeError(err)).toMatchObject({
-      kind: "api",
-      status: 404,
-      reason: "NotFound",
-      message: "404 page not found",
-    });
-  });
-
-  it("marks 429 retryable and keeps the server's Retry-After", async () => {
-    const api = kubeConfig(port).makeApiClient(CustomObjectsApi);
-    const err = await thrownBy(() =>
-      api.getNamespacedCustomObject({
-        group: "emailauth.dev",
-        version: "v1alpha1",
-        namespace: "d",
-        plural: "busy",
-        name: "n",
-      }),
-    );
-    expect(normalizeError(err)).toMatchObject({
-      status: 429,
-      reason: "TooManyRequests",
-      retryable: true,
-      retryAfterSeconds: 7,
-    });
-  });
-
-  it("reads a failed watch (Error with statusCode)", async () => {
-    const err = await new Promise<unknown>((resolve) => {
-      void new Watch(kubeConfig(port)).watch("/api/v1/secrets", {}, () => {}, resolve);
-    });
-    expect(normalizeError(err)).toMatchObject({
-      kind: "api",
-      status: 410,
-      reason: "Gone",
-      message: "Gone",
-      retryable: true,
-    });
-    expect(isGone(err)).toBe(true);
-  });
-
-  it("classifies a refused connection as a retryable network error", async () => {
-    const p = await closedPort();
-    const err = await thrownBy(() => kubeConfig(p).makeApiClient(CoreV1Api).listNamespace());
-    const e = normalizeError(err);
-    expect(e).toMatchObject({ kind: "network", retryable: true });
-    expect(e.message).toMatch(/ECONNREFUSED/);
-    expect(e.status).toBeUndefined();
-  });
-
-  it("classifies a connection closed by the server (UND_ERR_SOCKET) as network", async () => {
-    const api = kubeConfig(port).makeApiClient(CustomObjectsApi);
-    const err = await thrownBy(() =>
-      api.getNamespacedCustomObject({
-        group: "emailauth.dev",
-        version: "v1alpha1",
-        namespace: "d",
-        plural: "reset",
-        name: "n",
-      }),
-    );
-    expect(normalizeError(err)).toMatchObject({ kind: "network", retryable: true });
-  });
-
-  it("classifies aborted and timed-out requests", async () => {
-    const aborted = await thrownBy(() => fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.abort() }));
-    expect(normalizeError(aborted)).toEqual({ kind: "aborted", message: "request aborted", retryable: false });
-    const timedOut = new DOMException("The operation was aborted due to timeout", "TimeoutError");
-    expect(normalizeError(timedOut)).toMatchObject({ kind: "network", reason: "Timeout", retryable: true });
-  });
-});
 
 describe("normalizeError with other shapes", () => {
   it("reads a Status object from a watch ERROR event; 410 Expired counts as gone", () => {
@@ -203,8 +50,8 @@ describe("normalizeError with other shapes", () => {
   });
 
   it("tells Conflict (retry) from AlreadyExists (do not) although both are 409", () => {
-    const conflict = new ApiException(409, "", status(409, "Conflict", "the object has been modified"), {});
-    const exists = new ApiException(409, "", status(409, "AlreadyExists", 'secrets "t" already exists'), {});
+    const conflict = apiError(409, status(409, "Conflict", "the object has been modified"));
+    const exists = apiError(409, status(409, "AlreadyExists", 'secrets "t" already exists'));
     expect([isConflict(conflict), isAlreadyExists(conflict), normalizeError(conflict).retryable]).toEqual([
       true,
       false,
@@ -218,23 +65,23 @@ describe("normalizeError with other shapes", () => {
   });
 
   it("handles a 401 without a body and a 422 Invalid", () => {
-    expect(normalizeError(new ApiException(401, "Unauthorized", undefined, {}))).toMatchObject({
+    expect(normalizeError(apiError(401, undefined))).toMatchObject({
       reason: "Unauthorized",
       message: "HTTP 401 Unauthorized",
       retryable: false,
     });
-    const invalid = new ApiException(422, "", status(422, "Invalid", "spec.port: Invalid value"), {});
+    const invalid = apiError(422, status(422, "Invalid", "spec.port: Invalid value"));
     expect(isInvalid(invalid)).toBe(true);
     expect(normalizeError(invalid).retryable).toBe(false);
   });
 
   it("treats 5xx other than 501 as retryable", () => {
-    expect(normalizeError(new ApiException(503, "", "", {})).retryable).toBe(true);
-    expect(normalizeError(new ApiException(501, "", "", {})).retryable).toBe(false);
+    expect(normalizeError(apiError(503, "")).retryable).toBe(true);
+    expect(normalizeError(apiError(501, "")).retryable).toBe(false);
   });
 
   it("classifies by the cause of a wrapping error and keeps both messages", () => {
-    const inner = new ApiException(409, "", status(409, "Conflict", "modified"), {});
+    const inner = apiError(409, status(409, "Conflict", "modified"));
     const e = normalizeError(new Error("writing status", { cause: inner }));
     expect(e).toMatchObject({ kind: "api", reason: "Conflict", message: "writing status: modified" });
     const tls = new TypeError("fetch failed", {
@@ -262,7 +109,7 @@ describe("normalizeError with other shapes", () => {
   });
 
   it("returns an already normalised error unchanged, and predicates accept either form", () => {
-    const e = normalizeError(new ApiException(404, "", status(404, "NotFound", "gone"), {}));
+    const e = normalizeError(apiError(404, status(404, "NotFound", "gone")));
     expect(normalizeError(e)).toBe(e);
     expect(isNotFound(e)).toBe(true);
   });

@@ -1,14 +1,15 @@
-// One shape for everything @kubernetes/client-node 2.x can throw, so that callers branch on
-// `reason` and `retryable` instead of probing `.code`, `.statusCode` or `.response`. Shapes
-// handled (read from client-node 2.0.1's dist):
-// - ApiException {code, body, headers} from generated calls; body is the response text (a
-//   JSON Status, or plain text such as "404 page not found"), undefined on 401.
-// - Watch failures: an Error whose message is the status text, with a numeric `statusCode`.
+// One shape for every error a Kubernetes call can throw, so that callers branch on `reason` and
+// `retryable` instead of probing `.code`, `.statusCode` or `.response`. Shapes handled:
+// - KubeApiError {code, body, headers} from KubeClient (and client-node's ApiException, which
+//   tests still use); body is the response text (a JSON Status, or plain text such as
+//   "404 page not found") or a Status object.
+// - An Error whose message is the status text, with a numeric `statusCode`.
 // - A Status object itself, as delivered by a watch ERROR event.
 // - The 0.x shape {response: {statusCode}, body}, still produced by some helpers and mocks.
-// - undici/fetch errors: TypeError("fetch failed") with the errno or UND_ERR_* code on `cause`.
+// - Socket errors (errno codes such as ECONNRESET, TLS certificate codes) and undici/fetch
+//   errors: TypeError("fetch failed") with the errno or UND_ERR_* code on `cause`.
 // - DOMException AbortError / TimeoutError from aborted requests.
-// ApiException's own message embeds response headers, so it is never used as the message.
+// An API error's own message may embed response headers, so it is never used as the message.
 
 export type KubeErrorKind = "api" | "network" | "aborted" | "unknown";
 

@@ -2,7 +2,9 @@
 // `kubectl get events`. Recording is best effort: a failed Event never fails a reconcile, though a
 // busy API server's 429 or 5xx is retried briefly.
 import { randomBytes } from "node:crypto";
-import { EventsV1Api, type KubeConfig, V1MicroTime } from "@kubernetes/client-node";
+import { eventsApi } from "./kube-api.ts";
+import type { KubeClient } from "./kube-client.ts";
+import { microTime } from "./kube-types.ts";
 import type { Logger } from "pino";
 import type { Clock } from "./clock.ts";
 import { createOnce } from "./retry-transient.ts";
@@ -26,10 +28,10 @@ export interface EventRecorder {
 }
 
 export function eventRecorder(
-  kc: KubeConfig,
+  kube: KubeClient,
   options: { component: string; instance: string; clock: Clock; log: Logger },
 ): EventRecorder {
-  const api = kc.makeApiClient(EventsV1Api);
+  const api = eventsApi(kube);
   return {
     async record(target, type, reason, message, action = "Reconcile") {
       try {
@@ -37,8 +39,7 @@ export function eventRecorder(
           namespace: target.namespace,
           body: {
             metadata: { name: `${target.name}.${randomBytes(8).toString("hex")}`, namespace: target.namespace },
-            // MicroTime: the client's model sends the six fractional digits the API server requires.
-            eventTime: new V1MicroTime(options.clock.now().getTime()),
+            eventTime: microTime(options.clock.now()),
             reportingController: options.component,
             reportingInstance: options.instance,
             action,

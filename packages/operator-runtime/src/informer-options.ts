@@ -1,5 +1,5 @@
 // The informer's options and its metrics hooks, apart from the loop that uses them.
-import type { KubernetesObject } from "@kubernetes/client-node";
+import type { KubernetesObject } from "./kube-types.ts";
 import type { Logger } from "pino";
 import type { Backoff } from "./backoff.ts";
 import type { Clock } from "./clock.ts";

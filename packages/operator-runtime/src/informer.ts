@@ -1,5 +1,5 @@
 // A list-watch cache of one collection that never gives up, after client-go's reflector, on
-// client-node's Watch (see list-watch.ts). One loop owns everything, so exactly one request is
+// KubeClient (see list-watch.ts). One loop owns everything, so exactly one request is
 // in flight at any time:
 //   LIST → WATCH from its resourceVersion (bookmarks on, server timeout 300–600 s) → the watch
 //   ends cleanly → WATCH again from the last resourceVersion seen (events and bookmarks alike);
@@ -11,7 +11,8 @@
 // event reports. client-node's own informer stops for good on most errors (§B.3); this does not.
 // With a decoder, the cache holds typed objects, decoded once as they arrive; objects that fail
 // to decode are kept apart (see InformerOptions.decode).
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import type { KubeClient } from "./kube-client.ts";
+import type { KubernetesObject } from "./kube-types.ts";
 import type { Logger } from "pino";
 import { Backoff, jittered } from "./backoff.ts";
 import { systemClock } from "./clock.ts";
@@ -303,17 +304,17 @@ export interface CreateInformerOptions<T>
   name?: string;
 }
 
-/** An informer for `ref` through `kc`, with client-node's own watch timer set just past the idle limit. */
+/** An informer for `ref` through `kube`, with the watch's own inactivity timer set just past the idle limit. */
 export function createInformer<T extends Keyed = KubernetesObject>(
-  kc: KubeConfig,
+  kube: KubeClient,
   ref: ResourceRef,
   options: CreateInformerOptions<T>,
 ): Informer<T> {
   const idleLimitMs = options.idleLimitMs ?? DEFAULT_IDLE_LIMIT_MS;
   const { labelSelector, fieldSelector, pageSize, listTimeoutMs } = options;
-  // The watchdog on the injected clock should win; client-node's timer is the backstop that
-  // also bounds a connect that never completes (it cannot be aborted any other way).
-  const listWatch = createListWatch<KubernetesObject>(kc, ref, {
+  // The watchdog on the injected clock should win; the watch's timer is the backstop on the
+  // real clock, which also bounds a connect that never completes.
+  const listWatch = createListWatch<KubernetesObject>(kube, ref, {
     labelSelector,
     fieldSelector,
     pageSize,

@@ -1,21 +1,18 @@
 // The elector's behaviour against a real API server is in test/integration/leader.test.ts;
 // here only what needs no server: its configuration rules.
-import { KubeConfig } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { pino } from "pino";
+import { KubeClient } from "./kube-client.ts";
 import { LeaderElector } from "./leader.ts";
 import type { LeaderElectorOptions } from "./leader.ts";
 
-const kc = new KubeConfig();
-kc.loadFromOptions({
-  clusters: [{ name: "c", server: "https://127.0.0.1:1" }],
-  users: [{ name: "u", token: "t" }],
-  contexts: [{ name: "x", cluster: "c", user: "u" }],
-  currentContext: "x",
+const kube = new KubeClient({
+  getCurrentCluster: () => ({ server: "https://127.0.0.1:1" }),
+  getCurrentUser: () => ({ token: "t" }),
 });
 
 const options = (o: Partial<LeaderElectorOptions> = {}): LeaderElectorOptions => ({
-  kc,
+  kube,
   namespace: "ns",
   name: "lease",
   identity: "a",

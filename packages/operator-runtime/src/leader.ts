@@ -8,7 +8,7 @@
 // process restarts clean rather than resuming controllers that may have been half-stopped.
 // stop() steps down in the safe order: stop acting (awaiting onStoppedLeading while the lease
 // is still being renewed), then release the Lease so a successor starts at once.
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { KubeClient } from "./kube-client.ts";
 import type { Logger } from "pino";
 import { isAlreadyExists, isConflict, normalizeError } from "./errors.ts";
 import { jittered } from "./backoff.ts";
@@ -29,7 +29,7 @@ export interface LeaderCallbacks {
 }
 
 export interface LeaderElectorOptions {
-  kc: KubeConfig;
+  kube: KubeClient;
   namespace: string;
   /** Name of the Lease. */
   name: string;
@@ -85,7 +85,7 @@ export class LeaderElector {
     validate(this.identity, this.#leaseDurationMs, this.#renewDeadlineMs, this.#retryPeriodMs);
     this.#log = options.log.child({ lease: `${options.namespace}/${options.name}`, identity: options.identity });
     const requestTimeoutMs = options.requestTimeoutMs ?? Math.max(1000, this.#renewDeadlineMs / 2);
-    this.#lock = new LeaseLock(options.kc, options.namespace, options.name, requestTimeoutMs);
+    this.#lock = new LeaseLock(options.kube, options.namespace, options.name, requestTimeoutMs);
   }
 
   start(): void {

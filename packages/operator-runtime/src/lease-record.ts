@@ -1,13 +1,9 @@
 // The leader-election record kept in a coordination.k8s.io/v1 Lease, and the pure rules of
 // client-go's LeaseLock/LeaderElector for changing it. Kept free of I/O so the rules are tested
 // on their own; leader.ts does the timing and lease-lock.ts the API calls.
-//
-// A client-node 2.0.1 pitfall: acquireTime/renewTime are typed V1MicroTime (a Date), but the
-// deserializer does not know that type and hands back the raw string; and a plain Date would be
-// sent with millisecond precision, which the API server's MicroTime parser refuses. So values
-// are read with `new Date(…)` whatever they are, and written as V1MicroTime.
-import { V1MicroTime } from "@kubernetes/client-node";
-import type { V1LeaseSpec } from "@kubernetes/client-node";
+// acquireTime/renewTime are MicroTime strings: six fractional digits, which the API server's
+// parser insists on (a plain ISO string's three are refused).
+import { type LeaseSpec, microTime } from "./kube-types.ts";
 
 export interface LeaderRecord {
   /** "" when nobody holds the lease (after a release). */
@@ -18,7 +14,7 @@ export interface LeaderRecord {
   readonly leaseTransitions: number;
 }
 
-export function recordFromLease(spec: V1LeaseSpec | undefined): LeaderRecord {
+export function recordFromLease(spec: LeaseSpec | undefined): LeaderRecord {
   return {
     holderIdentity: spec?.holderIdentity ?? "",
     leaseDurationSeconds: spec?.leaseDurationSeconds ?? 0,
@@ -28,12 +24,12 @@ export function recordFromLease(spec: V1LeaseSpec | undefined): LeaderRecord {
   };
 }
 
-export function leaseSpecFrom(record: LeaderRecord): V1LeaseSpec {
+export function leaseSpecFrom(record: LeaderRecord): LeaseSpec {
   return {
     holderIdentity: record.holderIdentity,
     leaseDurationSeconds: record.leaseDurationSeconds,
-    acquireTime: new V1MicroTime(record.acquireTime.getTime()),
-    renewTime: new V1MicroTime(record.renewTime.getTime()),
+    acquireTime: microTime(record.acquireTime),
+    renewTime: microTime(record.renewTime),
     leaseTransitions: record.leaseTransitions,
   };
 }

@@ -1,6 +1,6 @@
 // Read access to informer caches, as controllers see it. With a list of watched namespaces the
 // operator runs one informer per namespace and kind; this joins them into one view.
-import type { KubernetesObject } from "@kubernetes/client-node";
+import type { KubernetesObject } from "./kube-types.ts";
 
 /** An object the informer's decoder refused: kept out of the typed cache, but not forgotten. */
 export interface InvalidObject {

@@ -1,10 +1,14 @@
-import { ApiException } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { FakeClock } from "./clock.ts";
 import { createOnce, retryTransient } from "./retry-transient.ts";
 
 const apiError = (code: number, reason: string) =>
-  new ApiException(code, "", JSON.stringify({ kind: "Status", code, reason, message: reason }), {});
+  // KubeClient's error shape: code, body, headers.
+  Object.assign(new Error(`HTTP ${code}`), {
+    code,
+    body: JSON.stringify({ kind: "Status", code, reason, message: reason }),
+    headers: {},
+  });
 
 /** Runs `p` while moving the fake clock on in 100 ms steps, until it settles. */
 async function drive<T>(clock: FakeClock, p: Promise<T>): Promise<T> {

@@ -1,7 +1,7 @@
 // Writes a custom object's status subresource: a JSON merge patch carrying the
 // resourceVersion the status was computed from, so a concurrent change makes it fail with 409
 // (and the controller requeues) instead of overwriting newer data.
-import { type CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import type { CustomObjectsApi } from "./kube-api.ts";
 import type { CustomResource } from "./objects.ts";
 
 export interface StatusTarget {
@@ -18,17 +18,14 @@ export async function writeStatus(
   next: object,
 ): Promise<void> {
   const { resource, namespace, name, resourceVersion } = target;
-  await api.patchNamespacedCustomObjectStatus(
-    {
-      group: resource.group,
-      version: resource.version,
-      plural: resource.plural,
-      namespace,
-      name,
-      body: { metadata: { resourceVersion }, status: mergePatch(previous, next) },
-    },
-    setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-  );
+  await api.patchNamespacedCustomObjectStatus({
+    group: resource.group,
+    version: resource.version,
+    plural: resource.plural,
+    namespace,
+    name,
+    body: { metadata: { resourceVersion }, status: mergePatch(previous, next) },
+  });
 }
 
 /** A merge patch replaces what it names; fields that went away must be named as null. */

@@ -1,6 +1,6 @@
 // EmailDevice: the generic status reconciler, gathering its stage and the user's other devices
 // for the same stage from the (typed) caches and their index.
-import type { CustomObjectsApi } from "@kubernetes/client-node";
+import type { CustomObjectsApi } from "@emailauth/operator-runtime";
 import type { Clock, ObjectCache } from "@emailauth/operator-runtime";
 import type { EmailDeviceSpec, EmailDeviceStatus } from "../../kinds/v1alpha1/emaildevice.ts";
 import type { EmailDeviceObject, StageObject } from "../../kinds/v1alpha1/objects.ts";

@@ -1,6 +1,6 @@
 // FlowBinding: the generic status reconciler, gathering its stage and its flow's other
 // bindings from the (typed) caches.
-import type { CustomObjectsApi } from "@kubernetes/client-node";
+import type { CustomObjectsApi } from "@emailauth/operator-runtime";
 import type { Clock, ObjectCache } from "@emailauth/operator-runtime";
 import type { FlowBindingSpec, FlowBindingStatus } from "../../kinds/v1alpha1/flowbinding.ts";
 import type { FlowBindingObject, StageObject } from "../../kinds/v1alpha1/objects.ts";

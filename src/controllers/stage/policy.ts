@@ -3,7 +3,7 @@
 // and report Ready, or Stalled with a reason and a message a human can act on. The device
 // count is written in batches: a change of the count alone waits until the status has not been
 // written for DEVICE_COUNT_INTERVAL_MS, so enrolments cost no stage status write each.
-import type { V1ConfigMap } from "@kubernetes/client-node";
+import type { ConfigMap } from "@emailauth/operator-runtime";
 import type { StageSpec, StageStatus } from "../../kinds/v1alpha1/stage.ts";
 import { connectionSummary, resolveSmtpSettings, type SettingsInput, type SmtpSettings } from "../../email/settings.ts";
 import { type Condition, type ConditionUpdate, statusEqual, type Readiness } from "@emailauth/operator-runtime";
@@ -37,7 +37,7 @@ export interface StageInput {
   status?: StageStatus;
   settings: SettingsInput;
   /** null: referenced and absent; undefined: no templateRef. */
-  templateConfigMap?: V1ConfigMap | null;
+  templateConfigMap?: ConfigMap | null;
   flows: string[];
   deviceCount: number;
   /** When this stage's status was last written; unknown after a restart (the count is then written at once). */

@@ -2,7 +2,7 @@
 // pure), write once and only on change. A finalizer only where the operator must act at
 // deletion: with deviceDeletionPolicy Delete it deletes the stage's devices first. Executions
 // need no finalizer: they carry owner references to the stage, expire, and are swept.
-import type { KubernetesObject } from "@kubernetes/client-node";
+import type { KubernetesObject } from "@emailauth/operator-runtime";
 import { DEVICES_FINALIZER, LEGACY_EXECUTIONS_FINALIZER } from "../../kinds/labels.ts";
 import type { StageStatus } from "../../kinds/v1alpha1/stage.ts";
 import type { FlowBindingObject, StageObject } from "../../kinds/v1alpha1/objects.ts";

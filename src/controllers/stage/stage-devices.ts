@@ -1,7 +1,7 @@
 // Deletes a stage's EmailDevices, for deviceDeletionPolicy Delete. Read from the API server, not
 // the cache, so a device created a moment ago is not missed; each delete is preconditioned on
 // the uid it was listed with, so a device re-created under the same name meanwhile survives.
-import type { CustomObjectsApi } from "@kubernetes/client-node";
+import type { CustomObjectsApi } from "@emailauth/operator-runtime";
 import { isNotFound } from "@emailauth/operator-runtime";
 import type { EmailDeviceObject } from "../../kinds/v1alpha1/objects.ts";
 import { EMAIL_DEVICES } from "../../k8s/custom-objects.ts";

@@ -1,9 +1,9 @@
-import type { V1Secret } from "@kubernetes/client-node";
+import type { Secret } from "@emailauth/operator-runtime";
 import { describe, expect, it } from "vitest";
 import { EXPIRES_AT_ANNOTATION } from "../../kinds/labels.ts";
 import { expiredExecutions } from "./expired.ts";
 
-const secret = (name: string, expires?: string): V1Secret => ({
+const secret = (name: string, expires?: string): Secret => ({
   metadata: { name, annotations: expires === undefined ? {} : { [EXPIRES_AT_ANNOTATION]: expires } },
 });
 

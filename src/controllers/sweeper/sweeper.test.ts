@@ -2,7 +2,7 @@
 // failing round does not stop the next, stop() cancels what is pending. What a round deletes is
 // expired.test.ts and the integration test on the real API server.
 import { FakeClock } from "@emailauth/operator-runtime";
-import type { CoreV1Api } from "@kubernetes/client-node";
+import type { CoreApi } from "@emailauth/operator-runtime";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { Sweeper } from "./sweeper.ts";
@@ -13,7 +13,7 @@ describe("Sweeper", () => {
     const rounds: string[] = [];
     let fail = true;
     const sweeper = new Sweeper({
-      core: {} as CoreV1Api,
+      core: {} as CoreApi,
       namespace: "ops",
       clock,
       log: pino({ level: "silent" }),
@@ -47,7 +47,7 @@ describe("Sweeper", () => {
     const rounds: string[] = [];
     const backlog = [7, 7, 3, 7];
     const sweeper = new Sweeper({
-      core: {} as CoreV1Api,
+      core: {} as CoreApi,
       namespace: "ops",
       clock,
       log: pino({ level: "silent" }),
@@ -72,7 +72,7 @@ describe("Sweeper", () => {
   it("reports how many Secrets a round deleted, and none for a failed round", async () => {
     const sweeper = (sweepNamespace: () => Promise<number>) =>
       new Sweeper({
-        core: {} as CoreV1Api,
+        core: {} as CoreApi,
         namespace: "ops",
         clock: new FakeClock(),
         log: pino({ level: "silent" }),

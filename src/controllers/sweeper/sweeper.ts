@@ -3,7 +3,7 @@
 // owned by a stage in another namespace, so expiry is what removes them). Verification checks
 // expiry itself; this only keeps the API server from filling up with abandoned executions, dead
 // codes and stale counters.
-import type { CoreV1Api } from "@kubernetes/client-node";
+import type { CoreApi } from "@emailauth/operator-runtime";
 import type { Logger } from "pino";
 import { expiringSelector } from "../../kinds/labels.ts";
 import { deleteSecrets } from "../../k8s/execution-secrets.ts";
@@ -12,7 +12,7 @@ import type { Cancel, Clock } from "@emailauth/operator-runtime";
 import { expiredExecutions } from "./expired.ts";
 
 export interface SweeperOptions {
-  core: CoreV1Api;
+  core: CoreApi;
   /** Where records and counters live: the operator's namespace. */
   namespace: string;
   clock: Clock;
@@ -76,7 +76,7 @@ export class Sweeper {
   }
 }
 
-function deleteExpired(core: CoreV1Api, namespace: string, now: Date, maxDeletes: number): Promise<number> {
+function deleteExpired(core: CoreApi, namespace: string, now: Date, maxDeletes: number): Promise<number> {
   return deleteSecrets(core, {
     namespace,
     labelSelector: expiringSelector(),

@@ -3,7 +3,7 @@
 // on the same objects, with the resourceVersion precondition the API server applies, so a test
 // sees what would be stored and a write computed from a stale object fails with 409. Reads go
 // through the kind's decoder as the operator's informers do.
-import type { KubernetesObject } from "@kubernetes/client-node";
+import type { KubernetesObject } from "@emailauth/operator-runtime";
 import type {
   Condition,
   CustomObject,
@@ -72,7 +72,7 @@ export class FakeObjects<T extends CustomObject = CustomObject> implements Objec
 
   get(namespace: string, name: string): T | undefined {
     const raw = this.#items.get(`${namespace}/${name}`);
-    const decoded = raw && this.#decode(raw as KubernetesObject);
+    const decoded = raw && this.#decode(raw);
     return decoded instanceof Error ? undefined : decoded;
   }
 
@@ -85,7 +85,7 @@ export class FakeObjects<T extends CustomObject = CustomObject> implements Objec
 
   invalid(namespace: string, name: string): InvalidObject | undefined {
     const raw = this.#items.get(`${namespace}/${name}`);
-    const decoded = raw && this.#decode(raw as KubernetesObject);
+    const decoded = raw && this.#decode(raw);
     return decoded instanceof Error ? { object: raw as KubernetesObject, error: decoded } : undefined;
   }
 

@@ -1,7 +1,7 @@
 // Referenced Secrets and ConfigMaps for reconciler unit tests: the real ReferenceTracker over
 // watches that read an in-memory map, so tests can add, change and remove references and hold
 // a watch back from syncing, the way the operator's single-object watches behave.
-import type { KubernetesObject } from "@kubernetes/client-node";
+import type { KubernetesObject } from "@emailauth/operator-runtime";
 import { type ObjectRef, ReferenceTracker } from "@emailauth/operator-runtime";
 
 const refKey = (r: ObjectRef): string => `${r.kind}:${r.namespace}/${r.name}`;
