@@ -69,12 +69,13 @@ export function sendFailureEvents(
           try {
             const name = await current.name;
             // A merge patch of absolute values: repeating it after a lost answer changes nothing.
+            // Only the series: an Event's note is immutable, so the series keeps its first one.
             await retryTransient(
               () =>
                 api.patchNamespacedEvent({
                   namespace: target.namespace,
                   name,
-                  body: { series: { count, lastObservedTime: microTime(now) }, note },
+                  body: { series: { count, lastObservedTime: microTime(now) } },
                 }),
               { clock: o.clock },
             );
