@@ -1,7 +1,7 @@
 // The operator process: configuration, logging, the Kubernetes client, then the Operator.
 // Leader election decides when the controllers run; every replica serves health and the API.
-// Only what the health server needs is imported up front; the rest (seconds to load, most of it the
-// Kubernetes client) is imported once the probes get answers, so no probe meets a closed port.
+// Only what the health server needs is imported up front; the rest is imported once the probes get
+// answers, so no probe meets a closed port however slowly a cold start loads it.
 import { startHealthServer } from "@emailauth/operator-runtime/health";
 import { ConfigError, parseConfig, unknownEnvironment } from "./config/config.ts";
 import { usage } from "./config/options.ts";

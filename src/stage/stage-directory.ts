@@ -31,6 +31,11 @@ const SYNC_POLL_MS = 10;
 
 export class StageDirectory {
   readonly #o: StageDirectoryOptions;
+  /**
+   * Parsed once per version of a stage: the cache replaces an object when it changes, so the
+   * object itself is the key (null: its spec is invalid).
+   */
+  readonly #parsed = new WeakMap<CustomObject, { uid: string; spec: StageSpec } | null>();
 
   constructor(options: StageDirectoryOptions) {
     this.#o = options;
@@ -40,8 +45,13 @@ export class StageDirectory {
   get(namespace: string, name: string): { uid: string; spec: StageSpec } | undefined {
     const stage = this.#o.stages.get(namespace, name);
     if (!stage || stage.metadata?.deletionTimestamp || !stage.metadata?.uid) return undefined;
-    const parsed = stageSpec.safeParse(stage.spec);
-    return parsed.success ? { uid: stage.metadata.uid, spec: parsed.data } : undefined;
+    let entry = this.#parsed.get(stage);
+    if (entry === undefined) {
+      const parsed = stageSpec.safeParse(stage.spec);
+      entry = parsed.success ? { uid: stage.metadata.uid, spec: parsed.data } : null;
+      this.#parsed.set(stage, entry);
+    }
+    return entry ?? undefined;
   }
 
   /** Everything sending a code needs, or why the stage cannot send now. */

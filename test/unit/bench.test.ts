@@ -83,7 +83,7 @@ describe("the chart's memory settings", () => {
       '  value: "2"',
     ].join("\n");
     expect(literalEnv(template)).toEqual({ MALLOC_ARENA_MAX: "2" });
-    expect(chartMemory().env).toEqual({ MALLOC_ARENA_MAX: "2" });
+    expect(chartMemory().env).toEqual({ MALLOC_ARENA_MAX: "2", MALLOC_TRIM_THRESHOLD_: "131072" });
   });
 });
 

@@ -110,12 +110,14 @@ export class KubeClient {
     const credentials = await this.#credentials.get();
     const url = new URL(this.server + path);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+    // A string, not a Buffer: Node.js then sends the headers and the body in one write (one TLS
+    // record, one system call) instead of two.
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     const headers: Record<string, string | number> = { Accept: "application/json", "User-Agent": this.#userAgent };
     if (credentials.authorization) headers.Authorization = credentials.authorization;
     if (body) {
       headers["Content-Type"] = options.contentType ?? "application/json";
-      headers["Content-Length"] = body.length;
+      headers["Content-Length"] = Buffer.byteLength(body);
     }
     const signals = [options.signal, options.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : undefined].filter(
       (s): s is AbortSignal => s !== undefined,
