@@ -2,7 +2,7 @@
 // and broken connection becomes an error that normalizeError reads, without leaking headers or
 // the bearer token. (Pooling and credentials against the real API server: test/integration/kube-client.test.ts.)
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createTcpServer, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isNotFound, normalizeError } from "./errors.ts";
 import { KubeApiError, KubeClient } from "./kube-client.ts";
@@ -136,5 +136,46 @@ describe("normalizeError with KubeClient's real errors", () => {
     expect(normalizeError(timedOut)).toMatchObject({ kind: "network", reason: "Timeout", retryable: true });
     const fetchAborted = await thrownBy(() => fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.abort() }));
     expect(normalizeError(fetchAborted)).toEqual({ kind: "aborted", message: "request aborted", retryable: false });
+  });
+});
+
+describe("a kept-alive connection the server closed", () => {
+  it("is retried once on a new connection when reusing it failed (a fresh one that fails is not: ECONNRESET above)", async () => {
+    // A raw server: on its first connection it answers one request, keeps the connection open,
+    // and drops it when the second request arrives, as a server that timed the connection out
+    // just then would. Later connections answer every request.
+    const connections: Socket[] = [];
+    const server = createTcpServer((socket) => {
+      const index = connections.push(socket);
+      let seen = 0;
+      let buffered = "";
+      socket.on("data", (chunk) => {
+        buffered += chunk.toString("latin1");
+        while (buffered.includes("\r\n\r\n")) {
+          buffered = buffered.slice(buffered.indexOf("\r\n\r\n") + 4);
+          seen++;
+          if (index === 1 && seen === 2) {
+            socket.resetAndDestroy();
+            return;
+          }
+          const body = JSON.stringify({ connection: index, request: seen });
+          socket.write(
+            `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: keep-alive\r\n\r\n${body}`,
+          );
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const client = kube((server.address() as AddressInfo).port);
+    try {
+      expect(await client.request("GET", "/api/v1/namespaces/d/secrets/a")).toEqual({ connection: 1, request: 1 });
+      // Sent on the reused first connection, which the server drops: answered on a second one.
+      expect(await client.request("GET", "/api/v1/namespaces/d/secrets/b")).toEqual({ connection: 2, request: 1 });
+      expect(connections).toHaveLength(2);
+    } finally {
+      client.close();
+      for (const c of connections) c.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

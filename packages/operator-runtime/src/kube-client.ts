@@ -124,24 +124,34 @@ export class KubeClient {
     );
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     signal?.throwIfAborted();
-    const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = (this.#https ? httpsRequest : httpRequest)(url, {
-        method,
-        headers,
-        agent: this.#agentFor(credentials),
+    const attempt = () =>
+      new Promise<IncomingMessage>((resolve, reject) => {
+        const req = (this.#https ? httpsRequest : httpRequest)(url, {
+          method,
+          headers,
+          agent: this.#agentFor(credentials),
+        });
+        // Like fetch: an aborted request fails with the signal's reason (TimeoutError for a timeout).
+        const onAbort = () => req.destroy(signal!.reason instanceof Error ? signal!.reason : new Error("aborted"));
+        signal?.addEventListener("abort", onAbort, { once: true });
+        req.once("close", () => signal?.removeEventListener("abort", onAbort));
+        req.once("error", (err) => reject(Object.assign(err, { [REUSED]: req.reusedSocket })));
+        req.once("response", (r) => {
+          // Aborting later destroys the response too; its reader sees the error.
+          r.once("error", () => {});
+          resolve(r);
+        });
+        req.end(body);
       });
-      // Like fetch: an aborted request fails with the signal's reason (TimeoutError for a timeout).
-      const onAbort = () => req.destroy(signal!.reason instanceof Error ? signal!.reason : new Error("aborted"));
-      signal?.addEventListener("abort", onAbort, { once: true });
-      req.once("close", () => signal?.removeEventListener("abort", onAbort));
-      req.once("error", reject);
-      req.once("response", (r) => {
-        // Aborting later destroys the response too; its reader sees the error.
-        r.once("error", () => {});
-        resolve(r);
-      });
-      req.end(body);
-    });
+    let res: IncomingMessage;
+    try {
+      res = await attempt();
+    } catch (err) {
+      // A kept-alive connection the server closed just as we reused it: the request never
+      // reached it (Node.js's documented case for a retry), so it is sent once more, anew.
+      if (!isStaleConnection(err) || signal?.aborted) throw err;
+      res = await attempt();
+    }
     if (res.statusCode === 401) this.#credentials.refused();
     return res;
   }
@@ -174,6 +184,13 @@ export class KubeClient {
     for (const [k, v] of Object.entries(res.headers)) if (typeof v === "string") headers[k] = v;
     return new KubeApiError(res.statusCode!, `${method} ${path}: HTTP ${res.statusCode}`, text, headers);
   }
+}
+
+const REUSED = Symbol("reusedSocket");
+
+function isStaleConnection(err: unknown): boolean {
+  const e = err as { code?: unknown; [REUSED]?: boolean };
+  return e[REUSED] === true && (e.code === "ECONNRESET" || e.code === "EPIPE");
 }
 
 function retire(agent: Agent): void {
