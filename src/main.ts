@@ -40,7 +40,7 @@ async function main(): Promise<number> {
     ]);
 
   // One client, so one pool of connections, for every API request.
-  const kube = new KubeClient(loadKubeConfig());
+  const kube = new KubeClient(loadKubeConfig(), { userAgent: "email-authenticator-operator" });
   const operator = new Operator({ config, kube, log });
   health.serveMetrics(operator.metrics.registry);
   let apiReady = (): boolean => false; // until the API server listens with its certificate

@@ -1,7 +1,7 @@
 // The operator's HTTP client for the API server: JSON over keep-alive connections of node:https,
 // one pool for every request. It replaces @kubernetes/client-node at run time: that library built
 // a connection (and TLS handshake) per request, turned every body into model classes and back, and
-// its generated code made up half of what a replica loaded. The operator makes a few dozen kinds
+// it made up two thirds of the operator's bundle. The operator makes a few dozen kinds
 // of request; kube-api.ts spells them out over request() here, list-watch.ts streams watches.
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
@@ -48,6 +48,7 @@ export class KubeApiError extends Error {
 }
 
 export interface KubeClientOptions extends CredentialOptions {
+  /** Who the API server's audit log and metrics name as the caller's agent. */
   readonly userAgent?: string;
   /** Idle pooled connections are closed after this (the API server drops them after 90 s idle). */
   readonly idleTimeoutMs?: number;
@@ -76,7 +77,7 @@ export class KubeClient {
     this.#https = new URL(this.server).protocol === "https:";
     this.#ca = pem(cluster.caData, cluster.caFile);
     this.#credentials = credentialSource(config.getCurrentUser(), options);
-    this.#userAgent = options.userAgent ?? "email-authenticator-operator";
+    this.#userAgent = options.userAgent ?? "operator-runtime";
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
   }
 
