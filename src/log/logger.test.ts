@@ -46,6 +46,44 @@ describe("createLogger", () => {
     expect(child).toMatchObject({ token: REDACTED });
   });
 
+  it("censors child and grandchild bindings, errors' own fields and array items, and leaves dates alone", () => {
+    const out = memory();
+    const log = createLogger({ level: "info", destination: out.stream });
+    const [password, code, token] = SECRETS;
+    const child = log.child({ component: "smtp", connection: { host: "smtp.example", password } });
+    child.child({ session: { bearer: token } }).info("grandchild");
+    const failure = Object.assign(new Error("send failed"), { code, response: { otp: code } });
+    child.error({ err: failure, attempts: [{ token }, { ok: true }], at: new Date("2026-12-01T00:00:00Z") }, "failed");
+    log.warn({ wrapped: { cause: Object.assign(new Error("inner"), { password }) } }, "nested error");
+    const text = out.lines.join("\n");
+    for (const secret of [password, code, token]) expect(text).not.toContain(secret);
+    const [grandchild, failed, nested] = out.records();
+    expect(grandchild).toMatchObject({
+      component: "smtp",
+      connection: { host: "smtp.example", password: REDACTED },
+      session: { bearer: REDACTED },
+    });
+    expect(failed?.err).toMatchObject({
+      type: "Error",
+      message: "send failed",
+      code: REDACTED,
+      response: { otp: REDACTED },
+    });
+    expect(failed).toMatchObject({ attempts: [{ token: REDACTED }, { ok: true }], at: "2026-12-01T00:00:00.000Z" });
+    expect(nested).toMatchObject({ wrapped: { cause: { password: REDACTED } } });
+  });
+
+  it("censors keys down to the fourth level, as deep as anything here logs", () => {
+    const out = memory();
+    const log = createLogger({ level: "info", destination: out.stream });
+    log.info({ a: { b: { c: { password: "at-level-four" } } } }, "deep");
+    log.info({ a: { b: { c: { d: { password: "at-level-five" } } } } }, "deeper");
+    const [deep, deeper] = out.records();
+    expect(deep).toMatchObject({ a: { b: { c: { password: REDACTED } } } });
+    // Beyond the walk's depth a value is written as it is; nothing we log nests a secret that deep.
+    expect(deeper).toMatchObject({ a: { b: { c: { d: { password: "at-level-five" } } } } });
+  });
+
   it("keeps ordinary fields, and writes ISO time and level names", () => {
     const out = memory();
     const log = createLogger({ level: "debug", destination: out.stream });

@@ -2,7 +2,7 @@
 // what must never reach a log line (SMTP passwords, bearer tokens, one-time codes, HMAC keys)
 // is recognisable by its key, not by its value.
 import { pino } from "pino";
-import type { DestinationStream, Logger } from "pino";
+import type { Bindings, ChildLoggerOptions, DestinationStream, Logger } from "pino";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -42,30 +42,62 @@ const SECRET_KEYS = [
   "apiKey",
   "credentials",
 ];
-/** Depths at which the keys are redacted: `password`, `*.password`, … `*.*.*.password`. */
+/** The deepest level whose keys are censored: `password`, `a.password`, … `a.b.c.password`. */
 const MAX_DEPTH = 3;
 
-export const REDACT_PATHS: readonly string[] = SECRET_KEYS.flatMap((key) => {
-  const leaf = /^[A-Za-z_$][\w$]*$/.test(key) ? key : `["${key}"]`;
-  return Array.from({ length: MAX_DEPTH + 1 }, (_, depth) => {
-    if (depth === 0) return leaf;
-    const prefix = Array.from({ length: depth }, () => "*").join(".");
-    return leaf.startsWith("[") ? `${prefix}${leaf}` : `${prefix}.${leaf}`;
-  });
-});
+const SECRETS = new Set(SECRET_KEYS);
+
+/**
+ * Censors the secret keys in one walk: pino's own redaction, given the same keys as 96 wildcard
+ * paths (`*.*.password`, …), cost ~40 times the rest of a log line. Plain objects, arrays and
+ * errors are copied with secret keys censored, down to MAX_DEPTH; anything else is left as it is
+ * (a Date or a Buffer has no keys of ours in its JSON form).
+ */
+export function redactSecrets<T>(value: T, depth = 0): T {
+  if (typeof value !== "object" || value === null || depth > MAX_DEPTH) return value;
+  if (Array.isArray(value)) return value.map((item: unknown) => redactSecrets(item, depth + 1)) as T;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null && !(value instanceof Error)) return value;
+  const copy: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    copy[key] = SECRETS.has(key) ? REDACTED : redactSecrets(inner, depth + 1);
+  }
+  return copy as T;
+}
 
 export function createLogger(options: LoggerOptions): Logger {
-  return pino(
+  const logger = pino(
     {
       level: options.level,
-      redact: { paths: [...REDACT_PATHS], censor: REDACTED },
-      // Real errors get pino's serializer (type, message, stack, causes); plain objects such as
-      // normalised Kubernetes errors are logged as they are, without an empty stack.
-      serializers: { err: (err: unknown) => (err instanceof Error ? pino.stdSerializers.err(err) : err) },
+      // Real errors get pino's serializer (type, message, stack, causes), then the same censoring;
+      // plain objects such as normalised Kubernetes errors are censored as any field is.
+      serializers: {
+        err: (err: unknown) => (err instanceof Error ? redactSecrets({ ...pino.stdSerializers.err(err) }, 1) : err),
+      },
       timestamp: pino.stdTimeFunctions.isoTime,
-      // Level names rather than numbers: easier to filter in any log backend.
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: {
+        // Level names rather than numbers: easier to filter in any log backend.
+        level: (label) => ({ level: label }),
+        bindings: (bindings) => redactSecrets(bindings),
+        // Runs before the serializers: a top-level error stays an Error for the one above.
+        log: (object) =>
+          Object.fromEntries(
+            Object.entries(object).map(([key, value]) => [
+              key,
+              SECRETS.has(key) ? REDACTED : value instanceof Error ? value : redactSecrets(value, 1),
+            ]),
+          ),
+      },
     },
     options.destination ?? pino.destination(1),
   );
+  // pino applies formatters.bindings to the root only; children are objects whose prototype is
+  // their parent, so this one override censors the bindings of every child and grandchild.
+  type ChildFn = (this: Logger, bindings: Bindings, options?: ChildLoggerOptions) => Logger;
+  const { child } = Object.getPrototypeOf(logger) as { child: ChildFn };
+  const redactingChild: ChildFn = function (this: Logger, bindings, childOptions) {
+    return child.call(this, redactSecrets(bindings), childOptions);
+  };
+  Object.defineProperty(logger, "child", { value: redactingChild, writable: true, configurable: true });
+  return logger;
 }
