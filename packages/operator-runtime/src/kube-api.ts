@@ -2,6 +2,7 @@
 // follow @kubernetes/client-node's generated APIs, so code and docs written against it read the
 // same; bodies are plain JSON both ways and every PATCH is a JSON merge patch.
 import type { KubeClient, Query } from "./kube-client.ts";
+import { collectionPath, type ResourceRef } from "./resource.ts";
 import type {
   ConfigMap,
   DeleteOptions,
@@ -35,9 +36,13 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-const seg = (s: string): string => encodeURIComponent(s);
+/** The collection's path (resource.ts checks its segments), then an object's name and a subresource. */
+const path = (ref: ResourceRef, name?: string, subresource?: string): string =>
+  collectionPath(ref) +
+  (name === undefined ? "" : `/${encodeURIComponent(name)}`) +
+  (subresource ? `/${subresource}` : "");
 const core = (namespace: string, plural: string, name?: string): string =>
-  `/api/v1/namespaces/${seg(namespace)}/${plural}${name === undefined ? "" : `/${seg(name)}`}`;
+  path({ group: "", version: "v1", plural, namespace }, name);
 const listQuery = (q: ListQuery): Query => ({ ...q });
 
 export interface CoreApi {
@@ -102,10 +107,8 @@ export interface CustomObjectsApi {
   ): Promise<KubernetesListObject<KubernetesObject>>;
 }
 
-const custom = (c: CustomCollection, name?: string, sub?: string): string =>
-  `/apis/${seg(c.group)}/${seg(c.version)}/namespaces/${seg(c.namespace)}/${seg(c.plural)}` +
-  (name === undefined ? "" : `/${seg(name)}`) +
-  (sub ? `/${sub}` : "");
+const custom = (c: CustomCollection, name?: string, subresource?: string): string =>
+  path({ group: c.group, version: c.version, plural: c.plural, namespace: c.namespace }, name, subresource);
 
 export function customObjectsApi(client: KubeClient): CustomObjectsApi {
   return {
@@ -130,7 +133,7 @@ export interface EventsApi {
 }
 
 const events = (namespace: string, name?: string): string =>
-  `/apis/events.k8s.io/v1/namespaces/${seg(namespace)}/events${name === undefined ? "" : `/${seg(name)}`}`;
+  path({ group: "events.k8s.io", version: "v1", plural: "events", namespace }, name);
 
 export function eventsApi(client: KubeClient): EventsApi {
   return {
@@ -147,7 +150,7 @@ export interface LeasesApi {
 }
 
 const leases = (namespace: string, name?: string): string =>
-  `/apis/coordination.k8s.io/v1/namespaces/${seg(namespace)}/leases${name === undefined ? "" : `/${seg(name)}`}`;
+  path({ group: "coordination.k8s.io", version: "v1", plural: "leases", namespace }, name);
 
 export function leasesApi(client: KubeClient): LeasesApi {
   return {
