@@ -12,9 +12,16 @@ import { type CustomObject } from "@emailauth/operator-runtime";
 import { EMAIL_DEVICES } from "../k8s/custom-objects.ts";
 import { firstConfirmedStatus } from "./device-status.ts";
 import { formatTime } from "@emailauth/operator-runtime";
-import type { ObjectCache } from "@emailauth/operator-runtime";
 
 export type DeviceObject = CustomObject<EmailDeviceSpec, EmailDeviceStatus>;
+
+/**
+ * One user's devices for one stage, whatever their names, from an index the informers keep: a
+ * sign-in costs that user's devices, not a scan of every device in the namespace.
+ */
+export interface UserDevices {
+  of(namespace: string, stage: string, userId: string): readonly DeviceObject[];
+}
 
 /** Raced with another enrolment of the same user and stage for a different address. */
 export class DeviceExistsError extends Error {
@@ -32,14 +39,12 @@ export function deviceName(stage: string, userId: string): string {
  * declared through GitOps counts as much as one this operator created.
  */
 export function deviceCandidates(
-  devices: ObjectCache<DeviceObject>,
+  devices: UserDevices,
   namespace: string,
   stage: string,
   userId: string,
 ): DeviceObject[] {
-  return devices
-    .list(namespace)
-    .filter((d) => d.spec?.stageRef.name === stage && d.spec.user.id === userId && !d.metadata?.deletionTimestamp);
+  return devices.of(namespace, stage, userId).filter((d) => !d.metadata?.deletionTimestamp);
 }
 
 /**
@@ -47,7 +52,7 @@ export function deviceCandidates(
  * with two (reported Stalled as DuplicateDevice) the step denies rather than pick one.
  */
 export function findConfirmedDevice(
-  devices: ObjectCache<DeviceObject>,
+  devices: UserDevices,
   namespace: string,
   stage: string,
   userId: string,
@@ -62,8 +67,8 @@ export interface ConfirmInput {
   user: { id: string; name?: string };
   address: string;
   now: Date;
-  /** The device cache: a device declared under any name for this user and stage is the one confirmed. */
-  devices: ObjectCache<DeviceObject>;
+  /** The user's devices: one declared under any name for this user and stage is the one confirmed. */
+  devices: UserDevices;
 }
 
 /** Creates the device confirmed, or confirms the user's existing one for this address. Returns its name. */

@@ -6,18 +6,17 @@
 // here knows how they travel.
 import { createHash } from "node:crypto";
 import type { CustomObjectsApi } from "@emailauth/operator-runtime";
-import type { ObjectCache } from "@emailauth/operator-runtime";
 import type { Logger } from "pino";
 import {
   confirmDevice,
   DeviceExistsError,
-  type DeviceObject,
+  type UserDevices,
   findConfirmedDevice,
   markUsed,
 } from "../devices/devices.ts";
 import { maskAddress, parseAddress } from "../email/address.ts";
 import type { SmtpSendReason } from "../email/mailer.ts";
-import { type BindingObject, flowPages, resolveFlow, type FlowStep } from "../flows/flow.ts";
+import { type FlowBindings, flowPages, resolveFlow, type FlowStep } from "../flows/flow.ts";
 import { newLaunch, redeemLaunch, secretMatches } from "../hand-off/launch.ts";
 import { matchReturnTo } from "../hand-off/return-to.ts";
 import type { StageContext, StageDirectory } from "../stage/stage-directory.ts";
@@ -45,8 +44,8 @@ export interface ExecutionServiceDeps extends SenderDeps {
   custom: CustomObjectsApi;
   access: AccessCheck;
   stages: StageDirectory;
-  bindings: ObjectCache<BindingObject>;
-  devices: ObjectCache<DeviceObject>;
+  bindings: FlowBindings;
+  devices: UserDevices;
   log: Logger;
   /** Signs the result of a completed execution (a compact JWS); none: no signed result. */
   signResult?: (completed: ExecutionData) => Promise<string>;
@@ -118,7 +117,7 @@ export class ExecutionService {
       }
       let returnTo: string | undefined;
       if (handOff.returnTo !== undefined) {
-        const allowed = flowPages(flow, d.bindings.list(namespace)).allowedReturnTo;
+        const allowed = flowPages(flow, d.bindings.of(namespace, flow)).allowedReturnTo;
         const matched = matchReturnTo(handOff.returnTo, allowed);
         if (!matched.ok) refuse({ kind: "return_to_refused", reason: matched.reason });
         else returnTo = matched.value;
@@ -405,7 +404,7 @@ export class ExecutionService {
   }
 
   #steps(namespace: string, flow: string): FlowStep[] {
-    const r = resolveFlow(namespace, flow, this.#d.bindings.list(namespace));
+    const r = resolveFlow(namespace, flow, this.#d.bindings.of(namespace, flow));
     if (r.ok) return r.steps;
     return refuse(
       r.code === "not_found"

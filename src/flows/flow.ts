@@ -17,6 +17,14 @@ export type FlowResolution =
 
 export type BindingObject = CustomObject<unknown, { observedGeneration?: number; conditions?: Condition[] }>;
 
+/**
+ * The FlowBindings that name a flow in a namespace, from an index the informers keep: a flow's
+ * start costs its own bindings, not a scan of every binding in the namespace.
+ */
+export interface FlowBindings {
+  of(namespace: string, flow: string): readonly BindingObject[];
+}
+
 export function resolveFlow(namespace: string, flow: string, bindings: readonly BindingObject[]): FlowResolution {
   const steps: (FlowStep & { ready?: Condition; current: boolean })[] = [];
   for (const b of bindings) {

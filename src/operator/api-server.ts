@@ -3,7 +3,7 @@
 import { coreApi, customObjectsApi, type KubeClient, type KubernetesObject } from "@emailauth/operator-runtime";
 import type { Logger } from "pino";
 import type { OperatorConfig } from "../config/config.ts";
-import type { DeviceObject } from "../devices/devices.ts";
+import type { UserDevices } from "../devices/devices.ts";
 import { Mailer } from "../email/mailer.ts";
 import { CodeKey, CodeKeys } from "../executions/hmac-key.ts";
 import { watchCodeKeys } from "./code-keys-watch.ts";
@@ -11,7 +11,7 @@ import { ExecutionRecords } from "../executions/execution-records.ts";
 import { SendTiming } from "../executions/sender.ts";
 import { ExecutionService } from "../executions/service.ts";
 import { Throttles } from "../executions/throttle.ts";
-import type { BindingObject } from "../flows/flow.ts";
+import type { FlowBindings } from "../flows/flow.ts";
 import { createApp } from "../http/app.ts";
 import { kubernetesAccessReviewer } from "../http/auth.ts";
 import { executionApi } from "../http/executions.ts";
@@ -34,8 +34,9 @@ export interface ApiServerOptions {
   metrics: OperatorMetrics;
   caches: {
     stages: ObjectCache<CustomObject>;
-    bindings: ObjectCache<BindingObject>;
-    devices: ObjectCache<DeviceObject>;
+    /** A flow's bindings and a user's devices, from the indexes kept over the caches. */
+    flowBindings: FlowBindings;
+    userDevices: UserDevices;
     /** The referenced Secrets and ConfigMaps, watched once for the reconciler and the API. */
     references: ReferenceTracker<KubernetesObject>;
   };
@@ -82,7 +83,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<RunningApiSer
     core,
     operatorNamespace: config.operatorNamespace,
     stages: o.caches.stages,
-    bindings: o.caches.bindings,
+    bindings: o.caches.flowBindings,
     clock,
     log,
     secure: config.api.tlsSecretName !== undefined,
@@ -99,8 +100,8 @@ export async function startApiServer(o: ApiServerOptions): Promise<RunningApiSer
         secret: config.globalSettings.credentialsSecretName,
       },
     }),
-    bindings: o.caches.bindings,
-    devices: o.caches.devices,
+    bindings: o.caches.flowBindings,
+    devices: o.caches.userDevices,
     // Records and counters live in the operator's namespace: it writes Secrets nowhere else.
     store: new ExecutionRecords(core, clock, config.operatorNamespace),
     throttles: new Throttles(core, clock, key, { namespace: config.operatorNamespace }),

@@ -10,7 +10,7 @@ import type { Logger } from "pino";
 import type { ExecutionData } from "../executions/types.ts";
 import type { ExecutionOutcome } from "../executions/outcomes.ts";
 import type { ExecutionService } from "../executions/service.ts";
-import { type BindingObject, flowPages } from "../flows/flow.ts";
+import { type FlowBindings, flowPages } from "../flows/flow.ts";
 import { problemFor } from "../http/execution-problems.ts";
 import { parsePublicId, publicId, toView } from "../http/view.ts";
 import { KeyringSecret } from "../keyring/keyring-secret.ts";
@@ -30,7 +30,7 @@ export interface HostedPagesOptions {
   core: CoreApi;
   operatorNamespace: string;
   stages: ObjectCache<CustomObject>;
-  bindings: ObjectCache<BindingObject>;
+  bindings: FlowBindings;
   clock: Clock;
   log: Logger;
   /** The operator's public base URL: the result's issuer and where launch links point. */
@@ -173,7 +173,7 @@ export class HostedPages {
 
   /** The flow's branding ConfigMap, read at most every 30 s; a broken one falls back to the default. */
   async #brandingOf(namespace: string, flow: string): Promise<Branding> {
-    const name = flowPages(flow, this.#o.bindings.list(namespace)).brandingConfigMap;
+    const name = flowPages(flow, this.#o.bindings.of(namespace, flow)).brandingConfigMap;
     if (!name) return DEFAULT_BRANDING;
     const key = `${namespace}/${name}`;
     const now = this.#o.clock.now().getTime();

@@ -84,7 +84,15 @@ export class Operator {
 
   /** Read access for the HTTP API, which every replica serves. */
   get caches() {
-    return { ...this.#caches, references: this.#references };
+    const related = this.#related;
+    return {
+      stages: this.#caches.stages,
+      references: this.#references,
+      flowBindings: { of: (namespace: string, flow: string) => related.bindingsOfFlow(namespace, flow) },
+      userDevices: {
+        of: (namespace: string, stage: string, userId: string) => related.devicesOfUser(namespace, stage, userId),
+      },
+    };
   }
 
   /** What /readyz waits for: every informer's first sync. */

@@ -26,13 +26,27 @@ export interface RunResult {
   requests: RequestSummary;
   floorRequests: RequestSummary;
   /** CPU seconds per flow. */
-  cpu: { operator: number; apiserver: number; etcd: number };
+  cpu: Cpu;
+  /** The same for the floor (its client is the benchmark process, `client`). */
+  floorCpu: Cpu;
   load: string;
+}
+
+/**
+ * CPU seconds per flow of each process; `client` is this benchmark process, which is the floor's
+ * client or the flows' HTTP client, and reads the mailbox in both.
+ */
+export interface Cpu {
+  operator: number;
+  apiserver: number;
+  etcd: number;
+  mailpit: number;
+  client: number;
 }
 
 interface Snapshot {
   at: number;
-  cpu: { operator: number; apiserver: number; etcd: number };
+  cpu: Cpu;
 }
 
 export async function flowPhase(
@@ -56,6 +70,8 @@ export async function flowPhase(
       operator: cpuSeconds(s.operator.process.pid),
       apiserver: cpuSeconds(apiserverPid),
       etcd: cpuSeconds(etcdPid),
+      mailpit: cpuSeconds(s.mailpit.pid),
+      client: ownCpuSeconds(),
     },
   });
 
@@ -92,7 +108,13 @@ export async function flowPhase(
       failures,
       perSecond: completed / ((end.at - start.at) / 1000),
       requests: perFlowSummary(summarize(difference(after, before)), completed),
-      cpu: { operator: perFlow("operator"), apiserver: perFlow("apiserver"), etcd: perFlow("etcd") },
+      cpu: {
+        operator: perFlow("operator"),
+        apiserver: perFlow("apiserver"),
+        etcd: perFlow("etcd"),
+        mailpit: perFlow("mailpit"),
+        client: perFlow("client"),
+      },
     };
   };
 
@@ -123,6 +145,7 @@ export async function flowPhase(
           requests: run.requests,
           floorRequests: floorRun.requests,
           cpu: run.cpu,
+          floorCpu: floorRun.cpu,
           load,
         };
         results.push(result);
@@ -130,7 +153,7 @@ export async function flowPhase(
           `c=${c} ${kind}: ${run.perSecond.toFixed(1)} flows/s vs floor ${floorRun.perSecond.toFixed(1)}/s; ` +
             `${run.requests.requests.toFixed(1)} requests, ${run.requests.writes.toFixed(1)} writes per flow ` +
             `(floor ${floorRun.requests.requests.toFixed(1)}/${floorRun.requests.writes.toFixed(1)}); ` +
-            `CPU per flow: operator ${ms(run.cpu.operator)}, API server ${ms(run.cpu.apiserver)}, etcd ${ms(run.cpu.etcd)}; load ${load}`,
+            `CPU per flow: ${cpuLine(run.cpu)} (floor: ${cpuLine(floorRun.cpu)}); load ${load}`,
         );
       }
     }
@@ -141,6 +164,15 @@ export async function flowPhase(
 }
 
 const ms = (seconds: number) => `${(seconds * 1000).toFixed(1)} ms`;
+
+const cpuLine = (c: Cpu) =>
+  `operator ${ms(c.operator)}, API server ${ms(c.apiserver)}, etcd ${ms(c.etcd)}, Mailpit ${ms(c.mailpit)}, client ${ms(c.client)}`;
+
+/** This process's CPU seconds, as /proc counts them for the others. */
+function ownCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
 
 function perFlowSummary(s: RequestSummary, n: number): RequestSummary {
   return {

@@ -3,7 +3,7 @@
 // one, a declared device for another address is not replaced, and a user with two devices for
 // one stage gets neither picked nor a third created. A device it creates gets its whole first
 // status from the flow, equal to what the device reconciler plans, so that writes nothing.
-import { FakeClock, type ObjectCache } from "@emailauth/operator-runtime";
+import { FakeClock } from "@emailauth/operator-runtime";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   confirmDevice,
@@ -11,10 +11,12 @@ import {
   deviceName,
   type DeviceObject,
   findConfirmedDevice,
+  type UserDevices,
 } from "../../src/devices/devices.ts";
 import { EmailDeviceReconciler } from "../../src/controllers/emaildevice/reconciler.ts";
 import { GROUP, VERSION } from "../../src/kinds/v1alpha1/common.ts";
 import { decodeEmailDevice, type StageObject } from "../../src/kinds/v1alpha1/objects.ts";
+import { RelatedObjects } from "../../src/operator/related-objects.ts";
 import { controlPlane, createTestNamespace } from "../harness/context.ts";
 import { objects } from "../harness/objects.ts";
 import { customObjectsApi, KubeClient } from "@emailauth/operator-runtime";
@@ -26,15 +28,21 @@ const now = new Date("2026-01-01T00:00:00Z");
 let ns = "";
 let k: ReturnType<typeof objects>;
 
-/** What the informer cache would hold, read straight from the API server. */
-async function cache(): Promise<ObjectCache<DeviceObject>> {
+/** The operator's index of users' devices over what its cache would hold, read straight from the API server. */
+async function cache(): Promise<UserDevices> {
   const { items } = (await custom.listNamespacedCustomObject({
     group: GROUP,
     version: VERSION,
     plural: "emaildevices",
     namespace: ns,
   })) as { items: DeviceObject[] };
-  return { get: (_n, name) => items.find((d) => d.metadata?.name === name), list: () => items };
+  const related = new RelatedObjects();
+  for (const raw of items) {
+    const device = decodeEmailDevice(raw);
+    if (device instanceof Error) throw device;
+    related.devices.set(device);
+  }
+  return { of: (namespace, stage, user) => related.devicesOfUser(namespace, stage, user) };
 }
 const declare = (name: string, user: string, email: string, confirmed?: boolean) =>
   k.create("emaildevices", name, {

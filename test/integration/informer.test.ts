@@ -103,6 +103,11 @@ describe("an informer on ConfigMaps of one namespace with a label selector", () 
     // Listed items get the kind and apiVersion that watch events carry.
     expect(informer.get(ns, "a")).toMatchObject({ kind: "ConfigMap", apiVersion: "v1" });
     expect(informer.get(ns, "unlabelled")).toBeUndefined();
+    // The server keeps managedFields on every object; the cache does not (listed or watched).
+    expect((await core.readNamespacedConfigMap({ name: "a", namespace: ns })).metadata?.managedFields).not.toEqual(
+      undefined,
+    );
+    expect(informer.get(ns, "a")?.metadata).not.toHaveProperty("managedFields");
 
     seen.length = 0;
     await core.createNamespacedConfigMap({ namespace: ns, body: cm("c", app, "1") });
@@ -111,6 +116,7 @@ describe("an informer on ConfigMaps of one namespace with a label selector", () 
     await until("update a", () => seen.includes("update a"));
     expect(updates).toEqual([["1", "2"]]);
     expect(informer.get(ns, "a")?.data).toEqual({ v: "2" });
+    expect(informer.get(ns, "a")?.metadata).not.toHaveProperty("managedFields");
     await core.deleteNamespacedConfigMap({ name: "b", namespace: ns });
     await until("delete b", () => seen.includes("delete b"));
     expect(informer.get(ns, "b")).toBeUndefined();

@@ -10,7 +10,9 @@
 // A periodic resync hands every cached key to the resync handlers, to catch drift that no
 // event reports. client-node's own informer stops for good on most errors (§B.3); this does not.
 // With a decoder, the cache holds typed objects, decoded once as they arrive; objects that fail
-// to decode are kept apart (see InformerOptions.decode).
+// to decode are kept apart (see InformerOptions.decode). No cached object keeps
+// metadata.managedFields (controller-runtime's TransformStripManagedFields): nothing reads them,
+// and they were over half of a cached EmailDevice's heap.
 import type { KubeClient } from "./kube-client.ts";
 import type { KubernetesObject } from "./kube-types.ts";
 import type { Logger } from "pino";
@@ -66,7 +68,9 @@ export class Informer<T extends Keyed> {
     this.name = options.name;
     this.#lw = options.listWatch;
     const { decode } = options;
-    this.#decode = decode ? (raw) => decodeWith(decode, raw) : (raw) => ({ ok: true, object: raw as unknown as T }); // unchecked, as the caller asked
+    this.#decode = decode
+      ? (raw) => decodeWith(decode, withoutManagedFields(raw))
+      : (raw) => ({ ok: true, object: withoutManagedFields(raw) as unknown as T }); // unchecked, as the caller asked
     this.#log = options.log.child({ informer: options.name });
     this.#clock = options.clock ?? systemClock;
     this.#metrics = options.metrics ?? NO_METRICS;
@@ -322,4 +326,10 @@ export function createInformer<T extends Keyed = KubernetesObject>(
     requestTimeoutMs: idleLimitMs + IDLE_GRACE_MS,
   });
   return new Informer<T>({ ...options, name: options.name ?? resourceName(ref), listWatch });
+}
+
+/** Drops managedFields from an object just parsed from the API server's answer (so ours to change). */
+function withoutManagedFields(raw: KubernetesObject): KubernetesObject {
+  if (raw.metadata && "managedFields" in raw.metadata) delete raw.metadata.managedFields;
+  return raw;
 }

@@ -16,6 +16,8 @@ export interface ObjectMetadata {
   annotations?: Record<string, string>;
   finalizers?: string[];
   ownerReferences?: OwnerReference[];
+  /** Server-side apply's bookkeeping; informers drop it (see informer.ts). */
+  managedFields?: unknown[];
 }
 
 export interface OwnerReference {
