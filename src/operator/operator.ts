@@ -155,7 +155,7 @@ export class Operator {
     );
     const bindings = controller(
       "flowbinding",
-      new FlowBindingReconciler({ bindings: c.bindings, stages: c.stages, writes, clock }),
+      new FlowBindingReconciler({ bindings: c.bindings, stages: c.stages, related: this.#related, writes, clock }),
     );
     const devices = controller(
       "emaildevice",

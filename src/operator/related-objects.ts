@@ -5,13 +5,14 @@
 // 2,000 bindings in one namespace made every event a scan of all of them).
 import type { Informer } from "@emailauth/operator-runtime";
 import type { DeviceRelations } from "../controllers/emaildevice/reconciler.ts";
+import type { BindingRelations } from "../controllers/flowbinding/reconciler.ts";
 import type { StageRelations } from "../controllers/stage/reconciler.ts";
 import type { EmailDeviceObject, FlowBindingObject, StageObject } from "../kinds/v1alpha1/objects.ts";
 import { indexKey, ObjectIndex } from "./object-index.ts";
 
 const ns = (o: { metadata?: { namespace?: string } }) => o.metadata?.namespace ?? "";
 
-export class RelatedObjects implements StageRelations, DeviceRelations {
+export class RelatedObjects implements StageRelations, DeviceRelations, BindingRelations {
   readonly #bindingsByStage = new ObjectIndex<FlowBindingObject>((b) => [indexKey(ns(b), b.spec.stageRef.name)]);
   readonly #bindingsByFlow = new ObjectIndex<FlowBindingObject>((b) => [indexKey(ns(b), b.spec.flow)]);
   readonly #stagesByConfigureFlow = new ObjectIndex<StageObject>((s) =>

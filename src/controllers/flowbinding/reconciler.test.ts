@@ -58,7 +58,9 @@ beforeEach(() => {
   stages = new FakeObjects(decodeStage, versions);
   bindings = new FakeObjects(decodeFlowBinding, versions);
   writes = new FakeWrites({ [STAGES.plural]: stages, [FLOW_BINDINGS.plural]: bindings });
-  reconciler = new FlowBindingReconciler({ bindings, stages, writes, clock });
+  // The operator's index of a flow's bindings, over the in-memory cache.
+  const related = { bindingsOfFlow: (n: string, flow: string) => bindings.list(n).filter((b) => b.spec.flow === flow) };
+  reconciler = new FlowBindingReconciler({ bindings, stages, related, writes, clock });
 });
 
 describe("FlowBindingReconciler", () => {

@@ -1,5 +1,5 @@
-// FlowBinding: the generic status reconciler, gathering its stage and its flow's other
-// bindings from the (typed) caches.
+// FlowBinding: the generic status reconciler, gathering its stage from the (typed) cache and its
+// flow's other bindings from the index kept over it (not a scan of the namespace's bindings).
 import type { CustomObjectsApi } from "@emailauth/operator-runtime";
 import type { Clock, ObjectCache } from "@emailauth/operator-runtime";
 import type { FlowBindingSpec, FlowBindingStatus } from "../../kinds/v1alpha1/flowbinding.ts";
@@ -13,6 +13,12 @@ import { type FlowBindingInput, planFlowBinding } from "./policy.ts";
 export interface FlowBindingCaches {
   bindings: ObjectCache<FlowBindingObject>;
   stages: ObjectCache<StageObject>;
+  related: BindingRelations;
+}
+
+export interface BindingRelations {
+  /** Every cached binding of a flow in a namespace. */
+  bindingsOfFlow(namespace: string, flow: string): FlowBindingObject[];
 }
 
 export function flowBindingKind(
@@ -25,9 +31,9 @@ export function flowBindingKind(
       const spec = binding.spec;
       const stage = c.stages.get(req.namespace, spec.stageRef.name);
       // A binding this operator cannot read is not in the cache: it reports that itself.
-      const flowBindings = c.bindings
-        .list(req.namespace)
-        .filter((b) => b.spec.flow === spec.flow && !b.metadata?.deletionTimestamp)
+      const flowBindings = c.related
+        .bindingsOfFlow(req.namespace, spec.flow)
+        .filter((b) => !b.metadata?.deletionTimestamp)
         .map((b) => ({ name: b.metadata?.name ?? "", spec: b.spec }));
       const created = createdAt(binding.metadata);
       return {
