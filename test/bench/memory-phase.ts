@@ -121,9 +121,15 @@ async function soak(s: Stack, o: SoakOptions, inspector: Inspector): Promise<Mem
     const warmUpStarted = performance.now();
     await flows(warmUp);
     let warmUpFlows = warmUp;
+    let reported = performance.now();
     while (performance.now() - warmUpStarted < o.warmUpMs) {
       await flows(Math.max(o.soakConcurrency, Math.floor(warmUp / 10)));
       warmUpFlows = next;
+      if (performance.now() - reported >= 30_000) {
+        reported = performance.now();
+        const elapsed = Math.round((reported - warmUpStarted) / 1000);
+        o.log(`soak: warming up to a steady state, ${warmUpFlows} flows in ${elapsed}/${Math.round(o.warmUpMs / 1000)} s`);
+      }
     }
     const heapStart = await checkpoint();
     o.log(
