@@ -294,8 +294,9 @@ export class ExecutionService {
   }
 
   /**
-   * After a right code: save or use the device, then write the consumed record moved on to the
-   * next binding (or completed), guarded by `current`'s resourceVersion.
+   * After a right code: save the device (Setup), then write the consumed record moved on to the
+   * next binding (or completed), guarded by `current`'s resourceVersion; a used device's
+   * lastUsedAt is written alongside (Authenticate), as it does not depend on the record.
    */
   async #completeStep(
     current: Stored<ExecutionData>,
@@ -327,7 +328,22 @@ export class ExecutionService {
         denial: { code: "device_exists", detail: err.message },
       });
     }
-    if (e.mode === "Authenticate" && device) await markUsed(d.custom, e.namespace, device, now);
+    const used = e.mode === "Authenticate" && device ? markUsed(d.custom, e.namespace, device, now) : undefined;
+    const [written, marked] = await Promise.allSettled([this.#advance(current, e, steps, device, now), used]);
+    if (written.status === "rejected") throw written.reason;
+    if (marked.status === "rejected") throw marked.reason;
+    return written.value;
+  }
+
+  /** The consumed record, moved on to the next binding or completed (and signed), written. */
+  async #advance(
+    current: Stored<ExecutionData>,
+    e: ExecutionData,
+    steps: FlowStep[],
+    device: string,
+    now: Date,
+  ): Promise<Stored<ExecutionData>> {
+    const d = this.#d;
     d.log.info({ namespace: e.namespace, execution: e.id, stage: e.stage, mode: e.mode }, "code verified");
     const next = e.position + 1;
     if (next < steps.length) {
@@ -343,7 +359,7 @@ export class ExecutionService {
         user: e.user.id,
         stage: e.stage,
         device,
-        maskedEmail: maskAddress(address),
+        maskedEmail: maskAddress(e.address ?? ""),
         verifiedAt: now.toISOString(),
       },
     };

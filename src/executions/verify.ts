@@ -6,8 +6,10 @@
 // 2. the comparison's result is acted on only through a write of the execution record guarded
 //    by the resourceVersion it was read at: a wrong code counts an attempt on its challenge, a
 //    right one consumes the challenge (single use: of any number of right codes one write wins);
-// 3. a right code gives its slot back. A lost write re-reads and re-checks (expiry, attempts,
-//    and whether the code is still the pending one) without paying twice.
+// 3. a right code gives its slot back, while its consuming write is under way (the comparison
+//    is done, and the slot never pays for a right code): one round trip instead of two. A lost
+//    write re-reads and re-checks (expiry, attempts, and whether the code is still the pending
+//    one), paying again with a fresh slot if the first was already given back.
 import type { Clock } from "@emailauth/operator-runtime";
 import { addressKey } from "../email/address.ts";
 import { type CodeKeyring, codeMatches } from "./codes.ts";
@@ -142,9 +144,13 @@ export async function verifyCode(input: VerifyInput): Promise<VerifyResult> {
           const attemptsLeft = Math.min(attemptsPerCode - ch.attempts - 1, failuresPerDay - failures);
           return { ok: false, refusal: { kind: "invalid_code", attemptsLeft: Math.max(0, attemptsLeft) } };
         }
-        const done = await input.complete(current, { ...e, challenge: undefined, usedSeq: ch.seq });
-        await giveBack();
-        return { ok: true, stored: done };
+        const [completed, gaveBack] = await Promise.allSettled([
+          input.complete(current, { ...e, challenge: undefined, usedSeq: ch.seq }),
+          giveBack(),
+        ]);
+        if (completed.status === "rejected") throw completed.reason;
+        if (gaveBack.status === "rejected") throw gaveBack.reason;
+        return { ok: true, stored: completed.value };
       } catch (err) {
         if (!(err instanceof ConflictError)) throw err;
         const fresh = await records.getExecution(e.namespace, e.id);

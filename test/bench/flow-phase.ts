@@ -1,6 +1,6 @@
-// Full flows at each concurrency level, each run next to its floor: flows per second, API
-// requests per completed flow (by verb, resource and code) and CPU per flow of the operator,
-// the API server and etcd, all from the same runs.
+// Full flows at each concurrency level, each run next to its floor, the two taking turns in
+// rounds: flows per second, API requests per completed flow (by verb, resource and code, counted
+// in the first round) and CPU per flow of each process, all from the same runs.
 import { coreApi, customObjectsApi } from "@emailauth/operator-runtime";
 import { OPERATOR_NAMESPACE } from "../harness/controlplane.ts";
 import { type RequestSummary, difference, settledTotals, summarize } from "./apiserver-metrics.ts";
@@ -29,6 +29,10 @@ export interface RunResult {
   cpu: Cpu;
   /** The same for the floor (its client is the benchmark process, `client`). */
   floorCpu: Cpu;
+  /** How many turns floor and flows took (the requests are counted in the first). */
+  rounds: number;
+  /** The completed flows of the first round, whose requests `requests` counts. */
+  countedFlows: number;
   load: string;
 }
 
@@ -43,6 +47,11 @@ export interface Cpu {
   mailpit: number;
   client: number;
 }
+
+const CPU_KEYS = ["operator", "apiserver", "etcd", "mailpit", "client"] as const;
+const zeroCpu = (): Cpu => ({ operator: 0, apiserver: 0, etcd: 0, mailpit: 0, client: 0 });
+/** Turns floor and flows take per level and kind (fewer when a round would be under 2 × c flows). */
+const MAX_ROUNDS = 3;
 
 interface Snapshot {
   at: number;
@@ -89,71 +98,101 @@ export async function flowPhase(
   o.log(`warmed up with ${warm} flows of each kind and floor`);
   let quiet = await settledTotals(s.admin, o.quietMs);
   const CPU_QUIET_MS = 1500;
-  /** Runs `n` tasks at concurrency `c`: flows per second; requests counted from quiet to quiet. */
-  const measure = async (label: string, n: number, c: number, task: (i: number) => Promise<void>) => {
+  type Side = ReturnType<typeof newSide>;
+  const newSide = () => ({ failures: new Failures(), flows: 0, seconds: 0, cpu: zeroCpu() });
+  /**
+   * One chunk of `n` tasks at concurrency `c`, added to `side`: its time, and the CPU of the
+   * chunk and the work right after it. With `count`, the API requests it caused are counted from
+   * quiet to quiet (the long quiet covers batched writes), without charging that wait's idle CPU.
+   */
+  const chunk = async (
+    side: Side,
+    label: string,
+    n: number,
+    c: number,
+    task: (i: number) => Promise<void>,
+    count: boolean,
+  ): Promise<{ requests?: RequestSummary; completed: number }> => {
     const before = quiet;
-    const failures = new Failures();
+    const failedBefore = side.failures.count;
     const start = snapshot();
-    await runPool(n, c, failures.wrap(task), (done) => o.log(`${label}: ${done}/${n}`));
+    await runPool(n, c, side.failures.wrap(task), (done) => o.log(`${label}: ${done}/${n}`));
     const end = snapshot();
-    // CPU: the flows and the work right after them. Requests: until nothing more can follow (the
-    // long quiet covers batched writes), without charging that wait's idle CPU to the flows.
-    await settledTotals(s.admin, CPU_QUIET_MS);
+    if (count) await settledTotals(s.admin, CPU_QUIET_MS);
+    else await new Promise((r) => setTimeout(r, CPU_QUIET_MS));
     const settled = snapshot();
+    const completed = n - (side.failures.count - failedBefore);
+    side.flows += completed;
+    side.seconds += (end.at - start.at) / 1000;
+    for (const k of CPU_KEYS) side.cpu[k] += settled.cpu[k] - start.cpu[k];
+    if (!count) return { completed };
     const after = (quiet = await settledTotals(s.admin, o.quietMs));
-    const completed = n - failures.count;
-    if (failures.first) o.log(`${label}: ${failures.count} failed, first: ${failures.first}`);
-    const perFlow = (k: keyof Snapshot["cpu"]) => (settled.cpu[k] - start.cpu[k]) / completed;
-    return {
-      failures,
-      perSecond: completed / ((end.at - start.at) / 1000),
-      requests: perFlowSummary(summarize(difference(after, before)), completed),
-      cpu: {
-        operator: perFlow("operator"),
-        apiserver: perFlow("apiserver"),
-        etcd: perFlow("etcd"),
-        mailpit: perFlow("mailpit"),
-        client: perFlow("client"),
-      },
-    };
+    return { requests: perFlowSummary(summarize(difference(after, before)), completed), completed };
+  };
+  const perFlowCpu = (side: Side): Cpu => {
+    const cpu = zeroCpu();
+    for (const k of CPU_KEYS) cpu[k] = side.cpu[k] / side.flows;
+    return cpu;
   };
 
   const results: RunResult[] = [];
   try {
     for (const c of o.concurrency) {
       const n = Math.max(o.flows, 4 * c);
+      // Floor and flows take turns in rounds of at least 2 × c flows each, so that both meet the
+      // same machine: on shared cores the floor alone varied by a third between minutes.
+      const rounds = Math.max(1, Math.min(MAX_ROUNDS, Math.floor(n / (2 * c))));
+      const sizes = Array.from({ length: rounds }, (_, r) => Math.floor(n / rounds) + (r < n % rounds ? 1 : 0));
       const user = (i: number) => ({ id: `c${c}-${i}`, email: `c${c}-${i}@bench.example` });
       for (const kind of ["Setup", "Authenticate"] as const) {
-        const floorRun = await measure(`c=${c} ${kind} floor`, n, c, (i) =>
-          kind === "Setup" ? floor.setup(i + c * 100_000) : floor.authenticate(i + c * 100_000),
-        );
+        const floorSide = newSide();
+        const ours = newSide();
+        let requests: RequestSummary | undefined;
+        let floorRequests: RequestSummary | undefined;
+        let countedFlows = 0;
+        let offset = 0;
         const load = loadAverage();
-        const run = await measure(`c=${c} ${kind} flows`, n, c, (i) =>
-          client.run(s.namespaces.flows, kind === "Setup" ? "enroll" : "login", user(i)),
-        );
+        for (const [r, size] of sizes.entries()) {
+          const first = offset;
+          const round = rounds > 1 ? ` (round ${r + 1}/${rounds})` : "";
+          // Requests are counted in the first round, each side from quiet to quiet.
+          const counted = await chunk(floorSide, `c=${c} ${kind} floor${round}`, size, c, (i) =>
+            kind === "Setup" ? floor.setup(first + i + c * 100_000) : floor.authenticate(first + i + c * 100_000),
+          r === 0);
+          floorRequests ??= counted.requests;
+          const mine = await chunk(ours, `c=${c} ${kind} flows${round}`, size, c, (i) =>
+            client.run(s.namespaces.flows, kind === "Setup" ? "enroll" : "login", user(first + i)),
+          r === 0);
+          if (r === 0) [requests, countedFlows] = [mine.requests, mine.completed];
+          offset += size;
+        }
+        for (const [label, side] of [["", ours], ["floor: ", floorSide]] as const)
+          if (side.failures.first) o.log(`c=${c} ${kind} ${label}${side.failures.count} failed, first: ${side.failures.first}`);
         const result: RunResult = {
           kind,
           concurrency: c,
           flows: n,
-          failed: run.failures.count,
-          floorFailed: floorRun.failures.count,
-          ...(run.failures.first || floorRun.failures.first
-            ? { firstError: run.failures.first ?? `floor: ${floorRun.failures.first}` }
+          failed: ours.failures.count,
+          floorFailed: floorSide.failures.count,
+          ...(ours.failures.first || floorSide.failures.first
+            ? { firstError: ours.failures.first ?? `floor: ${floorSide.failures.first}` }
             : {}),
-          perSecond: run.perSecond,
-          floorPerSecond: floorRun.perSecond,
-          requests: run.requests,
-          floorRequests: floorRun.requests,
-          cpu: run.cpu,
-          floorCpu: floorRun.cpu,
+          perSecond: ours.flows / ours.seconds,
+          floorPerSecond: floorSide.flows / floorSide.seconds,
+          requests: requests as RequestSummary,
+          floorRequests: floorRequests as RequestSummary,
+          cpu: perFlowCpu(ours),
+          floorCpu: perFlowCpu(floorSide),
+          rounds,
+          countedFlows,
           load,
         };
         results.push(result);
         o.log(
-          `c=${c} ${kind}: ${run.perSecond.toFixed(1)} flows/s vs floor ${floorRun.perSecond.toFixed(1)}/s; ` +
-            `${run.requests.requests.toFixed(1)} requests, ${run.requests.writes.toFixed(1)} writes per flow ` +
-            `(floor ${floorRun.requests.requests.toFixed(1)}/${floorRun.requests.writes.toFixed(1)}); ` +
-            `CPU per flow: ${cpuLine(run.cpu)} (floor: ${cpuLine(floorRun.cpu)}); load ${load}`,
+          `c=${c} ${kind}: ${result.perSecond.toFixed(1)} flows/s vs floor ${result.floorPerSecond.toFixed(1)}/s in ${rounds} round(s); ` +
+            `${result.requests.requests.toFixed(1)} requests, ${result.requests.writes.toFixed(1)} writes per flow ` +
+            `(floor ${result.floorRequests.requests.toFixed(1)}/${result.floorRequests.writes.toFixed(1)}); ` +
+            `CPU per flow: ${cpuLine(result.cpu)} (floor: ${cpuLine(result.floorCpu)}); load ${load}`,
         );
       }
     }
