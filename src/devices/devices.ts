@@ -71,8 +71,18 @@ export interface ConfirmInput {
   devices: UserDevices;
 }
 
-/** Creates the device confirmed, or confirms the user's existing one for this address. Returns its name. */
-export async function confirmDevice(api: CustomObjectsApi, input: ConfirmInput): Promise<string> {
+/** A device a Setup flow saved, and its status write still to make. */
+export interface ConfirmedDevice {
+  name: string;
+  /**
+   * Writes the device's status (its first, or confirmedAt and lastUsedAt). Nothing else waits
+   * for it, so the caller makes it alongside its own write.
+   */
+  writeStatus: () => Promise<void>;
+}
+
+/** Creates the device confirmed, or confirms the user's existing one for this address. */
+export async function confirmDevice(api: CustomObjectsApi, input: ConfirmInput): Promise<ConfirmedDevice> {
   const candidates = deviceCandidates(input.devices, input.namespace, input.stage, input.user.id);
   if (candidates.length > 1)
     throw new DeviceExistsError(
@@ -136,21 +146,21 @@ export async function confirmDevice(api: CustomObjectsApi, input: ConfirmInput):
     // The whole first status, as the device reconciler would write it (which leaves a device it
     // sees created by this flow alone meanwhile): one status write, no conflict.
     const generation = created.metadata?.generation ?? 1;
-    await writeStatus(
-      api,
-      input.namespace,
-      name,
-      firstConfirmedStatus(input.namespace, input.stage, generation, input.now),
-    );
-  } else await markUsed(api, input.namespace, name, input.now, true);
-  return name;
+    const status = firstConfirmedStatus(input.namespace, input.stage, generation, input.now);
+    return { name, writeStatus: () => writeStatus(api, input.namespace, name, status) };
+  }
+  return { name, writeStatus: () => markUsed(api, input.namespace, name, input.now, true) };
 }
 
 /**
  * A device declared under a name of its own (GitOps): confirmed in place when it is for the
  * proven address, never replaced, since its manifest would only bring it back beside the new one.
  */
-async function confirmDeclared(api: CustomObjectsApi, input: ConfirmInput, device: DeviceObject): Promise<string> {
+async function confirmDeclared(
+  api: CustomObjectsApi,
+  input: ConfirmInput,
+  device: DeviceObject,
+): Promise<ConfirmedDevice> {
   const name = device.metadata?.name ?? "";
   if (device.spec?.email !== input.address)
     throw new DeviceExistsError(
@@ -167,8 +177,7 @@ async function confirmDeclared(api: CustomObjectsApi, input: ConfirmInput, devic
       name,
       body: { metadata: { resourceVersion: device.metadata?.resourceVersion }, spec: { confirmed: true } },
     });
-  await markUsed(api, input.namespace, name, input.now, true);
-  return name;
+  return { name, writeStatus: () => markUsed(api, input.namespace, name, input.now, true) };
 }
 
 /** Records when the device was last used (and first confirmed) in its status. */

@@ -295,8 +295,7 @@ export class ExecutionService {
 
   /**
    * After a right code: save the device (Setup), then write the consumed record moved on to the
-   * next binding (or completed), guarded by `current`'s resourceVersion; a used device's
-   * lastUsedAt is written alongside (Authenticate), as it does not depend on the record.
+   * next binding (or completed), guarded by `current`'s resourceVersion, and the device's status.
    */
   async #completeStep(
     current: Stored<ExecutionData>,
@@ -308,18 +307,25 @@ export class ExecutionService {
     const now = d.clock.now();
     const address = e.address ?? "";
     let device: string;
+    // The device's status write (Setup: its first; Authenticate: lastUsedAt) does not depend on
+    // the record, so it goes alongside the record's write.
+    let deviceStatus: (() => Promise<void>) | undefined;
     try {
-      device =
-        e.mode === "Setup"
-          ? await confirmDevice(d.custom, {
-              namespace: e.namespace,
-              stage: e.stage,
-              user: e.user,
-              address,
-              now,
-              devices: d.devices,
-            })
-          : (findConfirmedDevice(d.devices, e.namespace, e.stage, e.user.id)?.metadata?.name ?? "");
+      if (e.mode === "Setup") {
+        const saved = await confirmDevice(d.custom, {
+          namespace: e.namespace,
+          stage: e.stage,
+          user: e.user,
+          address,
+          now,
+          devices: d.devices,
+        });
+        [device, deviceStatus] = [saved.name, saved.writeStatus];
+      } else {
+        device = findConfirmedDevice(d.devices, e.namespace, e.stage, e.user.id)?.metadata?.name ?? "";
+        const used = device;
+        if (used) deviceStatus = () => markUsed(d.custom, e.namespace, used, now);
+      }
     } catch (err) {
       if (!(err instanceof DeviceExistsError)) throw err;
       return d.store.updateExecution(current, {
@@ -328,8 +334,10 @@ export class ExecutionService {
         denial: { code: "device_exists", detail: err.message },
       });
     }
-    const used = e.mode === "Authenticate" && device ? markUsed(d.custom, e.namespace, device, now) : undefined;
-    const [written, marked] = await Promise.allSettled([this.#advance(current, e, steps, device, now), used]);
+    const [written, marked] = await Promise.allSettled([
+      this.#advance(current, e, steps, device, now),
+      deviceStatus?.(),
+    ]);
     if (written.status === "rejected") throw written.reason;
     if (marked.status === "rejected") throw marked.reason;
     return written.value;

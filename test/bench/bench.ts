@@ -221,7 +221,10 @@ function flowFigures(runs: RunResult[], figures: Figure[], details: string[]): v
     );
   }
   const flows = runs.reduce((n, r) => n + r.countedFlows, 0);
-  const errors = runs.reduce((n, r) => n + Math.round((r.requests.notFound + r.requests.conflicts) * r.countedFlows), 0);
+  const errors = runs.reduce(
+    (n, r) => n + Math.round((r.requests.notFound + r.requests.conflicts) * r.countedFlows),
+    0,
+  );
   const notFound = runs.reduce((n, r) => n + Math.round(r.requests.notFound * r.countedFlows), 0);
   figures.push({
     name: "404 and 409 answers per completed flow",

@@ -97,6 +97,8 @@ export async function flowPhase(
   await runPool(warm, 4, (i) => floor.authenticate(900_000 + i));
   o.log(`warmed up with ${warm} flows of each kind and floor`);
   let quiet = await settledTotals(s.admin, o.quietMs);
+  /** Whether requests were made since `quiet` was taken (by chunks that were not counted). */
+  let quietIsStale = false;
   const CPU_QUIET_MS = 1500;
   type Side = ReturnType<typeof newSide>;
   const newSide = () => ({ failures: new Failures(), flows: 0, seconds: 0, cpu: zeroCpu() });
@@ -113,6 +115,8 @@ export async function flowPhase(
     task: (i: number) => Promise<void>,
     count: boolean,
   ): Promise<{ requests?: RequestSummary; completed: number }> => {
+    if (count && quietIsStale) quiet = await settledTotals(s.admin, o.quietMs);
+    quietIsStale = !count;
     const before = quiet;
     const failedBefore = side.failures.count;
     const start = snapshot();
@@ -156,18 +160,33 @@ export async function flowPhase(
           const first = offset;
           const round = rounds > 1 ? ` (round ${r + 1}/${rounds})` : "";
           // Requests are counted in the first round, each side from quiet to quiet.
-          const counted = await chunk(floorSide, `c=${c} ${kind} floor${round}`, size, c, (i) =>
-            kind === "Setup" ? floor.setup(first + i + c * 100_000) : floor.authenticate(first + i + c * 100_000),
-          r === 0);
+          const counted = await chunk(
+            floorSide,
+            `c=${c} ${kind} floor${round}`,
+            size,
+            c,
+            (i) =>
+              kind === "Setup" ? floor.setup(first + i + c * 100_000) : floor.authenticate(first + i + c * 100_000),
+            r === 0,
+          );
           floorRequests ??= counted.requests;
-          const mine = await chunk(ours, `c=${c} ${kind} flows${round}`, size, c, (i) =>
-            client.run(s.namespaces.flows, kind === "Setup" ? "enroll" : "login", user(first + i)),
-          r === 0);
+          const mine = await chunk(
+            ours,
+            `c=${c} ${kind} flows${round}`,
+            size,
+            c,
+            (i) => client.run(s.namespaces.flows, kind === "Setup" ? "enroll" : "login", user(first + i)),
+            r === 0,
+          );
           if (r === 0) [requests, countedFlows] = [mine.requests, mine.completed];
           offset += size;
         }
-        for (const [label, side] of [["", ours], ["floor: ", floorSide]] as const)
-          if (side.failures.first) o.log(`c=${c} ${kind} ${label}${side.failures.count} failed, first: ${side.failures.first}`);
+        for (const [label, side] of [
+          ["", ours],
+          ["floor: ", floorSide],
+        ] as const)
+          if (side.failures.first)
+            o.log(`c=${c} ${kind} ${label}${side.failures.count} failed, first: ${side.failures.first}`);
         const result: RunResult = {
           kind,
           concurrency: c,

@@ -128,7 +128,9 @@ async function soak(s: Stack, o: SoakOptions, inspector: Inspector): Promise<Mem
       if (performance.now() - reported >= 30_000) {
         reported = performance.now();
         const elapsed = Math.round((reported - warmUpStarted) / 1000);
-        o.log(`soak: warming up to a steady state, ${warmUpFlows} flows in ${elapsed}/${Math.round(o.warmUpMs / 1000)} s`);
+        o.log(
+          `soak: warming up to a steady state, ${warmUpFlows} flows in ${elapsed}/${Math.round(o.warmUpMs / 1000)} s`,
+        );
       }
     }
     const heapStart = await checkpoint();

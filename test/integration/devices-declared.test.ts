@@ -51,8 +51,18 @@ const declare = (name: string, user: string, email: string, confirmed?: boolean)
     email,
     ...(confirmed === undefined ? {} : { confirmed }),
   });
-const confirm = async (user: string, address: string) =>
-  confirmDevice(custom, { namespace: ns, stage: "email", user: { id: user }, address, now, devices: await cache() });
+const confirm = async (user: string, address: string) => {
+  const saved = await confirmDevice(custom, {
+    namespace: ns,
+    stage: "email",
+    user: { id: user },
+    address,
+    now,
+    devices: await cache(),
+  });
+  await saved.writeStatus();
+  return saved.name;
+};
 
 beforeAll(async () => {
   ns = await createTestNamespace(admin, "devices");
