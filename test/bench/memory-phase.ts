@@ -102,7 +102,7 @@ async function soak(s: Stack, o: SoakOptions, inspector: Inspector): Promise<Mem
   );
   let next = 0;
   const failures = new Failures();
-  const flows = async (n: number) =>
+  const flows = async (n: number, label?: string) =>
     runPool(
       n,
       o.soakConcurrency,
@@ -110,6 +110,7 @@ async function soak(s: Stack, o: SoakOptions, inspector: Inspector): Promise<Mem
         const i = next++ % o.devices;
         await client.run(ns, "mem-login", { id: `mem-${i}`, email: `mem-${i}@bench.example` });
       }),
+      label ? (done) => o.log(`${label}: ${done}/${n}`) : undefined,
     );
   let rssMax = 0;
   const checkpoint = async () => {
@@ -119,7 +120,7 @@ async function soak(s: Stack, o: SoakOptions, inspector: Inspector): Promise<Mem
   {
     const warmUp = Math.min(Math.max(20, Math.floor(o.soakFlows / 10)), Math.floor(o.soakFlows / 2));
     const warmUpStarted = performance.now();
-    await flows(warmUp);
+    await flows(warmUp, "soak: warm-up flows");
     let warmUpFlows = warmUp;
     let reported = performance.now();
     while (performance.now() - warmUpStarted < o.warmUpMs) {
