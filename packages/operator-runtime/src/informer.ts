@@ -12,7 +12,7 @@
 // With a decoder, the cache holds typed objects, decoded once as they arrive; objects that fail
 // to decode are kept apart (see InformerOptions.decode). No cached object keeps
 // metadata.managedFields (controller-runtime's TransformStripManagedFields): nothing reads them,
-// and they were over half of a cached EmailDevice's heap.
+// and they were over two thirds of a parsed EmailDevice's heap.
 import type { KubeClient } from "./kube-client.ts";
 import type { KubernetesObject } from "./kube-types.ts";
 import type { Logger } from "pino";
