@@ -2,12 +2,22 @@
 // by one client (the operator's own identity and Kubernetes client) at the same concurrency, plus
 // one pooled SMTP send per flow and the same mailbox read the flow's user does. Its call mix is
 // issue 9's budget (Setup 12 requests / 8 writes, Authenticate 9 / 6) on Secrets and
-// EmailDevices of the operator's sizes: the Secrets where the operator keeps its records (its own
-// namespace), the devices in a namespace the operator does not watch.
+// EmailDevices of the operator's shapes: the Secrets where the operator keeps its records (its own
+// namespace), with as many labels; the devices in a namespace the operator does not watch, with
+// the labels, spec and status (the brief's conditions) the operator writes, since the API server's
+// cost of a write grows with the object it rewrites.
 import { randomBytes, randomInt } from "node:crypto";
 import type { CoreApi, CustomObjectsApi, Secret } from "@emailauth/operator-runtime";
 import { createTransport } from "nodemailer";
+import { firstConfirmedStatus } from "../../src/devices/device-status.ts";
 import { GROUP, VERSION } from "../../src/kinds/v1alpha1/common.ts";
+import {
+  COMPONENT_LABEL,
+  EXPIRES_AT_ANNOTATION,
+  STAGE_LABEL,
+  STAGE_NAMESPACE_LABEL,
+  STAGE_UID_LABEL,
+} from "../../src/kinds/labels.ts";
 import type { MailReader } from "./mail-reader.ts";
 
 export interface FloorOptions {
@@ -22,6 +32,8 @@ export interface FloorOptions {
 }
 
 const devices = { group: GROUP, version: VERSION, plural: "emaildevices" } as const;
+/** A stage uid of the length of a real one, for the records' labels. */
+const FLOOR_STAGE_UID = "00000000-0000-4000-8000-000000000000";
 /** Devices the Authenticate floor marks used; shared by flows like a real stage's devices. */
 export const FLOOR_DEVICES = 64;
 
@@ -46,21 +58,9 @@ export class Floor {
   /** Devices for the Authenticate floor, created before it is timed. */
   async prepare(): Promise<void> {
     for (let i = 0; i < FLOOR_DEVICES; i++) {
-      await this.#o.custom.createNamespacedCustomObject({
-        ...devices,
-        namespace: this.#o.namespace,
-        body: {
-          apiVersion: `${GROUP}/${VERSION}`,
-          kind: "EmailDevice",
-          metadata: { name: `floor-device-${this.#run}-${i}` },
-          spec: {
-            stageRef: { name: "floor" },
-            user: { id: `floor-${i}` },
-            email: `floor-${i}@bench.example`,
-            confirmed: true,
-          },
-        },
-      });
+      const name = `floor-device-${this.#run}-${i}`;
+      await this.#createDevice(name, `floor-${i}`, `floor-${i}@bench.example`);
+      await this.#writeFirstStatus(name);
     }
   }
 
@@ -79,17 +79,8 @@ export class Floor {
     await this.#delete(c, counted);
     await this.#get(t);
     const device = `floor-${this.#run}-${i}`;
-    await this.#o.custom.createNamespacedCustomObject({
-      ...devices,
-      namespace: this.#o.namespace,
-      body: {
-        apiVersion: `${GROUP}/${VERSION}`,
-        kind: "EmailDevice",
-        metadata: { name: device },
-        spec: { stageRef: { name: "floor" }, user: { id: device }, email: to, confirmed: true },
-      },
-    });
-    await this.#markUsed(device);
+    await this.#createDevice(device, device, to);
+    await this.#writeFirstStatus(device);
     await this.#replace(execution, "completed");
     await this.#get(x);
   }
@@ -123,7 +114,50 @@ export class Floor {
   #create(name: string, data: Record<string, string>): Promise<Secret> {
     return this.#o.core.createNamespacedSecret({
       namespace: this.#o.secretsNamespace,
-      body: { metadata: { name, labels: { "emailauth.dev/component": "floor" } }, type: "emailauth.dev/floor", data },
+      body: {
+        metadata: {
+          name,
+          // The record's labels and expiry annotation, under a component the sweeper leaves alone.
+          labels: {
+            "app.kubernetes.io/managed-by": "email-authenticator-floor",
+            [COMPONENT_LABEL]: "floor",
+            [STAGE_NAMESPACE_LABEL]: this.#o.namespace,
+            [STAGE_LABEL]: "floor",
+            [STAGE_UID_LABEL]: FLOOR_STAGE_UID,
+          },
+          annotations: { [EXPIRES_AT_ANNOTATION]: new Date(Date.now() + 3_600_000).toISOString() },
+        },
+        type: "emailauth.dev/floor",
+        data,
+      },
+    });
+  }
+
+  /** An EmailDevice as a Setup flow creates it. */
+  async #createDevice(name: string, user: string, email: string): Promise<void> {
+    await this.#o.custom.createNamespacedCustomObject({
+      ...devices,
+      namespace: this.#o.namespace,
+      body: {
+        apiVersion: `${GROUP}/${VERSION}`,
+        kind: "EmailDevice",
+        metadata: {
+          name,
+          labels: { "app.kubernetes.io/managed-by": "email-authenticator-floor", [STAGE_LABEL]: "floor" },
+        },
+        spec: { stageRef: { name: "floor" }, user: { id: user }, email, confirmed: true },
+      },
+      fieldValidation: "Strict",
+    });
+  }
+
+  /** The whole first status a Setup flow writes: times and the brief's conditions. */
+  async #writeFirstStatus(name: string): Promise<void> {
+    await this.#o.custom.patchNamespacedCustomObjectStatus({
+      ...devices,
+      namespace: this.#o.namespace,
+      name,
+      body: { status: firstConfirmedStatus(this.#o.namespace, "floor", 1, new Date()) },
     });
   }
 

@@ -217,6 +217,7 @@ export async function flowPhase(
     }
   } finally {
     floor.close();
+    client.close();
   }
   return results;
 }

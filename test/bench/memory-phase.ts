@@ -154,6 +154,7 @@ async function soak(s: Stack, o: SoakOptions, inspector: Inspector): Promise<Mem
     }
     const seconds = (performance.now() - t0) / 1000;
     const operatorCpuPerFlow = rest > 0 ? (cpuSeconds(pid) - cpu0) / rest : NaN;
+    client.close();
     if (failures.first) o.log(`soak: ${failures.count} flows failed, first: ${failures.first}`);
     return {
       devices: o.devices,
