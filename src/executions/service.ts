@@ -4,24 +4,16 @@
 // the resourceVersion it was computed from: a request that loses starts again from a fresh read,
 // where the rules (cooldown, state) answer it. Answers are typed outcomes (outcomes.ts); nothing
 // here knows how they travel.
-import { createHash } from "node:crypto";
-import type { CustomObjectsApi } from "@emailauth/operator-runtime";
-import type { Logger } from "pino";
-import {
-  confirmDevice,
-  DeviceExistsError,
-  type UserDevices,
-  findConfirmedDevice,
-  markUsed,
-} from "../devices/devices.ts";
-import { maskAddress, parseAddress } from "../email/address.ts";
-import type { SmtpSendReason } from "../email/mailer.ts";
+import { parseAddress } from "../email/address.ts";
 import { type FlowBindings, flowPages, resolveFlow, type FlowStep } from "../flows/flow.ts";
 import { newLaunch, redeemLaunch, secretMatches } from "../hand-off/launch.ts";
 import { matchReturnTo } from "../hand-off/return-to.ts";
-import type { StageContext, StageDirectory } from "../stage/stage-directory.ts";
+import type { StageContext } from "../stage/stage-directory.ts";
+import { type Entry, enterBinding } from "./binding-entry.ts";
 import { newExecutionToken, tokenHash, tokenMatches } from "./codes.ts";
+import { type CompleteStepDeps, completeStep } from "./complete-step.ts";
 import { ConflictError } from "./execution-records.ts";
+import { answer, type Progress, resendAvailableAt, snapshot } from "./execution-view.ts";
 import { type ExecutionRef, newExecutionId } from "./ids.ts";
 import {
   type AccessCheck,
@@ -29,26 +21,18 @@ import {
   type Application,
   type ExecutionError,
   type ExecutionOutcome,
-  type ExecutionSnapshot,
   Refusal,
   refuse,
   type Submission,
 } from "./outcomes.ts";
 import { sendCode, type SenderDeps } from "./sender.ts";
-import { enterStep } from "./steps.ts";
 import { ContendedError } from "./throttle.ts";
 import type { ExecutionData, Stored } from "./types.ts";
 import { verifyCode } from "./verify.ts";
 
-export interface ExecutionServiceDeps extends SenderDeps {
-  custom: CustomObjectsApi;
+export interface ExecutionServiceDeps extends SenderDeps, CompleteStepDeps {
   access: AccessCheck;
-  stages: StageDirectory;
   bindings: FlowBindings;
-  devices: UserDevices;
-  log: Logger;
-  /** Signs the result of a completed execution (a compact JWS); none: no signed result. */
-  signResult?: (completed: ExecutionData) => Promise<string>;
 }
 
 export interface StartUser {
@@ -65,30 +49,13 @@ export interface HandOffRequest {
   state?: string;
 }
 
-/** Where a step left the execution: moved on, or waiting for a resend after a failed send. */
-interface Progress {
-  stored: Stored<ExecutionData>;
-  failed?: SmtpSendReason;
-}
-
-/** What entering a binding makes of the record, and the code to send if it sends one. */
-interface Entry {
-  data: ExecutionData;
-  stageUid: string;
-  send?: { address: string };
-}
-
 /** Beyond the longest code lifetime, so a resend late in the flow still fits. */
 const EXECUTION_GRACE_MINUTES = 10;
-const DEFAULT_CODE_LENGTH = 6;
-const DEFAULT_COOLDOWN_SECONDS = 60;
 /**
  * A submission that lost a guarded write is run again from a fresh read; the rules then answer
  * the losers (cooldown, state), so few rounds are ever needed.
  */
 const SUBMIT_ROUNDS = 6;
-/** What the end user sees of a denial: that the flow cannot go on, not why. */
-const END_USER_DENIAL = { code: "denied", detail: "this sign-in cannot continue" };
 
 export class ExecutionService {
   readonly #d: ExecutionServiceDeps;
@@ -151,12 +118,12 @@ export class ExecutionService {
       };
       // One write: the record is created in the state its first binding puts it in (with its
       // code, after the address budget is reserved), so a refused start leaves nothing behind.
-      const entry = this.#entry(data, steps, 0);
+      const entry = enterBinding(d, data, steps, 0);
       const progress = entry.send
         ? await this.#send(undefined, entry, entry.send.address, true, false)
         : { stored: await d.store.createExecution(entry.data, entry.stageUid) };
       d.log.info({ namespace, flow, execution: data.id, client: app.username }, "execution started");
-      return this.#answer(progress, false, token, launch.token);
+      return answer(d.stages, progress, false, { token, launchToken: launch.token });
     } catch (err) {
       return refusal(err);
     }
@@ -192,7 +159,7 @@ export class ExecutionService {
 
   async get(ref: ExecutionRef, actor: Actor): Promise<ExecutionOutcome> {
     try {
-      return { ok: true, execution: this.#snapshot((await this.#load(ref, actor)).data, endUser(actor)) };
+      return { ok: true, execution: snapshot(this.#d.stages, (await this.#load(ref, actor)).data, endUser(actor)) };
     } catch (err) {
       return refusal(err);
     }
@@ -219,9 +186,10 @@ export class ExecutionService {
     const user = endUser(actor);
     if (state === "completed" || state === "denied") refuse({ kind: "finished", state });
     this.#sameStage(stored);
-    if (input.kind === "email") return this.#answer(await this.#takeEmail(stored, input.email, user), user);
-    if (input.kind === "resend") return this.#answer(await this.#resend(stored, user), user);
-    return this.#answer(await this.#verify(stored, input.code, user), user);
+    const stages = this.#d.stages;
+    if (input.kind === "email") return answer(stages, await this.#takeEmail(stored, input.email, user), user);
+    if (input.kind === "resend") return answer(stages, await this.#resend(stored, user), user);
+    return answer(stages, await this.#verify(stored, input.code, user), user);
   }
 
   async #takeEmail(stored: Stored<ExecutionData>, input: string, user: boolean): Promise<Progress> {
@@ -280,151 +248,22 @@ export class ExecutionService {
       limits: { attemptsPerCode: spec.limits.attemptsPerCode, failuresPerDay: spec.limits.failuresPerDay },
       stored,
       code,
-      complete: (current, consumed) => this.#completeStep(current, consumed, steps),
+      complete: (current, consumed) => completeStep(d, current, consumed, steps),
     });
     if (!result.ok) return refuse(result.refusal);
     // The code is used; a next binding that sends a code does so now, as a step of its own.
     const done = result.stored;
     const next = done.data;
     if (next.position !== e.position && next.state === "email_required") {
-      const entry = this.#entry(next, steps, next.position);
+      const entry = enterBinding(d, next, steps, next.position);
       if (entry.send) return this.#send(done, { ...entry, stageUid: done.stageUid }, entry.send.address, true, user);
     }
     return { stored: done };
   }
 
-  /**
-   * After a right code: save the device (Setup), then write the consumed record moved on to the
-   * next binding (or completed), guarded by `current`'s resourceVersion, and the device's status.
-   */
-  async #completeStep(
-    current: Stored<ExecutionData>,
-    consumed: ExecutionData,
-    steps: FlowStep[],
-  ): Promise<Stored<ExecutionData>> {
-    const d = this.#d;
-    const e = consumed;
-    const now = d.clock.now();
-    const address = e.address ?? "";
-    let device: string;
-    // The device's status write (Setup: its first; Authenticate: lastUsedAt) does not depend on
-    // the record, so it goes alongside the record's write.
-    let deviceStatus: (() => Promise<void>) | undefined;
-    try {
-      if (e.mode === "Setup") {
-        const saved = await confirmDevice(d.custom, {
-          namespace: e.namespace,
-          stage: e.stage,
-          user: e.user,
-          address,
-          now,
-          devices: d.devices,
-        });
-        [device, deviceStatus] = [saved.name, saved.writeStatus];
-      } else {
-        device = findConfirmedDevice(d.devices, e.namespace, e.stage, e.user.id)?.metadata?.name ?? "";
-        const used = device;
-        if (used) deviceStatus = () => markUsed(d.custom, e.namespace, used, now);
-      }
-    } catch (err) {
-      if (!(err instanceof DeviceExistsError)) throw err;
-      return d.store.updateExecution(current, {
-        ...e,
-        state: "denied",
-        denial: { code: "device_exists", detail: err.message },
-      });
-    }
-    const [written, marked] = await Promise.allSettled([
-      this.#advance(current, e, steps, device, now),
-      deviceStatus?.(),
-    ]);
-    if (written.status === "rejected") throw written.reason;
-    if (marked.status === "rejected") throw marked.reason;
-    return written.value;
-  }
-
-  /** The consumed record, moved on to the next binding or completed (and signed), written. */
-  async #advance(
-    current: Stored<ExecutionData>,
-    e: ExecutionData,
-    steps: FlowStep[],
-    device: string,
-    now: Date,
-  ): Promise<Stored<ExecutionData>> {
-    const d = this.#d;
-    d.log.info({ namespace: e.namespace, execution: e.id, stage: e.stage, mode: e.mode }, "code verified");
-    const next = e.position + 1;
-    if (next < steps.length) {
-      const entry = this.#entry(e, steps, next);
-      // A code to send is sent after this write: the write must not wait on the relay.
-      const data = entry.send ? { ...entry.data, state: "email_required" as const } : entry.data;
-      return d.store.updateExecution(current, data, entry.stageUid);
-    }
-    const completed: ExecutionData = {
-      ...e,
-      state: "completed",
-      result: {
-        user: e.user.id,
-        stage: e.stage,
-        device,
-        maskedEmail: maskAddress(e.address ?? ""),
-        verifiedAt: now.toISOString(),
-      },
-    };
-    // Signed once: the pages and the API hand out this same token.
-    const resultToken = d.signResult ? await d.signResult(completed) : undefined;
-    return d.store.updateExecution(current, resultToken ? { ...completed, resultToken } : completed);
-  }
-
-  /**
-   * What entering binding `position` makes of the record (pure apart from the caches): denied,
-   * asking for an address, or a code to send. An Authenticate binding that denies users without
-   * a device becomes a decoy code step instead: the application sees the denial, the end user an
-   * ordinary step that mails nothing, so the execution token does not tell who has a device.
-   */
-  #entry(e: ExecutionData, steps: FlowStep[], position: number): Entry {
-    const step = steps[position] as FlowStep;
-    const found = findConfirmedDevice(this.#d.devices, e.namespace, step.stage, e.user.id);
-    const entry = enterStep(
-      step,
-      e.user,
-      found?.spec ? { name: found.metadata?.name ?? "", email: found.spec.email } : undefined,
-      this.#d.stages.get(e.namespace, step.stage)?.spec.configureFlow,
-    );
-    const stageUid = this.#stageUid(e.namespace, step.stage);
-    const at: ExecutionData = {
-      ...e,
-      position,
-      binding: step.binding,
-      stage: step.stage,
-      mode: step.intent,
-      address: undefined,
-      addressFixed: false,
-      challenge: undefined,
-      decoy: undefined,
-    };
-    if (entry.kind === "deny" && entry.code === "no_device")
-      return {
-        data: { ...at, decoy: { code: entry.code, detail: entry.detail } },
-        stageUid,
-        send: { address: decoyAddress(e) },
-      };
-    if (entry.kind === "deny")
-      return { data: { ...at, state: "denied", denial: { code: entry.code, detail: entry.detail } }, stageUid };
-    if (entry.kind === "ask_email") return { data: { ...at, mode: "Setup", state: "email_required" }, stageUid };
-    return { data: { ...at, mode: entry.mode }, stageUid, send: { address: entry.address } };
-  }
-
   #cooldown(e: ExecutionData): void {
-    const retryAt = this.#resendAvailableAt(e);
+    const retryAt = resendAvailableAt(this.#d.stages, e);
     if (retryAt.getTime() > this.#d.clock.now().getTime()) refuse({ kind: "resend_cooldown", retryAt });
-  }
-
-  #resendAvailableAt(e: ExecutionData): Date {
-    // A failed send starts no cooldown: without a send on record a resend is possible at once.
-    if (!e.lastSentAt) return new Date(e.createdAt);
-    const cooldown = this.#d.stages.get(e.namespace, e.stage)?.spec.limits.resendCooldownSeconds;
-    return new Date(Date.parse(e.lastSentAt) + (cooldown ?? DEFAULT_COOLDOWN_SECONDS) * 1000);
   }
 
   #steps(namespace: string, flow: string): FlowStep[] {
@@ -434,13 +273,6 @@ export class ExecutionService {
       r.code === "not_found"
         ? { kind: "flow_not_found", detail: r.detail }
         : { kind: "stage_not_ready", detail: r.detail },
-    );
-  }
-
-  #stageUid(namespace: string, stage: string): string {
-    const uid = this.#d.stages.get(namespace, stage)?.uid;
-    return (
-      uid ?? refuse({ kind: "stage_not_ready", detail: `EmailAuthenticatorStage ${namespace}/${stage} does not exist` })
     );
   }
 
@@ -480,50 +312,10 @@ export class ExecutionService {
     if (Date.parse(e.expiresAt) <= d.clock.now().getTime()) refuse({ kind: "execution_expired" });
     return stored;
   }
-
-  #answer(progress: Progress, user: boolean, token?: string, launchToken?: string): ExecutionOutcome {
-    const execution = this.#snapshot(progress.stored.data, user);
-    const secrets = { ...(token ? { token } : {}), ...(launchToken ? { launchToken } : {}) };
-    if (progress.failed)
-      return {
-        ok: false,
-        error: { kind: "send_failed", ...(user ? {} : { reason: progress.failed }), execution, ...secrets },
-      };
-    return { ok: true, execution, ...secrets };
-  }
-
-  /**
-   * The record as this audience may see it: the application sees a decoy step as the denial it
-   * is; the end user sees denials without their reason and a decoy as an ordinary code step.
-   */
-  #snapshot(stored: ExecutionData, user: boolean): ExecutionSnapshot {
-    const spec = this.#d.stages.get(stored.namespace, stored.stage)?.spec;
-    let record = stored;
-    if (stored.decoy && !user)
-      record = { ...stored, state: "denied", denial: stored.decoy, challenge: undefined, address: undefined };
-    else if (stored.denial && user) record = { ...stored, denial: END_USER_DENIAL };
-    return {
-      record: { ...record, decoy: undefined },
-      codeLength: spec?.codeLength ?? DEFAULT_CODE_LENGTH,
-      resendAvailableAt: this.#resendAvailableAt(stored),
-    };
-  }
 }
 
 /** The end user's side: the execution token, or the hosted pages' session. */
 const endUser = (actor: Actor): boolean => actor.kind !== "application";
-
-/**
- * Where a decoy step claims to send: the address the application gave, else one derived from the
- * user id, so the masked form stays the same for the same user.
- */
-function decoyAddress(e: ExecutionData): string {
-  if (e.user.email) return e.user.email;
-  const parsed = parseAddress(e.user.id);
-  if (parsed.ok) return parsed.address;
-  const hash = createHash("sha256").update(`${e.namespace}\0${e.user.id}`).digest("hex");
-  return `${hash.slice(0, 4 + (parseInt(hash.slice(0, 1), 16) % 6))}@${hash.slice(10, 17)}.com`;
-}
 
 function refusal(err: unknown): ExecutionOutcome {
   if (err instanceof Refusal) return { ok: false, error: err.error };
