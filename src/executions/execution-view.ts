@@ -3,6 +3,9 @@
 // resend becomes possible, and a failed send as the refusal that carries the execution.
 import type { SmtpSendReason } from "../email/mailer.ts";
 import type { StageDirectory } from "../stage/stage-directory.ts";
+
+/** The stages as these answers read them: codeLength and the resend cooldown. */
+export type StageSpecs = Pick<StageDirectory, "get">;
 import type { ExecutionOutcome, ExecutionSnapshot } from "./outcomes.ts";
 import type { ExecutionData, Stored } from "./types.ts";
 
@@ -19,7 +22,7 @@ export interface Progress {
 
 /** The answer to a step; `user`: the end user's side asked. The secrets only a start hands out. */
 export function answer(
-  stages: StageDirectory,
+  stages: StageSpecs,
   progress: Progress,
   user: boolean,
   secrets: { token?: string; launchToken?: string } = {},
@@ -34,7 +37,7 @@ export function answer(
 }
 
 /** The record as this audience may see it. */
-export function snapshot(stages: StageDirectory, stored: ExecutionData, user: boolean): ExecutionSnapshot {
+export function snapshot(stages: StageSpecs, stored: ExecutionData, user: boolean): ExecutionSnapshot {
   const spec = stages.get(stored.namespace, stored.stage)?.spec;
   let record = stored;
   if (stored.decoy && !user)
@@ -47,7 +50,7 @@ export function snapshot(stages: StageDirectory, stored: ExecutionData, user: bo
   };
 }
 
-export function resendAvailableAt(stages: StageDirectory, e: ExecutionData): Date {
+export function resendAvailableAt(stages: StageSpecs, e: ExecutionData): Date {
   // A failed send starts no cooldown: without a send on record a resend is possible at once.
   if (!e.lastSentAt) return new Date(e.createdAt);
   const cooldown = stages.get(e.namespace, e.stage)?.spec.limits.resendCooldownSeconds;
