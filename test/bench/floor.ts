@@ -66,17 +66,7 @@ export class Floor {
 
   /** Setup: 4 reads, 8 writes (execution, challenge, send throttle; attempt, use; device and its status; result). */
   async setup(i: number): Promise<void> {
-    const { x, c, t } = this.#names(`s${i}`);
-    await this.#create(x, record(900));
-    await this.#create(c, record(300));
-    await this.#create(t, record(120));
-    const to = `${x}@bench.example`;
-    await this.#send(to);
-    const code = await this.#o.mail.codeFor(to);
-    const execution = await this.#get(x);
-    const challenge = await this.#get(c);
-    const counted = await this.#replace(challenge, code);
-    await this.#delete(c, counted);
+    const { x, t, to, execution } = await this.#codeVerified(`s${i}`);
     await this.#get(t);
     const device = `floor-${this.#run}-${i}`;
     await this.#createDevice(device, device, to);
@@ -87,19 +77,28 @@ export class Floor {
 
   /** Authenticate: 3 reads, 6 writes (execution, challenge, send throttle; attempt, use; device status). */
   async authenticate(i: number): Promise<void> {
-    const { x, c, t } = this.#names(`a${i}`);
+    const { x } = await this.#codeVerified(`a${i}`);
+    await this.#markUsed(`floor-device-${this.#run}-${i % FLOOR_DEVICES}`);
+    await this.#get(x);
+  }
+
+  /**
+   * What both kinds begin with: the records created, the code sent and read from the mailbox,
+   * the execution and its challenge read, the attempt counted, the challenge used up.
+   */
+  async #codeVerified(id: string) {
+    const { x, c, t } = this.#names(id);
     await this.#create(x, record(900));
     await this.#create(c, record(300));
     await this.#create(t, record(120));
     const to = `${x}@bench.example`;
     await this.#send(to);
     const code = await this.#o.mail.codeFor(to);
-    await this.#get(x);
+    const execution = await this.#get(x);
     const challenge = await this.#get(c);
     const counted = await this.#replace(challenge, code);
     await this.#delete(c, counted);
-    await this.#markUsed(`floor-device-${this.#run}-${i % FLOOR_DEVICES}`);
-    await this.#get(x);
+    return { x, t, to, execution };
   }
 
   close(): void {
