@@ -1,13 +1,15 @@
 // Deletes execution Secrets by label, page by page, each with uid and resourceVersion
-// preconditions so a Secret that changed since it was listed is left for the next round.
-import type { CoreApi, Secret } from "@emailauth/operator-runtime";
+// preconditions so a Secret that changed since it was listed is left for the next round. Pages
+// carry metadata only: the expiry is an annotation, and a sweep reads every expiring Secret of
+// the namespace, so their data would be most of what the API server encodes and we parse.
+import type { CoreApi, KubernetesObject } from "@emailauth/operator-runtime";
 import { isConflict, isNotFound } from "@emailauth/operator-runtime";
 
 export interface DeleteOptions {
   namespace: string;
   labelSelector: string;
   /** Which of a listed page to delete (all by default). */
-  select?: (page: Secret[]) => Secret[];
+  select?: (page: KubernetesObject[]) => KubernetesObject[];
   pageSize?: number;
   /** Upper bound per call, so one sweep never runs unbounded. */
   maxDeletes?: number;
@@ -18,7 +20,7 @@ export async function deleteSecrets(core: CoreApi, o: DeleteOptions): Promise<nu
   let cont: string | undefined;
   const max = o.maxDeletes ?? Number.POSITIVE_INFINITY;
   do {
-    const page = await core.listNamespacedSecret({
+    const page = await core.listNamespacedSecretMetadata({
       namespace: o.namespace,
       labelSelector: o.labelSelector,
       limit: o.pageSize ?? 100,

@@ -1,6 +1,7 @@
 // KubeClient against the real API server: requests share pooled connections (counted where
 // Node.js reports every new client socket), a Pod's in-cluster configuration and an exec plugin
-// included; a refused token is re-read at once; API errors arrive as the Status the server sent.
+// included; a refused token is re-read at once; API errors arrive as the Status the server sent;
+// a metadata-only list leaves the data out.
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -129,6 +130,43 @@ describe("KubeClient", () => {
       expect(isNotFound(secret)).toBe(true);
       expect(normalizeError(secret).message).toBe('secrets "no-such-secret" not found');
     } finally {
+      kube.close();
+    }
+  });
+
+  it("lists Secrets as metadata alone, paged, with what a precondition and an expiry need", async () => {
+    const kube = new KubeClient(admin);
+    const core = coreApi(kube);
+    const namespace = "default";
+    const label = `eao-metadata-list-${Date.now()}`;
+    try {
+      for (let i = 0; i < 3; i++)
+        await core.createNamespacedSecret({
+          namespace,
+          body: {
+            metadata: { name: `${label}-${i}`, labels: { test: label }, annotations: { "example.com/at": String(i) } },
+            data: { record: Buffer.from("not to be listed").toString("base64") },
+          },
+        });
+      const first = await core.listNamespacedSecretMetadata({ namespace, labelSelector: `test=${label}`, limit: 2 });
+      expect(first.kind).toBe("PartialObjectMetadataList");
+      expect(first.items).toHaveLength(2);
+      const rest = await core.listNamespacedSecretMetadata({
+        namespace,
+        labelSelector: `test=${label}`,
+        limit: 2,
+        continue: first.metadata?.continue,
+      });
+      const items = [...first.items, ...rest.items];
+      expect(items.map((s) => s.metadata?.annotations?.["example.com/at"])).toEqual(["0", "1", "2"]);
+      for (const item of items) {
+        expect(item).not.toHaveProperty("data");
+        expect(item.metadata?.uid).toMatch(/^[0-9a-f-]{36}$/);
+        expect(item.metadata?.resourceVersion).toBeTruthy();
+      }
+    } finally {
+      for (let i = 0; i < 3; i++)
+        await core.deleteNamespacedSecret({ namespace, name: `${label}-${i}` }).catch(() => undefined);
       kube.close();
     }
   });

@@ -24,6 +24,8 @@ export interface RequestOptions {
   readonly body?: unknown;
   /** Default application/json; a PATCH says which patch it is. */
   readonly contentType?: string;
+  /** Default application/json; a metadata-only list asks for a PartialObjectMetadataList. */
+  readonly accept?: string;
   readonly signal?: AbortSignal;
   /** Bounds the whole request; on expiry it fails as a TimeoutError. */
   readonly timeoutMs?: number;
@@ -118,7 +120,10 @@ export class KubeClient {
     // A string, not a Buffer: Node.js then sends the headers and the body in one write (one TLS
     // record, one system call) instead of two.
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const headers: Record<string, string | number> = { Accept: "application/json", "User-Agent": this.#userAgent };
+    const headers: Record<string, string | number> = {
+      Accept: options.accept ?? "application/json",
+      "User-Agent": this.#userAgent,
+    };
     if (credentials.authorization) headers.Authorization = credentials.authorization;
     if (body) {
       headers["Content-Type"] = options.contentType ?? "application/json";
