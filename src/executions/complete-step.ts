@@ -7,6 +7,7 @@ import { confirmDevice, DeviceExistsError, findConfirmedDevice, markUsed } from 
 import { maskAddress } from "../email/address.ts";
 import type { FlowStep } from "../flows/flow.ts";
 import { enterBinding, type EntryDeps } from "./binding-entry.ts";
+import { both } from "./both.ts";
 import type { ExecutionRecords } from "./execution-records.ts";
 import type { ExecutionData, Stored } from "./types.ts";
 
@@ -60,10 +61,8 @@ export async function completeStep(
       denial: { code: "device_exists", detail: err.message },
     });
   }
-  const [written, marked] = await Promise.allSettled([advance(d, current, e, steps, device, now), deviceStatus?.()]);
-  if (written.status === "rejected") throw written.reason;
-  if (marked.status === "rejected") throw marked.reason;
-  return written.value;
+  const [written] = await both(advance(d, current, e, steps, device, now), Promise.resolve(deviceStatus?.()));
+  return written;
 }
 
 /** The consumed record, moved on to the next binding or completed (and signed), written. */

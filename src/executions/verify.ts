@@ -12,6 +12,7 @@
 //    one), paying again with a fresh slot if the first was already given back.
 import type { Clock } from "@emailauth/operator-runtime";
 import { addressKey } from "../email/address.ts";
+import { both } from "./both.ts";
 import { type CodeKeyring, codeMatches } from "./codes.ts";
 import { ConflictError, type ExecutionRecords } from "./execution-records.ts";
 import { ContendedError, type Slot, type Throttles } from "./throttle.ts";
@@ -144,13 +145,11 @@ export async function verifyCode(input: VerifyInput): Promise<VerifyResult> {
           const attemptsLeft = Math.min(attemptsPerCode - ch.attempts - 1, failuresPerDay - failures);
           return { ok: false, refusal: { kind: "invalid_code", attemptsLeft: Math.max(0, attemptsLeft) } };
         }
-        const [completed, gaveBack] = await Promise.allSettled([
+        const [completed] = await both(
           input.complete(current, { ...e, challenge: undefined, usedSeq: ch.seq }),
           giveBack(),
-        ]);
-        if (completed.status === "rejected") throw completed.reason;
-        if (gaveBack.status === "rejected") throw gaveBack.reason;
-        return { ok: true, stored: completed.value };
+        );
+        return { ok: true, stored: completed };
       } catch (err) {
         if (!(err instanceof ConflictError)) throw err;
         const fresh = await records.getExecution(e.namespace, e.id);
