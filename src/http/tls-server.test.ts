@@ -1,9 +1,16 @@
 import { readFileSync, rmSync } from "node:fs";
 import { X509Certificate } from "node:crypto";
+import { Agent, request } from "node:http";
 import { connect, type TLSSocket } from "node:tls";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { createTestPki, type TestPki } from "../../test/harness/pki.ts";
-import { checkPair, createApiListener, type ApiListener, type CertificatePair } from "./tls-server.ts";
+import {
+  checkPair,
+  createApiListener,
+  KEEP_ALIVE_TIMEOUT_MS,
+  type ApiListener,
+  type CertificatePair,
+} from "./tls-server.ts";
 
 const pairOf = (pki: TestPki): CertificatePair => ({
   cert: readFileSync(pki.certFile, "utf8"),
@@ -115,4 +122,61 @@ describe("createApiListener without TLS", () => {
     expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe("plain");
     expect(listener.useCertificate(pairOf(a)).ok).toBe(false);
   });
+});
+
+describe("keep-alive connections", () => {
+  /** A GET over `agent`: the body, whether it went over a pooled connection, and the server's hint. */
+  const get = (port: number, agent: Agent) =>
+    new Promise<{ body: string; reused: boolean; keepAlive?: string }>((resolve, reject) => {
+      const req = request({ host: "127.0.0.1", port, agent }, (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (body += c));
+        res.on("end", () => resolve({ body, reused: req.reusedSocket, keepAlive: String(res.headers["keep-alive"]) }));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+
+  it("outlive Node's 5 s default, so a client or proxy that pools them is the side that closes", async () => {
+    listener = createApiListener((_req, res) => res.end("ok"), false);
+    const port = await listen(listener);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const first = await get(port, agent);
+      expect(first).toMatchObject({ body: "ok", reused: false });
+      expect(first.keepAlive).toBe(`timeout=${KEEP_ALIVE_TIMEOUT_MS / 1000}`);
+      // Idle past the 5 s after which Node would have closed it.
+      await new Promise((r) => setTimeout(r, 6_000));
+      expect(await get(port, agent)).toMatchObject({ body: "ok", reused: true });
+    } finally {
+      agent.destroy();
+    }
+  }, 20_000);
+
+  it("close lets a request in flight finish, then closes its connection without waiting out the keep-alive", async () => {
+    let arrived!: () => void;
+    const inFlight = new Promise<void>((r) => (arrived = r));
+    listener = createApiListener((_req, res) => {
+      arrived();
+      setTimeout(() => res.end("finished"), 200);
+    }, false);
+    const l = listener;
+    const port = await listen(l);
+    const agent = new Agent({ keepAlive: true });
+    try {
+      const answer = get(port, agent);
+      await inFlight;
+      const closed = l.close().then(() => "closed" as const);
+      expect(await answer).toMatchObject({ body: "finished" });
+      const outcome = await Promise.race([
+        closed,
+        new Promise<"still open">((r) => setTimeout(() => r("still open"), 10_000)),
+      ]);
+      expect(outcome).toBe("closed");
+      listener = undefined;
+    } finally {
+      agent.destroy();
+    }
+  }, 20_000);
 });

@@ -52,20 +52,58 @@ export interface ApiListener {
   /** The certificate new connections get; undefined before the first, or with plain HTTP. */
   current(): LoadedCertificate | undefined;
   readonly tls: boolean;
+  /**
+   * Stops accepting, lets requests in flight finish, and closes each connection as soon as it
+   * is idle: server.close() alone closes the idle ones once, and a connection that was busy then
+   * would stay open for the whole keep-alive timeout, longer than a Pod's grace period.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * How long an idle keep-alive connection stays open. Node's default is 5 s, shorter than the
+ * pools of the proxies in front of an API like this one (ingress-nginx's upstream keep-alive and
+ * AWS load balancers idle 60 s): the server would close a connection the proxy still holds, and
+ * a request sent on it at that moment fails (a 502 from the proxy, "socket hang up" for a
+ * client). The side that pools must be the first to close, so the server waits longer.
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+/** Slow-client limits (headers are timed from a request's first byte, not from idle time). */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+
+function withTimeouts<S extends Server | HttpsServer>(server: S): S {
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  return server;
+}
+
+const REAP_INTERVAL_MS = 50;
+
+async function closeServer(server: Server | HttpsServer): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  const reaper = setInterval(() => server.closeIdleConnections(), REAP_INTERVAL_MS);
+  try {
+    await closed;
+  } finally {
+    clearInterval(reaper);
+  }
 }
 
 export function createApiListener(app: RequestListener, tls: boolean): ApiListener {
   if (!tls) {
-    const server = createHttpServer(app);
+    const server = withTimeouts(createHttpServer(app));
     return {
       server,
       tls,
       useCertificate: () => ({ ok: false, reason: "the API serves plain HTTP (--insecure-http)" }),
       current: () => undefined,
+      close: () => closeServer(server),
     };
   }
   // No certificate yet: handshakes fail until useCertificate installs one.
-  const server = createHttpsServer(TLS_OPTIONS, app);
+  const server = withTimeouts(createHttpsServer(TLS_OPTIONS, app));
   let current: LoadedCertificate | undefined;
   return {
     server,
@@ -78,5 +116,6 @@ export function createApiListener(app: RequestListener, tls: boolean): ApiListen
       return checked;
     },
     current: () => current,
+    close: () => closeServer(server),
   };
 }

@@ -141,8 +141,6 @@ export async function startApiServer(o: ApiServerOptions): Promise<RunningApiSer
         onLoaded: (notAfter) => o.metrics.onServingCertificate(notAfter),
       })
     : undefined;
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.httpPort, resolve);
@@ -157,7 +155,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<RunningApiSer
     close: async () => {
       await certificate?.stop();
       await keyWatch.stop();
-      await new Promise<void>((r) => server.close(() => r()));
+      await listener.close();
       mailer.close();
     },
   };

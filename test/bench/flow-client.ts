@@ -24,7 +24,9 @@ interface ExecutionBody {
 
 export class FlowClient {
   readonly #o: FlowClientOptions;
-  readonly #agent = new Agent({ keepAlive: true });
+  // Idle connections close well before the server's keep-alive timeout: a request sent on one the
+  // server is closing at that moment fails with "socket hang up".
+  readonly #agent = new Agent({ keepAlive: true, timeout: 30_000 });
 
   constructor(o: FlowClientOptions) {
     this.#o = o;
