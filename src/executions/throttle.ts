@@ -6,7 +6,8 @@
 // act did not happen or did not cost (a right code, a mail the relay refused).
 // A counter's Secret is named by an HMAC of its identity under the code key, so neither the user
 // id nor the address appears in a name or label, and nobody without the key can find a user's.
-// It is read with a list selected by name, so a budget nobody used yet is an empty answer, not a 404.
+// It is read with a list selected by name, so a budget nobody used yet is an empty answer, not a 404;
+// before a guarded write, from the API server's watch cache rather than with a quorum read of etcd.
 import { createHmac, randomBytes } from "node:crypto";
 import type { CoreApi, Secret } from "@emailauth/operator-runtime";
 import { z } from "zod";
@@ -220,17 +221,21 @@ export class Throttles {
   /**
    * Read (or recall), change, write back with the resourceVersion read (or create); a lost race
    * reads again. `change` returns the new entries, or undefined to write nothing. Only a write
-   * may start from memory: it is guarded. Deciding to write nothing (a refusal) is not, so that
-   * decision is taken again from a fresh read; another replica may have given entries back.
+   * may start from memory or the watch cache: it is guarded. Deciding to write nothing (a
+   * refusal) is not, so that decision is taken again from a fresh read; another replica may have
+   * given entries back.
    */
   async #write(t: Target, change: (entries: Entry[], now: Date) => Entry[] | undefined): Promise<void> {
     for (let round = 1; ; round++) {
+      // The first round may start from memory, or else from the API server's watch cache (no
+      // quorum read of etcd): either is at most a little behind, and the write is guarded.
       const remembered = round === 1 ? this.#seen.get(t.name) : undefined;
-      const { entries, resourceVersion } = remembered ?? (await this.#read(t));
+      const fresh = round > 1;
+      const { entries, resourceVersion } = remembered ?? (await this.#read(t, fresh ? "fresh" : "cached"));
       const now = this.#clock.now();
       const kept = windowed(entries, now, t.windowMs);
       const next = change(kept, now)?.slice(-MAX_ENTRIES);
-      if (!next && remembered) continue;
+      if (!next && !fresh) continue;
       if (!next) return;
       const body = this.#encode(t, next, resourceVersion);
       try {
@@ -261,10 +266,15 @@ export class Throttles {
     }
   }
 
-  async #read(t: Target): Promise<CounterState> {
+  /**
+   * A "cached" read is served from the API server's watch cache (resourceVersion 0): no quorum
+   * read of etcd, but possibly a moment behind, so only a guarded write may follow from it.
+   */
+  async #read(t: Target, from: "fresh" | "cached" = "fresh"): Promise<CounterState> {
     const list = await this.#core.listNamespacedSecret({
       namespace: t.namespace,
       fieldSelector: `metadata.name=${t.name}`,
+      ...(from === "cached" ? { resourceVersion: "0" } : {}),
     });
     const secret = list.items[0];
     const resourceVersion = secret?.metadata?.resourceVersion;

@@ -50,7 +50,7 @@ export async function runBench(o: BenchOptions, log: (m: string) => void): Promi
   );
   const stack = await startStack({
     heapMiB,
-    nodeOptions: memory.otherNodeOptions,
+    nodeOptions: [...memory.otherNodeOptions, ...(o.nodeOptions ? [o.nodeOptions] : [])],
     env: memory.env,
     log,
     ...(o.cpuProfileDir ? { cpuProfileDir: o.cpuProfileDir } : {}),

@@ -25,12 +25,17 @@ export interface BenchOptions {
   phases: Phase[];
   /** A directory for the operator's V8 CPU profile (`--cpu-prof`), written when it stops. */
   cpuProfileDir?: string;
+  /** Node.js options for the operator after the chart's (the later wins): to try one before the chart takes it. */
+  nodeOptions?: string;
 }
 
 export const PHASES = ["flows", "memory", "scale"] as const;
 export type Phase = (typeof PHASES)[number];
 
-const PRESETS: Record<BenchOptions["size"], Omit<BenchOptions, "size" | "heapMiB" | "phases" | "cpuProfileDir">> = {
+const PRESETS: Record<
+  BenchOptions["size"],
+  Omit<BenchOptions, "size" | "heapMiB" | "phases" | "cpuProfileDir" | "nodeOptions">
+> = {
   full: {
     concurrency: [1, 8, 32],
     flows: 60,
@@ -69,6 +74,7 @@ const KEYS = {
   enforce: "enforce",
   phases: "phases",
   cpuProfileDir: "cpu-profile-dir",
+  nodeOptions: "node-options",
 } as const satisfies Record<keyof BenchOptions, string>;
 
 const envName = (flag: string) => `BENCH_${flag.toUpperCase().replaceAll("-", "_")}`;
@@ -106,6 +112,7 @@ export function parseOptions(argv: readonly string[], env: Readonly<Record<strin
   };
   const heap = raw("heapMiB");
   const cpuProfileDir = raw("cpuProfileDir");
+  const nodeOptions = raw("nodeOptions");
   return {
     size,
     concurrency: list("concurrency", preset.concurrency, (s) => {
@@ -122,6 +129,7 @@ export function parseOptions(argv: readonly string[], env: Readonly<Record<strin
     soakConcurrency: int("soakConcurrency", preset.soakConcurrency),
     ...(heap !== undefined ? { heapMiB: int("heapMiB", 0) } : {}),
     ...(cpuProfileDir !== undefined ? { cpuProfileDir } : {}),
+    ...(nodeOptions !== undefined ? { nodeOptions } : {}),
     phases: list("phases", [...PHASES], (s) => {
       if (!(PHASES as readonly string[]).includes(s)) throw new Error(`--phases takes ${PHASES.join(",")}, not ${s}`);
       return s as Phase;

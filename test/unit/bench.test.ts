@@ -105,6 +105,8 @@ describe("options", () => {
     expect(() => parseOptions(["--enforce=speed"], {})).toThrow(/--enforce/);
     expect(() => parseOptions(["--phases=flows,warp"], {})).toThrow(/--phases takes flows,memory,scale/);
     expect(parseOptions(["--phases=memory"], {}).phases).toEqual(["memory"]);
+    expect(parseOptions(["--node-options=--max-semi-space-size=4"], {}).nodeOptions).toBe("--max-semi-space-size=4");
+    expect(parseOptions([], {}).nodeOptions).toBeUndefined();
   });
 });
 
