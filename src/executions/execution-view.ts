@@ -3,11 +3,11 @@
 // resend becomes possible, and a failed send as the refusal that carries the execution.
 import type { SmtpSendReason } from "../email/mailer.ts";
 import type { StageDirectory } from "../stage/stage-directory.ts";
+import type { ExecutionOutcome, ExecutionSnapshot } from "./outcomes.ts";
+import type { ExecutionData, Stored } from "./types.ts";
 
 /** The stages as these answers read them: codeLength and the resend cooldown. */
 export type StageSpecs = Pick<StageDirectory, "get">;
-import type { ExecutionOutcome, ExecutionSnapshot } from "./outcomes.ts";
-import type { ExecutionData, Stored } from "./types.ts";
 
 const DEFAULT_CODE_LENGTH = 6;
 const DEFAULT_COOLDOWN_SECONDS = 60;

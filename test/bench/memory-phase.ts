@@ -117,7 +117,7 @@ async function soak(s: Stack, o: SoakOptions, inspector: Inspector): Promise<Mem
     rssMax = Math.max(rssMax, rssBytes(pid));
     return inspector.heapAfterGc();
   };
-  {
+  try {
     const warmUp = Math.min(Math.max(20, Math.floor(o.soakFlows / 10)), Math.floor(o.soakFlows / 2));
     const warmUpStarted = performance.now();
     await flows(warmUp, "soak: warm-up flows");
@@ -154,7 +154,6 @@ async function soak(s: Stack, o: SoakOptions, inspector: Inspector): Promise<Mem
     }
     const seconds = (performance.now() - t0) / 1000;
     const operatorCpuPerFlow = rest > 0 ? (cpuSeconds(pid) - cpu0) / rest : NaN;
-    client.close();
     if (failures.first) o.log(`soak: ${failures.count} flows failed, first: ${failures.first}`);
     return {
       devices: o.devices,
@@ -170,6 +169,8 @@ async function soak(s: Stack, o: SoakOptions, inspector: Inspector): Promise<Mem
       perSecond: rest / seconds,
       load: loadAverage(),
     };
+  } finally {
+    client.close();
   }
 }
 
