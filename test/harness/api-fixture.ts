@@ -9,7 +9,7 @@ import { createLogger } from "../../src/log/logger.ts";
 import { startApiServer } from "../../src/operator/api-server.ts";
 import { Operator } from "../../src/operator/operator.ts";
 import { type Clock, KubeClient, systemClock } from "@emailauth/operator-runtime";
-import { controlPlane, createTestNamespace, grantOperatorNamespace } from "./context.ts";
+import { controlPlane, createTestNamespace, grantOperatorNamespace, untilAllowed } from "./context.ts";
 import { serviceAccountToken } from "./controlplane.ts";
 import { Mailpit, type MailMessage } from "./mailpit.ts";
 import { objects, readyIs } from "./objects.ts";
@@ -132,6 +132,12 @@ export async function startApiFixture(prefix: string, options: ApiFixtureOptions
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "run-flows" },
       subjects: [{ kind: "ServiceAccount", name: "app", namespace: ns }],
     },
+  });
+  await untilAllowed(admin, `system:serviceaccount:${ns}:app`, {
+    namespace: ns,
+    verb: "execute",
+    group: GROUP,
+    resource: "flows",
   });
 
   const call: ApiFixture["call"] = async (method, path, body, token, headers = {}) => {

@@ -2,7 +2,14 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { CoreV1Api, type KubeConfig, RbacAuthorizationV1Api, type V1Role } from "@kubernetes/client-node";
+import {
+  AuthorizationV1Api,
+  CoreV1Api,
+  type KubeConfig,
+  RbacAuthorizationV1Api,
+  type V1Role,
+  type V1ResourceAttributes,
+} from "@kubernetes/client-node";
 import { loadAll } from "js-yaml";
 import { repoRoot } from "./paths.ts";
 import { OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT } from "./controlplane.ts";
@@ -17,6 +24,8 @@ export function controlPlane() {
     operator: (): KubeConfig => loadKubeconfig(info.operatorKubeconfig),
   };
 }
+
+const OPERATOR_USER = `system:serviceaccount:${OPERATOR_NAMESPACE}:${OPERATOR_SERVICE_ACCOUNT}`;
 
 /** Namespaces are never deleted: without kube-controller-manager they would stay Terminating. */
 export async function createTestNamespace(kc: KubeConfig, prefix: string): Promise<string> {
@@ -38,6 +47,12 @@ export async function grantOperatorNamespace(kc: KubeConfig, namespace: string):
       },
       subjects: [{ kind: "ServiceAccount", name: OPERATOR_SERVICE_ACCOUNT, namespace: OPERATOR_NAMESPACE }],
     },
+  });
+  await untilAllowed(kc, OPERATOR_USER, {
+    namespace,
+    verb: "list",
+    group: "emailauth.dev",
+    resource: "emailauthenticatorstages",
   });
 }
 
@@ -62,4 +77,21 @@ export async function grantOperatorSecrets(kc: KubeConfig, namespace: string): P
       subjects: [{ kind: "ServiceAccount", name: OPERATOR_SERVICE_ACCOUNT, namespace: OPERATOR_NAMESPACE }],
     },
   });
+  await untilAllowed(kc, OPERATOR_USER, { namespace, verb: "get", group: "", resource: "secrets" });
+}
+
+/**
+ * The API server authorizes from an informer's copy of RBAC objects, so a binding just created
+ * can still be refused for a moment (a 403 seen in CI). Ask the same authorizer until it agrees.
+ */
+export async function untilAllowed(kc: KubeConfig, user: string, attributes: V1ResourceAttributes): Promise<void> {
+  const reviews = kc.makeApiClient(AuthorizationV1Api);
+  for (let attempt = 0; ; attempt++) {
+    const review = await reviews.createSubjectAccessReview({
+      body: { spec: { user, resourceAttributes: attributes } },
+    });
+    if (review.status?.allowed) return;
+    if (attempt >= 100) throw new Error(`${user} still may not ${JSON.stringify(attributes)} after 10 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
