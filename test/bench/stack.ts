@@ -20,6 +20,7 @@ import {
 import { Mailpit } from "../harness/mailpit.ts";
 import { type OperatorProcess, startOperator } from "../harness/operator-process.ts";
 import { repoRoot } from "../harness/paths.ts";
+import { untilAllowed } from "../harness/until-allowed.ts";
 import { freePort } from "../harness/ports.ts";
 import { ReadyWatch } from "./ready-watch.ts";
 
@@ -152,6 +153,12 @@ async function namespaceForOperator(kc: KubeConfig, name: string): Promise<void>
       subjects: [{ kind: "ServiceAccount", name: OPERATOR_SERVICE_ACCOUNT, namespace: OPERATOR_NAMESPACE }],
     },
   });
+  await untilAllowed(kc, `system:serviceaccount:${OPERATOR_NAMESPACE}:${OPERATOR_SERVICE_ACCOUNT}`, {
+    namespace: name,
+    verb: "list",
+    group: GROUP,
+    resource: "emailauthenticatorstages",
+  });
 }
 
 /** A ServiceAccount allowed to execute every flow in `namespace`; returns its token. */
@@ -172,6 +179,12 @@ async function application(kc: KubeConfig, namespace: string): Promise<string> {
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "run-flows" },
       subjects: [{ kind: "ServiceAccount", name: "app", namespace }],
     },
+  });
+  await untilAllowed(kc, `system:serviceaccount:${namespace}:app`, {
+    namespace,
+    verb: "execute",
+    group: GROUP,
+    resource: "flows",
   });
   // Issued for the operator's API (its default audiences), as an application's token must be;
   // an operator that names none takes the API server's own.

@@ -2,19 +2,13 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  AuthorizationV1Api,
-  CoreV1Api,
-  type KubeConfig,
-  RbacAuthorizationV1Api,
-  type V1Role,
-  type V1ResourceAttributes,
-} from "@kubernetes/client-node";
+import { CoreV1Api, type KubeConfig, RbacAuthorizationV1Api, type V1Role } from "@kubernetes/client-node";
 import { loadAll } from "js-yaml";
 import { repoRoot } from "./paths.ts";
 import { OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT } from "./controlplane.ts";
 import { inject } from "vitest";
 import { loadKubeconfig } from "./kubeconfig.ts";
+import { untilAllowed } from "./until-allowed.ts";
 
 export function controlPlane() {
   const info = inject("controlPlane");
@@ -78,20 +72,4 @@ export async function grantOperatorSecrets(kc: KubeConfig, namespace: string): P
     },
   });
   await untilAllowed(kc, OPERATOR_USER, { namespace, verb: "get", group: "", resource: "secrets" });
-}
-
-/**
- * The API server authorizes from an informer's copy of RBAC objects, so a binding just created
- * can still be refused for a moment (a 403 seen in CI). Ask the same authorizer until it agrees.
- */
-export async function untilAllowed(kc: KubeConfig, user: string, attributes: V1ResourceAttributes): Promise<void> {
-  const reviews = kc.makeApiClient(AuthorizationV1Api);
-  for (let attempt = 0; ; attempt++) {
-    const review = await reviews.createSubjectAccessReview({
-      body: { spec: { user, resourceAttributes: attributes } },
-    });
-    if (review.status?.allowed) return;
-    if (attempt >= 100) throw new Error(`${user} still may not ${JSON.stringify(attributes)} after 10 s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
