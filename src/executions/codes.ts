@@ -4,6 +4,7 @@
 import {
   createHash,
   createHmac,
+  KeyObject,
   randomBytes as cryptoRandomBytes,
   randomInt as cryptoRandomInt,
   timingSafeEqual,
@@ -27,10 +28,13 @@ export const TOKEN_PREFIX = "eaox_";
 const TOKEN_FORMAT = /^eaox_[A-Za-z0-9_-]{43}$/;
 const HASH_FORMAT = /^[0-9a-f]{64}$/;
 
+/** A MAC key: raw bytes, or (cheaper per MAC) a KeyObject made from them once. */
+export type HmacKey = Buffer | KeyObject;
+
 /** A code key and its id in the keyring; a stored MAC names the id: `<kid>.<base64 MAC>`. */
 export interface MacKey {
   kid: string;
-  key: Buffer;
+  key: HmacKey;
 }
 
 /** The keys that verify: the current one, and the previous one until its codes have expired. */
@@ -70,10 +74,10 @@ export function generateCode(length: number, randomInt: RandomInt = cryptoRandom
  * base64 HMAC-SHA-256 over executionId‖0x00‖stage‖0x00‖addressKey‖0x00‖code; with a keyring key,
  * prefixed by its id so verification picks that key (never tries both: no doubled guess odds).
  */
-export function codeMac(k: Buffer | MacKey, parts: CodeParts): string {
-  if (!Buffer.isBuffer(k)) return `${k.kid}.${codeMac(k.key, parts)}`;
+export function codeMac(k: HmacKey | MacKey, parts: CodeParts): string {
+  if (!isHmacKey(k)) return `${k.kid}.${codeMac(k.key, parts)}`;
   const key = k;
-  if (key.length < MIN_KEY_BYTES) throw new RangeError(`the code key must have at least ${MIN_KEY_BYTES} bytes`);
+  if (keyBytes(key) < MIN_KEY_BYTES) throw new RangeError(`the code key must have at least ${MIN_KEY_BYTES} bytes`);
   if (!wellFormed(parts))
     throw new RangeError("code parts must be non-empty strings without NUL, and the code digits only");
   return macOf(key, parts).toString("base64");
@@ -83,14 +87,14 @@ export function codeMac(k: Buffer | MacKey, parts: CodeParts): string {
  * Whether `code` is the one `mac` was made for; false for any malformed input, and for a MAC of
  * a key the keyring no longer holds (its codes have expired).
  */
-export function codeMatches(k: Buffer | CodeKeyring, parts: CodeParts, mac: unknown): boolean {
-  if (!Buffer.isBuffer(k)) {
+export function codeMatches(k: HmacKey | CodeKeyring, parts: CodeParts, mac: unknown): boolean {
+  if (!isHmacKey(k)) {
     const kid = macKeyId(mac);
     const entry = [k.current, k.previous].find((e) => e !== undefined && e.kid === kid);
     return entry !== undefined && codeMatches(entry.key, parts, (mac as string).slice(kid?.length ?? 0).slice(1));
   }
   const key = k;
-  if (key.length < MIN_KEY_BYTES || !wellFormed(parts) || typeof mac !== "string" || !MAC_FORMAT.test(mac))
+  if (keyBytes(key) < MIN_KEY_BYTES || !wellFormed(parts) || typeof mac !== "string" || !MAC_FORMAT.test(mac))
     return false;
   const expected = Buffer.from(mac, "base64");
   const actual = macOf(key, parts);
@@ -113,7 +117,15 @@ export function tokenMatches(token: unknown, hash: unknown): boolean {
   return timingSafeEqual(createHash("sha256").update(token, "utf8").digest(), Buffer.from(hash, "hex"));
 }
 
-function macOf(key: Buffer, p: CodeParts): Buffer {
+function isHmacKey(k: HmacKey | MacKey | CodeKeyring): k is HmacKey {
+  return Buffer.isBuffer(k) || k instanceof KeyObject;
+}
+
+function keyBytes(key: HmacKey): number {
+  return Buffer.isBuffer(key) ? key.length : (key.symmetricKeySize ?? 0);
+}
+
+function macOf(key: HmacKey, p: CodeParts): Buffer {
   return createHmac("sha256", key).update(`${p.executionId}\0${p.stage}\0${p.addressKey}\0${p.code}`, "utf8").digest();
 }
 

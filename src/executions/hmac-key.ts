@@ -6,7 +6,7 @@
 //   does not hold yet (another replica rotated first), so replicas agree.
 // - The counter key (loadOrCreateKey, CodeKey): names throttle counters. It is never rotated, so
 //   counters survive a code key rotation; deleting it resets every counter.
-import { randomBytes as cryptoRandomBytes } from "node:crypto";
+import { type KeyObject, randomBytes as cryptoRandomBytes } from "node:crypto";
 import type { CoreApi, Secret } from "@emailauth/operator-runtime";
 import { CODE_KEY_SECRET_TYPE, MANAGED_BY } from "../kinds/labels.ts";
 import { type Clock, isAlreadyExists, isNotFound } from "@emailauth/operator-runtime";
@@ -30,7 +30,7 @@ export interface CodeKeysOptions {
 
 /** The code keyring as the sender and verifier use it. */
 export class CodeKeys {
-  readonly #ring: KeyringSecret<Buffer>;
+  readonly #ring: KeyringSecret<KeyObject>;
 
   constructor(o: CodeKeysOptions) {
     this.#ring = new KeyringSecret({

@@ -8,7 +8,7 @@
 // id nor the address appears in a name or label, and nobody without the key can find a user's.
 // It is read with a list selected by name, so a budget nobody used yet is an empty answer, not a 404;
 // before a guarded write, from the API server's watch cache rather than with a quorum read of etcd.
-import { createHmac, randomBytes } from "node:crypto";
+import { createHmac, createSecretKey, type KeyObject, randomBytes } from "node:crypto";
 import type { CoreApi, Secret } from "@emailauth/operator-runtime";
 import { z } from "zod";
 import {
@@ -90,7 +90,7 @@ export class ContendedError extends Error {
 }
 
 /** `eao-t-` and 32 hex characters of HMAC-SHA-256 over the JSON-encoded identity. */
-export function throttleName(key: Buffer, identity: readonly string[]): string {
+export function throttleName(key: Buffer | KeyObject, identity: readonly string[]): string {
   return `eao-t-${createHmac("sha256", key).update(JSON.stringify(identity), "utf8").digest("hex").slice(0, 32)}`;
 }
 
@@ -125,7 +125,7 @@ export interface ThrottleOptions {
 export class Throttles {
   readonly #core: CoreApi;
   readonly #clock: Clock;
-  readonly #key: Buffer;
+  readonly #key: KeyObject;
   readonly #pause: (ms: number) => Promise<void>;
   readonly #namespace: string;
   /**
@@ -140,7 +140,7 @@ export class Throttles {
   constructor(core: CoreApi, clock: Clock, key: Buffer, options: ThrottleOptions) {
     this.#core = core;
     this.#clock = clock;
-    this.#key = key;
+    this.#key = createSecretKey(key); // imported once, not by every HMAC
     this.#namespace = options.namespace;
     this.#seen = new RecentCounters(options.remembered ?? 1024);
     this.#pause = options.pause ?? ((ms) => new Promise((r) => setTimeout(r, ms)));

@@ -9,7 +9,7 @@
 //     previous:       <kid>            optional; verifies only
 //     rotatedAt:      RFC 3339 time    when `current` became current
 //     key.<kid>:      key material     one entry per kid above (kind-specific bytes)
-import { randomBytes as cryptoRandomBytes } from "node:crypto";
+import { createSecretKey, type KeyObject, randomBytes as cryptoRandomBytes } from "node:crypto";
 
 export const KEYRING_SECRET_TYPE = "emailauth.dev/keyring";
 export const CURRENT = "current";
@@ -146,12 +146,15 @@ export function findKey<K>(ring: Keyring<K>, kid: string): K | undefined {
   return verificationKeys(ring).find((k) => k.kid === kid)?.key;
 }
 
-/** A 32-byte MAC key, as the code key uses (issue: the code key becomes a keyring). */
-export const HMAC_SHA256_KEY: KeyKind<Buffer> = {
+/**
+ * A 32-byte MAC key, as the code key uses (issue: the code key becomes a keyring). Parsed into a
+ * KeyObject once: createHmac with a Buffer key imports it anew on every call, four times the cost.
+ */
+export const HMAC_SHA256_KEY: KeyKind<KeyObject> = {
   name: "HMAC-SHA-256",
   parse(material) {
     if (material.length !== 32) throw new KeyringError(`an HMAC key is 32 bytes, this one is ${material.length}`);
-    return material;
+    return createSecretKey(material);
   },
   generate: (random) => random(32),
 };

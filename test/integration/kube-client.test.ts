@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KubeConfig as ClientNodeConfig } from "@kubernetes/client-node";
 import {
+  type ClusterConfig,
   coreApi,
   isNotFound,
   KubeApiError,
@@ -18,6 +19,7 @@ import {
 } from "@emailauth/operator-runtime";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { controlPlane } from "../harness/context.ts";
+import { createTestPki } from "../harness/pki.ts";
 
 const admin = controlPlane().admin();
 const cluster = admin.getCurrentCluster()!;
@@ -66,6 +68,32 @@ describe("KubeClient", () => {
     } finally {
       kube.close();
     }
+  });
+
+  it("verifies the server: refused when signed by another CA or issued for another name, accepted when told to skip", async () => {
+    const other = createTestPki(mkdtempSync(join(dir, "pki-")));
+    const source = (c: Partial<ClusterConfig>): KubeConfigSource => ({
+      getCurrentCluster: () => ({ server: cluster.server, caData: ca.toString("base64"), ...c }),
+      getCurrentUser: () => ({ token }),
+    });
+    const attempt = async (c: Partial<ClusterConfig>) => {
+      const kube = new KubeClient(source(c));
+      try {
+        return await kube.request<{ metadata: { name: string } }>("GET", "/api/v1/namespaces/default");
+      } catch (e) {
+        return e as NodeJS.ErrnoException;
+      } finally {
+        kube.close();
+      }
+    };
+    const otherCa = Buffer.from(other.caPem).toString("base64");
+    expect(await attempt({ caData: otherCa })).toMatchObject({
+      code: expect.stringMatching(/CERT|SIGNATURE/) as unknown,
+    });
+    expect(await attempt({ tlsServerName: "not-the-api-server.example" })).toMatchObject({
+      code: "ERR_TLS_CERT_ALTNAME_INVALID",
+    });
+    expect(await attempt({ caData: otherCa, skipTLSVerify: true })).toMatchObject({ metadata: { name: "default" } });
   });
 
   it("runs from a Pod's in-cluster configuration, reading the CA once and a rotated token after a 401", async () => {
