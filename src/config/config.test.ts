@@ -46,6 +46,7 @@ describe("parseConfig defaults", () => {
         renewDeadlineMs: 10_000,
         retryPeriodMs: 2_000,
       },
+      sweeper: { batchSize: 100, intervalMs: 60_000 },
       logLevel: "info",
       shutdownTimeoutMs: 30_000,
     });
@@ -98,6 +99,8 @@ describe("parseConfig sources", () => {
       "--leader-elect-lease-duration=1m",
       "--leader-elect-renew-deadline=45s",
       "--leader-elect-retry-period=1.5s",
+      "--sweeper-batch-size=500",
+      "--sweeper-interval=30s",
       "--log-level=debug",
       "--shutdown-timeout=1m30s",
     ]);
@@ -126,6 +129,7 @@ describe("parseConfig sources", () => {
         renewDeadlineMs: 45_000,
         retryPeriodMs: 1_500,
       },
+      sweeper: { batchSize: 500, intervalMs: 30_000 },
       logLevel: "debug",
       shutdownTimeoutMs: 90_000,
     });
@@ -190,6 +194,18 @@ describe("parseConfig errors", () => {
     expect(() => parse(["--http-port=65536", "--log-level=loud"])).toThrow(
       /invalid configuration:\n {2}- --http-port="65536": must be a port number from 0 \(any free port\) to 65535\n {2}- --log-level="loud": must be one of fatal, error, warn, info, debug, trace, silent/,
     );
+  });
+
+  it("takes the sweeper's batch as a whole number from 1 to 10000", () => {
+    const message = "must be a whole number from 1 to 10000";
+    expect(problems(["--sweeper-batch-size=0", "--sweeper-interval=0s"], { EAO_SWEEPER_BATCH_SIZE: "20000" })).toEqual([
+      `--sweeper-batch-size="0": ${message}`,
+      '--sweeper-interval="0s": must be a positive duration such as "500ms", "15s" or "1m30s"',
+    ]);
+    for (const bad of ["1.5", "-3", "ten", "10001", "1e3"])
+      expect(problems([`--sweeper-batch-size=${bad}`])).toEqual([`--sweeper-batch-size="${bad}": ${message}`]);
+    expect(problems([], { EAO_SWEEPER_BATCH_SIZE: "20000" })).toEqual([`EAO_SWEEPER_BATCH_SIZE="20000": ${message}`]);
+    expect(parse([], { EAO_SWEEPER_BATCH_SIZE: "10000" }).sweeper.batchSize).toBe(10_000);
   });
 
   it("rejects a repeated flag", () => {

@@ -44,6 +44,8 @@ export interface OperatorConfig {
     renewDeadlineMs: number;
     retryPeriodMs: number;
   };
+  /** The leader's deletion of expired execution and counter Secrets in the operator's namespace. */
+  sweeper: { batchSize: number; intervalMs: number };
   logLevel: LogLevel;
   /** How long reconciles in flight may take to finish on shutdown. */
   shutdownTimeoutMs: number;
@@ -135,6 +137,10 @@ export function parseConfig(
       leaseDurationMs: values["leader-elect-lease-duration"] ?? 15_000,
       renewDeadlineMs: values["leader-elect-renew-deadline"] ?? 10_000,
       retryPeriodMs: values["leader-elect-retry-period"] ?? 2_000,
+    },
+    sweeper: {
+      batchSize: values["sweeper-batch-size"] ?? 100,
+      intervalMs: values["sweeper-interval"] ?? 60_000,
     },
     logLevel: values["log-level"] ?? "info",
     shutdownTimeoutMs: values["shutdown-timeout"] ?? 30_000,

@@ -19,7 +19,7 @@ describe("usage", () => {
     const text = usage();
     expect(text).toContain("--http-port=… (EAO_HTTP_PORT)");
     expect(text).toContain("--leader-elect[=false] (EAO_LEADER_ELECT)");
-    expect(text.match(/^ {2}--/gm)).toHaveLength(23);
+    expect(text.match(/^ {2}--/gm)).toHaveLength(25);
     expect(envName("leader-elect-retry-period")).toBe("EAO_LEADER_ELECT_RETRY_PERIOD");
   });
 });

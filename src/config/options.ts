@@ -85,6 +85,14 @@ const duration = z.string().transform((s, ctx) => {
   }
   return ms;
 });
+const wholeNumber = (max: number) => {
+  const message = `must be a whole number from 1 to ${max}`;
+  return z
+    .string()
+    .regex(/^\d{1,9}$/, message)
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= max, message);
+};
 const logLevel = z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` });
 const identity = z.string().trim().min(1, "must not be empty").max(253, "must be at most 253 characters");
 
@@ -179,6 +187,14 @@ export const OPTIONS = {
   "leader-elect-retry-period": {
     schema: duration,
     help: "wait between attempts to acquire or renew (default: 2s)",
+  },
+  "sweeper-batch-size": {
+    schema: wholeNumber(10_000),
+    help: "expired execution and counter Secrets the leader deletes per round; a round that deletes a full batch brings the next after a tenth of the interval (default: 100)",
+  },
+  "sweeper-interval": {
+    schema: duration,
+    help: "time between the leader's rounds of deleting expired Secrets (default: 1m)",
   },
   "log-level": { schema: logLevel, help: `one of ${LOG_LEVELS.join(", ")} (default: info)` },
   "shutdown-timeout": {

@@ -162,7 +162,14 @@ export class Operator {
       new EmailDeviceReconciler({ devices: c.devices, stages: c.stages, related: this.#related, writes, clock }),
     );
     // Records and counters of every stage live in the operator's namespace (api-server.ts).
-    const sweeper = new Sweeper({ core, clock, log, namespace: config.operatorNamespace });
+    const sweeper = new Sweeper({
+      core,
+      clock,
+      log,
+      namespace: config.operatorNamespace,
+      batchSize: config.sweeper.batchSize,
+      intervalMs: config.sweeper.intervalMs,
+    });
     const enqueue: Enqueuers = {
       stage: (r) => stages.enqueue(r),
       binding: (r) => bindings.enqueue(r),

@@ -369,6 +369,11 @@ describe("helm template options", () => {
     ).toEqual(["prod-email-authenticator-operator", "prod-email-authenticator-operator-namespace"]);
   });
 
+  it("sizes the sweeper's rounds, for a cluster whose sign-ins outpace the default batch", () => {
+    const { objects } = render({ values: { sweeper: { batchSize: 1000, interval: "30s" } } });
+    expect(operatorConfig(objects).sweeper).toEqual({ batchSize: 1000, intervalMs: 30_000 });
+  });
+
   it("passes extra flags and environment through", () => {
     const { objects } = render({
       values: {
@@ -460,6 +465,7 @@ describe("values.schema.json refuses bad values with a clear message", () => {
       { leaderElection: { leaseDuration: "15" } },
       "at '/leaderElection/leaseDuration': '15' does not match pattern",
     ],
+    ["a sweeper batch of none", { sweeper: { batchSize: 0 } }, "at '/sweeper/batchSize': minimum: got 0, want 1"],
     ["an unknown log level", { logLevel: "verbose" }, "at '/logLevel': value must be one of 'fatal'"],
     [
       "a port out of range",
