@@ -4,7 +4,8 @@
 import { CoreV1Api } from "@kubernetes/client-node";
 import { systemClock } from "@emailauth/operator-runtime";
 import { beforeAll, describe, expect, it } from "vitest";
-import { HMAC_SHA256_KEY, KEYRING_SECRET_TYPE } from "../../src/keyring/keyring.ts";
+import type { KeyObject } from "node:crypto";
+import { HMAC_SHA256_KEY, type KeyKind, KEYRING_SECRET_TYPE } from "../../src/keyring/keyring.ts";
 import { KeyringSecret, ROTATE_ANNOTATION, ROTATED_FOR_ANNOTATION } from "../../src/keyring/keyring-secret.ts";
 import { ES256_KEY } from "../../src/signing/es256-key.ts";
 import { controlPlane, createTestNamespace } from "../harness/context.ts";
@@ -22,15 +23,15 @@ beforeAll(async () => {
   namespace = await createTestNamespace(admin, "keyring");
 });
 
-const replicas = <K>(name: string, kind: typeof HMAC_SHA256_KEY | typeof ES256_KEY, warnings: string[] = []) =>
+const replicas = (name: string, kind: KeyKind<KeyObject>, warnings: string[] = []) =>
   Array.from(
     { length: 5 },
     () =>
-      new KeyringSecret<K>({
+      new KeyringSecret<KeyObject>({
         core,
         namespace,
         name,
-        kind: kind as never,
+        kind,
         clock: systemClock,
         minIntervalSeconds: 600,
         warn: (m) => warnings.push(m),
@@ -39,10 +40,10 @@ const replicas = <K>(name: string, kind: typeof HMAC_SHA256_KEY | typeof ES256_K
 
 describe("keyring Secret", () => {
   it("five replicas creating it at once agree on one keyring", async () => {
-    const rings = await Promise.all(replicas<Buffer>("race", HMAC_SHA256_KEY).map((r) => r.get()));
+    const rings = await Promise.all(replicas("race", HMAC_SHA256_KEY).map((r) => r.get()));
     const kids = new Set(rings.map((r) => r.current.kid));
     expect(kids.size).toBe(1);
-    expect(new Set(rings.map((r) => r.current.key.toString("hex"))).size).toBe(1);
+    expect(new Set(rings.map((r) => r.current.key.export().toString("hex"))).size).toBe(1);
     const secret = await core.readNamespacedSecret({ namespace, name: "race" });
     expect(secret.type).toBe(KEYRING_SECRET_TYPE);
     expect(Object.keys(secret.data ?? {}).sort()).toEqual(["current", `key.${[...kids][0]}`, "rotatedAt"]);
@@ -50,8 +51,8 @@ describe("keyring Secret", () => {
 
   it("rotates once per request annotation, keeps the previous key, and refuses a rotation too soon", async () => {
     const warnings: string[] = [];
-    const all = replicas<Buffer>("rotate", HMAC_SHA256_KEY, warnings);
-    const before = await (all[0] as KeyringSecret<Buffer>).get();
+    const all = replicas("rotate", HMAC_SHA256_KEY, warnings);
+    const before = await (all[0] as KeyringSecret<KeyObject>).get();
     await adminCore.patchNamespacedSecret({
       namespace,
       name: "rotate",
@@ -75,7 +76,7 @@ describe("keyring Secret", () => {
       body: [{ op: "replace", path: `/metadata/annotations/${ROTATE_ANNOTATION.replace("/", "~1")}`, value: "second" }],
     });
     for (const r of all) r.forget();
-    const unchanged = await (all[1] as KeyringSecret<Buffer>).get();
+    const unchanged = await (all[1] as KeyringSecret<KeyObject>).get();
     expect(unchanged.current.kid).toBe(ring.current.kid);
     expect(warnings.join("\n")).toContain("may still be in use");
   });
@@ -95,7 +96,7 @@ describe("keyring Secret", () => {
         stringData: { current: "k1", "key.k1": "too short" },
       },
     });
-    const [r] = replicas<Buffer>("damaged", HMAC_SHA256_KEY);
+    const [r] = replicas("damaged", HMAC_SHA256_KEY);
     await expect(r!.get()).rejects.toThrow(/keyring Secret .*\/damaged current key k1: an HMAC key is 32 bytes/);
     const secret = await core.readNamespacedSecret({ namespace, name: "damaged" });
     expect(Buffer.from(secret.data?.["key.k1"] ?? "", "base64").toString()).toBe("too short");
