@@ -25,7 +25,7 @@ const execution: ExecutionData = {
 const served = (s: Secret): Secret => ({ ...s, metadata: { ...s.metadata, uid: "u-1", resourceVersion: "7" } });
 
 describe("encodeRecord", () => {
-  it("sits in the given namespace, labelled by component and stage only, with the expiry, owned by nothing", () => {
+  it("sits in the given namespace, labelled by component, stage and expiry bucket only, with the expiry, owned by nothing", () => {
     const s = encodeRecord(EXECUTION_RECORD, "ops", execution, "stage-uid");
     expect(s.metadata?.name).toBe(`eao-x-${id}`);
     expect(s.metadata?.namespace).toBe("ops");
@@ -36,6 +36,7 @@ describe("encodeRecord", () => {
       "emailauth.dev/stage-namespace": "ns",
       "emailauth.dev/stage": "relay",
       "emailauth.dev/stage-uid": "stage-uid",
+      "emailauth.dev/expires-bucket": "202601010030",
     });
     expect(s.metadata?.annotations).toEqual({ "emailauth.dev/expires-at": "2026-01-01T00:30:00.000Z" });
     // An owner reference cannot name a stage in another namespace.

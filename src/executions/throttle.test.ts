@@ -141,4 +141,17 @@ describe("Throttles reading from the API server's watch cache", () => {
     expect(await a.reserveFailure(who, 3)).toMatchObject({ ok: false, own: 0 });
     expect(fake.reads).toEqual(["cached", "fresh"]);
   });
+
+  it("labels a counter with the bucket of its expiry, which moves with its newest entry", async () => {
+    const fake = new LaggingCounters();
+    const a = throttles(fake, 0);
+    const counter = () => [...fake.store.values()][0]?.metadata;
+    expect((await a.reserveFailure(who, 3)).ok).toBe(true);
+    // The failures window is a day: due 2026-01-03T00:00Z.
+    expect(counter()?.annotations?.["emailauth.dev/expires-at"]).toBe("2026-01-03T00:00:00.000Z");
+    expect(counter()?.labels?.["emailauth.dev/expires-bucket"]).toBe("202601030000");
+    clock.advance(HOUR);
+    expect((await a.reserveFailure(who, 3)).ok).toBe(true);
+    expect(counter()?.labels?.["emailauth.dev/expires-bucket"]).toBe("202601030100");
+  });
 });

@@ -14,6 +14,8 @@ import { z } from "zod";
 import {
   COMPONENT_LABEL,
   EXPIRES_AT_ANNOTATION,
+  EXPIRES_BUCKET_LABEL,
+  expiryBucket,
   MANAGED_BY,
   STAGE_LABEL,
   STAGE_NAMESPACE_LABEL,
@@ -307,12 +309,19 @@ export class Throttles {
 
   #encode(t: Target, entries: readonly Entry[], resourceVersion?: string): Secret {
     const newest = Math.max(this.#clock.now().getTime(), ...entries.map((e) => Date.parse(e.at)));
+    const expires = newest + t.windowMs;
     return {
       metadata: {
         name: t.name,
         namespace: t.namespace,
-        labels: { ...MANAGED_BY, [COMPONENT_LABEL]: THROTTLE_COMPONENT, [THROTTLE_KIND_LABEL]: t.counter, ...t.labels },
-        annotations: { [EXPIRES_AT_ANNOTATION]: new Date(newest + t.windowMs).toISOString() },
+        labels: {
+          ...MANAGED_BY,
+          [COMPONENT_LABEL]: THROTTLE_COMPONENT,
+          [THROTTLE_KIND_LABEL]: t.counter,
+          ...t.labels,
+          [EXPIRES_BUCKET_LABEL]: expiryBucket(expires),
+        },
+        annotations: { [EXPIRES_AT_ANNOTATION]: new Date(expires).toISOString() },
         ...(resourceVersion ? { resourceVersion } : {}),
       },
       type: THROTTLE_SECRET_TYPE,

@@ -36,3 +36,24 @@ export const LEGACY_EXECUTIONS_FINALIZER = `${GROUP}/executions`;
 /** Every short-lived Secret that carries an expires-at annotation, for the sweeper. */
 export const expiringSelector = (): string =>
   `${COMPONENT_LABEL} in (${EXECUTION_COMPONENT},${CHALLENGE_COMPONENT},${THROTTLE_COMPONENT})`;
+
+/**
+ * The 10 minutes in which a short-lived Secret falls due, beside its exact expires-at: a label
+ * selector can pick buckets, not times, and the sweeper lists only the buckets that have ended
+ * instead of every live record and counter (so a Secret goes up to 10 minutes after it expired).
+ */
+export const EXPIRES_BUCKET_LABEL = `${GROUP}/expires-bucket`;
+const BUCKET_MS = 10 * 60_000;
+
+/** The bucket of an expiry: the start of its 10 minutes, "YYYYMMDDhhmm" in UTC. */
+export function expiryBucket(expiresAtMs: number): string {
+  return new Date(Math.floor(expiresAtMs / BUCKET_MS) * BUCKET_MS).toISOString().replace(/[-T:]/g, "").slice(0, 12);
+}
+
+/** The short-lived Secrets whose bucket ended by `now` and began within `lookbackMs` before it. */
+export function dueSelector(now: Date, lookbackMs: number): string {
+  const newest = Math.floor(now.getTime() / BUCKET_MS) * BUCKET_MS - BUCKET_MS;
+  const buckets: string[] = [];
+  for (let at = newest; at > newest - lookbackMs; at -= BUCKET_MS) buckets.push(expiryBucket(at));
+  return `${expiringSelector()},${EXPIRES_BUCKET_LABEL} in (${buckets.join(",")})`;
+}

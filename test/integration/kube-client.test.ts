@@ -192,6 +192,9 @@ describe("KubeClient", () => {
         expect(item.metadata?.uid).toMatch(/^[0-9a-f-]{36}$/);
         expect(item.metadata?.resourceVersion).toBeTruthy();
       }
+      // Nothing selected: the server's "items": null arrives as an empty list.
+      const none = await core.listNamespacedSecretMetadata({ namespace, labelSelector: `test=${label}-none` });
+      expect(none.items).toEqual([]);
     } finally {
       for (let i = 0; i < 3; i++)
         await core.deleteNamespacedSecret({ namespace, name: `${label}-${i}` }).catch(() => undefined);

@@ -9,6 +9,8 @@ import {
   COMPONENT_LABEL,
   EXECUTION_COMPONENT,
   EXPIRES_AT_ANNOTATION,
+  EXPIRES_BUCKET_LABEL,
+  expiryBucket,
   THROTTLE_COMPONENT,
 } from "../../src/kinds/labels.ts";
 import { Sweeper } from "../../src/controllers/sweeper/sweeper.ts";
@@ -18,44 +20,57 @@ import { controlPlane, createTestNamespace, grantOperatorNamespace, grantOperato
 import { coreApi, KubeClient } from "@emailauth/operator-runtime";
 
 describe("Sweeper", () => {
-  it("deletes expired short-lived Secrets in bounded batches, as the operator", async () => {
+  it("deletes expired short-lived Secrets in bounded batches, as the operator, by due bucket and hourly in full", async () => {
     const plane = controlPlane();
     const ns = await createTestNamespace(plane.admin(), "sweep");
     await grantOperatorSecrets(plane.admin(), ns);
     const admin = plane.admin().makeApiClient(CoreV1Api);
-    const now = new Date("2026-06-01T12:00:00Z");
-    const secret = (name: string, component: string | undefined, expiresAt: string) =>
+    const clock = new FakeClock(new Date("2026-06-01T12:00:00Z"));
+    const sweeper = new Sweeper({
+      core: coreApi(new KubeClient(plane.operator())),
+      namespace: ns,
+      clock,
+      log: createLogger({ level: "silent" }),
+      batchSize: 2,
+    });
+    // A new leader's first round lists everything; here there is nothing yet.
+    expect(await sweeper.sweep()).toBe(0);
+
+    const secret = (name: string, component: string | undefined, expiresAt: string, bucketed = true) =>
       admin.createNamespacedSecret({
         namespace: ns,
         body: {
           metadata: {
             name,
-            ...(component ? { labels: { [COMPONENT_LABEL]: component } } : {}),
+            labels: {
+              ...(component ? { [COMPONENT_LABEL]: component } : {}),
+              ...(bucketed ? { [EXPIRES_BUCKET_LABEL]: expiryBucket(Date.parse(expiresAt)) } : {}),
+            },
             annotations: { [EXPIRES_AT_ANNOTATION]: expiresAt },
           },
         },
       });
     const past = "2026-06-01T11:00:00Z";
-    const future = "2026-06-01T13:00:00Z";
+    const future = "2026-06-01T15:00:00Z";
     for (let i = 0; i < 3; i++) await secret(`old-exec-${i}`, EXECUTION_COMPONENT, past);
     await secret("old-challenge", CHALLENGE_COMPONENT, past);
     await secret("old-throttle", THROTTLE_COMPONENT, past);
     await secret("live-exec", EXECUTION_COMPONENT, future);
     await secret("not-ours", undefined, past);
+    // Written by an earlier version, without a bucket: only a full list finds it.
+    await secret("old-unbucketed", EXECUTION_COMPONENT, past, false);
+    const left = async () =>
+      (await admin.listNamespacedSecret({ namespace: ns })).items.map((s) => s.metadata?.name).sort();
 
-    const sweeper = new Sweeper({
-      core: coreApi(new KubeClient(plane.operator())),
-      namespace: ns,
-      clock: new FakeClock(now),
-      log: createLogger({ level: "silent" }),
-      batchSize: 2,
-    });
     expect(await sweeper.sweep()).toBe(2);
     expect(await sweeper.sweep()).toBe(2);
     expect(await sweeper.sweep()).toBe(1);
     expect(await sweeper.sweep()).toBe(0);
-    const left = (await admin.listNamespacedSecret({ namespace: ns })).items.map((s) => s.metadata?.name).sort();
-    expect(left).toEqual(["live-exec", "not-ours"]);
+    expect(await left()).toEqual(["live-exec", "not-ours", "old-unbucketed"]);
+
+    clock.advance(60 * 60_000);
+    expect(await sweeper.sweep()).toBe(1);
+    expect(await left()).toEqual(["live-exec", "not-ours"]);
   });
 
   it("cannot delete in a watched tenant namespace, where the operator only reads Secrets", async () => {

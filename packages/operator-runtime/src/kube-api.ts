@@ -76,8 +76,15 @@ export function coreApi(client: KubeClient): CoreApi {
       client.request("DELETE", core(p.namespace, "secrets", p.name), { ...o, body: p.body }),
     listNamespacedSecret: ({ namespace, ...q }, o) =>
       client.request("GET", core(namespace, "secrets"), { ...o, query: listQuery(q) }),
-    listNamespacedSecretMetadata: ({ namespace, ...q }, o) =>
-      client.request("GET", core(namespace, "secrets"), { ...o, query: listQuery(q), accept: METADATA_LIST }),
+    listNamespacedSecretMetadata: async ({ namespace, ...q }, o) => {
+      const list = await client.request<KubernetesListObject<KubernetesObject>>("GET", core(namespace, "secrets"), {
+        ...o,
+        query: listQuery(q),
+        accept: METADATA_LIST,
+      });
+      // The API server sends an empty PartialObjectMetadataList with "items": null.
+      return { ...list, items: list.items ?? [] };
+    },
     readNamespacedConfigMap: (p, o) => client.request("GET", core(p.namespace, "configmaps", p.name), o),
     patchNamespacedConfigMap: (p, o) =>
       client.request("PATCH", core(p.namespace, "configmaps", p.name), {

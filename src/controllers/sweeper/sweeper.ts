@@ -2,10 +2,12 @@
 // the operator's namespace, where they all live (records of a deleted stage too: they cannot be
 // owned by a stage in another namespace, so expiry is what removes them). Verification checks
 // expiry itself; this only keeps the API server from filling up with abandoned executions, dead
-// codes and stale counters.
+// codes and stale counters. A round lists only the Secrets whose expiry bucket (a label) began
+// in the last day, not every live record and counter; once an hour, and on a new leader's first
+// round, it lists them all, for Secrets written without a bucket or left over from a longer outage.
 import type { CoreApi } from "@emailauth/operator-runtime";
 import type { Logger } from "pino";
-import { expiringSelector } from "../../kinds/labels.ts";
+import { dueSelector, expiringSelector } from "../../kinds/labels.ts";
 import { deleteSecrets } from "../../k8s/execution-secrets.ts";
 import { normalizeError } from "@emailauth/operator-runtime";
 import type { Cancel, Clock } from "@emailauth/operator-runtime";
@@ -24,15 +26,21 @@ export interface SweeperOptions {
    * wait a whole interval per batch.
    */
   batchSize?: number;
-  /** One round; the default deletes expired Secrets through `core`. Replaced in unit tests. */
-  sweepNamespace?: (namespace: string, now: Date, batchSize: number) => Promise<number>;
+  /** One round over the Secrets `selector` picks; the default deletes through `core`. Replaced in unit tests. */
+  sweepNamespace?: (namespace: string, now: Date, batchSize: number, selector: string) => Promise<number>;
 }
+
+/** How far back a round's bucket selector reaches; older buckets wait for the hourly full list. */
+const DUE_LOOKBACK_MS = 24 * 60 * 60_000;
+const FULL_LIST_EVERY_MS = 60 * 60_000;
 
 export class Sweeper {
   readonly #o: SweeperOptions;
   #cancel: Cancel | undefined;
   #running: Promise<void> | undefined;
   #stopped = true;
+  /** When a round that listed every expiring Secret last found less than a full batch to delete. */
+  #fullListAt: number | undefined;
 
   constructor(options: SweeperOptions) {
     this.#o = options;
@@ -47,8 +55,13 @@ export class Sweeper {
   async sweep(): Promise<number> {
     const { core, clock, log, namespace } = this.#o;
     try {
-      const sweep = this.#o.sweepNamespace ?? ((ns, now, max) => deleteExpired(core, ns, now, max));
-      const deleted = await sweep(namespace, clock.now(), this.#batchSize);
+      const sweep = this.#o.sweepNamespace ?? ((ns, now, max, sel) => deleteExpired(core, ns, now, max, sel));
+      const now = clock.now();
+      const full = this.#fullListAt === undefined || now.getTime() - this.#fullListAt >= FULL_LIST_EVERY_MS;
+      const selector = full ? expiringSelector() : dueSelector(now, DUE_LOOKBACK_MS);
+      const deleted = await sweep(namespace, now, this.#batchSize, selector);
+      // A full list that filled its batch is followed by another, until the backlog is gone.
+      if (full && deleted < this.#batchSize) this.#fullListAt = now.getTime();
       if (deleted) log.info({ namespace, deleted }, "deleted expired execution, challenge and throttle Secrets");
       return deleted;
     } catch (e) {
@@ -76,10 +89,16 @@ export class Sweeper {
   }
 }
 
-function deleteExpired(core: CoreApi, namespace: string, now: Date, maxDeletes: number): Promise<number> {
+function deleteExpired(
+  core: CoreApi,
+  namespace: string,
+  now: Date,
+  maxDeletes: number,
+  labelSelector: string,
+): Promise<number> {
   return deleteSecrets(core, {
     namespace,
-    labelSelector: expiringSelector(),
+    labelSelector,
     select: (page) => expiredExecutions(page, now, Number.POSITIVE_INFINITY),
     maxDeletes,
   });
