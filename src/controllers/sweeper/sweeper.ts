@@ -2,7 +2,7 @@
 // the operator's namespace, where they all live (records of a deleted stage too: they cannot be
 // owned by a stage in another namespace, so expiry is what removes them). Verification checks
 // expiry itself; this only keeps the API server from filling up with abandoned executions, dead
-// codes and stale counters. A round lists only the Secrets whose expiry bucket (a label) began
+// codes and stale counters. A round lists only the Secrets whose expiry bucket (a label) ended
 // in the last day, not every live record and counter; once an hour, and on a new leader's first
 // round, it lists them all, for Secrets written without a bucket or left over from a longer outage.
 import type { CoreApi } from "@emailauth/operator-runtime";
