@@ -72,18 +72,21 @@ describe("Sweeper", () => {
   it("lists every expiring Secret first and hourly, the due expiry buckets in between", async () => {
     const clock = new FakeClock(new Date("2026-01-01T00:00:00Z"));
     const selectors: string[] = [];
-    let deletes = [2, 2, 0];
-    const sweeper = new Sweeper({
-      core: {} as CoreApi,
-      namespace: "ops",
-      clock,
-      log: pino({ level: "silent" }),
-      batchSize: 2,
-      sweepNamespace: (_ns, _now, _max, selector) => {
-        selectors.push(selector.includes("expires-bucket in (") ? "due" : "all");
-        return Promise.resolve(deletes.shift() ?? 0);
-      },
-    });
+    /** A sweeper whose rounds record which list they made and answer with `round(n)`. */
+    const recording = (round: (n: number) => Promise<number>) =>
+      new Sweeper({
+        core: {} as CoreApi,
+        namespace: "ops",
+        clock,
+        log: pino({ level: "silent" }),
+        batchSize: 2,
+        sweepNamespace: (_ns, _now, _max, selector) => {
+          selectors.push(selector.includes("expires-bucket in (") ? "due" : "all");
+          return round(selectors.length);
+        },
+      });
+    const deletes = [2, 2, 0];
+    const sweeper = recording(() => Promise.resolve(deletes.shift() ?? 0));
     for (let i = 0; i < 4; i++) await sweeper.sweep();
     // Full batches keep the full list going until it comes up short; then only due buckets.
     expect(selectors).toEqual(["all", "all", "all", "due"]);
@@ -93,21 +96,8 @@ describe("Sweeper", () => {
     await sweeper.sweep();
     expect(selectors.slice(4)).toEqual(["due", "all"]);
     // A failed full list is tried again next round.
-    deletes = [];
-    clock.advance(60 * 60_000);
-    const failing = new Sweeper({
-      core: {} as CoreApi,
-      namespace: "ops",
-      clock,
-      log: pino({ level: "silent" }),
-      sweepNamespace: (_ns, _now, _max, selector) => {
-        selectors.push(selector.includes("expires-bucket in (") ? "due" : "all");
-        return selectors.length === 7 ? Promise.reject(new Error("timeout")) : Promise.resolve(0);
-      },
-    });
-    await failing.sweep();
-    await failing.sweep();
-    await failing.sweep();
+    const failing = recording((n) => (n === 7 ? Promise.reject(new Error("timeout")) : Promise.resolve(0)));
+    for (let i = 0; i < 3; i++) await failing.sweep();
     expect(selectors.slice(6)).toEqual(["all", "all", "due"]);
   });
 
