@@ -103,11 +103,12 @@ export async function startStack(o: {
       args: [`--namespaces=${namespaces.flows},${namespaces.scale}`, "--rate-limit-per-address=2000/4000"],
       logLevel: "info",
       entry: join(bundleDir, "operator.mjs"),
+      // On the command line, where Node.js takes every V8 flag (NODE_OPTIONS refuses most).
+      nodeArgs: (o.nodeOptions ?? []).flatMap((option) => option.split(/\s+/).filter(Boolean)),
       env: {
         ...o.env,
         NODE_OPTIONS: [
           `--max-old-space-size=${o.heapMiB} --inspect=127.0.0.1:${inspectorPort}`,
-          ...(o.nodeOptions ?? []),
           ...(o.cpuProfileDir ? [`--cpu-prof --cpu-prof-dir=${o.cpuProfileDir}`] : []),
         ].join(" "),
       },

@@ -30,6 +30,8 @@ export interface OperatorProcessOptions {
   logLevel?: string;
   /** The script node runs: default src/main.ts; the benchmark runs the bundle the image ships. */
   entry?: string;
+  /** Node.js options given on its command line, before the script (V8 flags NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
 }
 
 export async function startOperator(o: OperatorProcessOptions): Promise<OperatorProcess> {
@@ -40,6 +42,7 @@ export async function startOperator(o: OperatorProcessOptions): Promise<Operator
     "operator",
     process.execPath,
     [
+      ...(o.nodeArgs ?? []),
       o.entry ?? join(repoRoot, "src", "main.ts"),
       `--health-port=${healthPort}`,
       `--http-port=${httpPort}`,
