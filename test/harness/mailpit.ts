@@ -102,6 +102,11 @@ export class Mailpit {
     return (await this.#get(`/api/v1/message/${encodeURIComponent(id)}`)) as MailMessage;
   }
 
+  /** A message's headers as the relay parsed them, decoded; each name with its values. */
+  async headers(id: string): Promise<Record<string, string[]>> {
+    return (await this.#get(`/api/v1/message/${encodeURIComponent(id)}/headers`)) as Record<string, string[]>;
+  }
+
   /** Waits for a message to `to` and returns it whole. */
   async waitForMessageTo(to: string, timeoutMs = 15_000): Promise<MailMessage> {
     const summary = await waitFor(async () => (await this.messages()).find((m) => m.To.some((r) => r.Address === to)), {

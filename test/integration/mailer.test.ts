@@ -171,6 +171,37 @@ describe("Mailer.send delivers", () => {
     );
   });
 
+  it("in German, with a subject and a name outside ASCII, and the headers that stop auto-replies", async () => {
+    const s = settings(plain.smtpPort);
+    const address = "jurgen@example.com";
+    const composed = composeCodeMessage({
+      settings: s,
+      subject: "Ihr Anmeldecode für Müller & Söhne",
+      to: { address, name: "Jürgen Müller" },
+      locale: "de",
+      values: {
+        code: "480213",
+        expiresInMinutes: 15,
+        userName: "Jürgen",
+        friendlyName: "E-Mail",
+        maskedEmail: maskAddress(address),
+      },
+    });
+    await mailer.send(s, composed);
+    const mail = await plain.waitForMessageTo(address);
+    expect(mail.Subject).toBe("Ihr Anmeldecode für Müller & Söhne");
+    expect(mail.To).toEqual([{ Address: address, Name: "Jürgen Müller" }]);
+    expect(mail.Text).toContain("Hallo Jürgen,");
+    expect(mail.Text).toContain("480213");
+    expect(mail.Text).toContain("15 Minuten");
+    expect(mail.HTML).toContain('<html lang="de">');
+    expect(mail.HTML).toContain("480213");
+    const headers = await plain.headers(mail.ID);
+    expect(headers["Auto-Submitted"]).toEqual(["auto-generated"]);
+    expect(headers["X-Auto-Response-Suppress"]).toEqual(["All"]);
+    expect(headers["Message-Id"] ?? headers["Message-ID"]).toEqual([composed.messageId]);
+  });
+
   it("several messages at once over one pool", async () => {
     const s = settings(plain.smtpPort);
     await Promise.all(Array.from({ length: 6 }, () => expectDelivered(plain, s)));
