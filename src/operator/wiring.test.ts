@@ -156,15 +156,32 @@ describe("wiring", () => {
     expect(take()).toEqual(["device d1", "device d1", "device d2", "stage email"]);
   });
 
-  it("a device's status write (lastUsedAt on every sign-in) reconciles only the device", () => {
+  it("a device's status write reconciles only the device, and a sign-in's lastUsedAt alone nothing", () => {
     const { related, q, take } = setup();
-    const used = device("d1", "alice", { status: { lastUsedAt: "2026-01-01T00:00:00Z" } });
-    onDeviceUpdate(device("d1", "alice"), used, related, q);
+    const confirmed = { confirmedAt: "2026-01-01T00:00:00Z", observedGeneration: 1 };
+    const first = device("d1", "alice", { status: confirmed });
+    onDeviceUpdate(device("d1", "alice"), first, related, q);
+    expect(take()).toEqual(["device d1"]);
+    const used = device("d1", "alice", {
+      metadata: { namespace: ns, name: "d1", generation: 1, resourceVersion: "7" },
+      status: { ...confirmed, lastUsedAt: "2026-01-01T00:00:00Z" },
+    });
+    onDeviceUpdate(first, used, related, q);
+    expect(take()).toEqual([]);
+    // lastUsedAt and anything else in one write: the device is reconciled.
+    const usedAndStale = device("d1", "alice", { status: { lastUsedAt: "2026-01-02T00:00:00Z" } });
+    onDeviceUpdate(used, usedAndStale, related, q);
+    expect(take()).toEqual(["device d1"]);
+    const relabelled = device("d1", "alice", {
+      metadata: { namespace: ns, name: "d1", generation: 1, labels: { team: "a" } },
+      status: { lastUsedAt: "2026-01-03T00:00:00Z" },
+    });
+    onDeviceUpdate(usedAndStale, relabelled, related, q);
     expect(take()).toEqual(["device d1"]);
     const going = device("d1", "alice", {
       metadata: { namespace: ns, name: "d1", generation: 1, deletionTimestamp: "x" },
     });
-    onDeviceUpdate(used, going, related, q);
+    onDeviceUpdate(relabelled, going, related, q);
     expect(take()).toEqual([
       "device d1",
       "device d1",

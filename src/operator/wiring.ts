@@ -93,7 +93,8 @@ export function onDevice(device: EmailDeviceObject, related: RelatedObjects, q: 
 
 /**
  * The stage counts its devices (adds and deletes); the user's other devices read this one's
- * spec and deletion. A status write (lastUsedAt on every sign-in) concerns only the device.
+ * spec and deletion. A status write concerns only the device, and the one of every sign-in,
+ * lastUsedAt alone, not even that: the device's reconciler only carries it over.
  */
 export function onDeviceUpdate(
   old: EmailDeviceObject,
@@ -101,6 +102,7 @@ export function onDeviceUpdate(
   related: RelatedObjects,
   q: Enqueuers,
 ): void {
+  if (onlyLastUsedAtChanged(old, device)) return;
   if (!specOrDeletionChanged(old, device)) return q.device(req(device));
   onDevice(old, related, q);
   onDevice(device, related, q);
@@ -147,6 +149,13 @@ const deleting = (o: Meta) => Boolean(o.metadata?.deletionTimestamp);
 
 function specOrDeletionChanged(old: Meta, o: Meta): boolean {
   return old.metadata?.generation !== o.metadata?.generation || deleting(old) !== deleting(o);
+}
+
+function onlyLastUsedAtChanged(old: EmailDeviceObject, o: EmailDeviceObject): boolean {
+  if (old.status?.lastUsedAt === o.status?.lastUsedAt) return false;
+  const rest = ({ metadata, spec, status }: EmailDeviceObject) =>
+    JSON.stringify([{ ...metadata, resourceVersion: undefined }, spec, { ...status, lastUsedAt: undefined }]);
+  return rest(old) === rest(o);
 }
 
 function sameConditions(a: readonly Condition[] | undefined, b: readonly Condition[] | undefined): boolean {
