@@ -63,6 +63,7 @@ export async function runBench(o: BenchOptions, log: (m: string) => void): Promi
       runs = await flowPhase(stack, {
         concurrency: o.concurrency,
         flows: o.flows,
+        flowsPerConcurrency: o.flowsPerConcurrency,
         // A flow's cost includes the stage's device count, which the reconciler writes in batches
         // up to DEVICE_COUNT_INTERVAL_MS later: a run is over when that has passed quietly.
         quietMs: DEVICE_COUNT_INTERVAL_MS + (o.size === "small" ? 1000 : 1500),

@@ -60,7 +60,7 @@ interface Snapshot {
 
 export async function flowPhase(
   s: Stack,
-  o: { concurrency: number[]; flows: number; quietMs: number; log: (m: string) => void },
+  o: { concurrency: number[]; flows: number; flowsPerConcurrency: number; quietMs: number; log: (m: string) => void },
 ): Promise<RunResult[]> {
   const mail = new MailReader(s.mailpit.httpUrl);
   const client = new FlowClient({ baseUrl: `http://127.0.0.1:${s.operator.httpPort}`, appToken: s.appToken, mail });
@@ -143,7 +143,7 @@ export async function flowPhase(
   const results: RunResult[] = [];
   try {
     for (const c of o.concurrency) {
-      const n = Math.max(o.flows, 4 * c);
+      const n = Math.max(o.flows, o.flowsPerConcurrency * c);
       // Floor and flows take turns in rounds of at least 2 × c flows each, so that both meet the
       // same machine: on shared cores the floor alone varied by a third between minutes.
       const rounds = Math.max(1, Math.min(MAX_ROUNDS, Math.floor(n / (2 * c))));

@@ -6,8 +6,14 @@ export interface BenchOptions {
   size: "full" | "small";
   /** Concurrency levels of the flow phase. */
   concurrency: number[];
-  /** Flows per kind and level (at least 4 × the concurrency). */
+  /** Flows per kind and level, at least `flowsPerConcurrency` × the concurrency. */
   flows: number;
+  /**
+   * Flows per kind and level per flow in flight, at least. Each side's rounds must last several
+   * flows per slot: a round of two per slot at concurrency 32 lasts about two seconds, and one
+   * disturbance on the shared cores moved such a ratio by a third (0.54x to 1.02x between runs).
+   */
+  flowsPerConcurrency: number;
   /** Stages applied at once (each with two bindings). */
   stages: number;
   /** Clients in flight while applying them. */
@@ -39,6 +45,7 @@ const PRESETS: Record<
   full: {
     concurrency: [1, 8, 32],
     flows: 60,
+    flowsPerConcurrency: 10,
     stages: 1000,
     applyConcurrency: 16,
     reconcileRounds: 20,
@@ -50,6 +57,7 @@ const PRESETS: Record<
   small: {
     concurrency: [4],
     flows: 8,
+    flowsPerConcurrency: 4,
     stages: 10,
     applyConcurrency: 8,
     reconcileRounds: 2,
@@ -64,6 +72,7 @@ const KEYS = {
   size: "size",
   concurrency: "concurrency",
   flows: "flows",
+  flowsPerConcurrency: "flows-per-concurrency",
   stages: "stages",
   applyConcurrency: "apply-concurrency",
   reconcileRounds: "reconcile-rounds",
@@ -121,6 +130,7 @@ export function parseOptions(argv: readonly string[], env: Readonly<Record<strin
       return n;
     }),
     flows: int("flows", preset.flows),
+    flowsPerConcurrency: int("flowsPerConcurrency", preset.flowsPerConcurrency),
     stages: int("stages", preset.stages),
     applyConcurrency: int("applyConcurrency", preset.applyConcurrency),
     reconcileRounds: int("reconcileRounds", preset.reconcileRounds),

@@ -90,9 +90,17 @@ describe("the chart's memory settings", () => {
 describe("options", () => {
   it("takes a preset, then the environment, then flags", () => {
     const o = parseOptions(["--soak-flows=500", "--concurrency=2,4"], { BENCH_SIZE: "small", BENCH_SOAK_FLOWS: "7" });
-    expect(o).toMatchObject({ size: "small", soakFlows: 500, concurrency: [2, 4], enforce: ["count"] });
+    expect(o).toMatchObject({
+      size: "small",
+      soakFlows: 500,
+      concurrency: [2, 4],
+      flowsPerConcurrency: 4,
+      enforce: ["count"],
+    });
     expect(parseOptions([], {})).toMatchObject({
       size: "full",
+      flows: 60,
+      flowsPerConcurrency: 10,
       soakFlows: 10_000,
       stages: 1000,
       concurrency: [1, 8, 32],
