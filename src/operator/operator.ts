@@ -31,7 +31,7 @@ import {
 } from "../kinds/v1alpha1/objects.ts";
 import { kindInformers, singleObjectWatches } from "./informers.ts";
 import type { RelatedObjects } from "./related-objects.ts";
-import { type Caches, type Enqueuers, type KindInformerLists, wireInformers } from "./wiring.ts";
+import { type Caches, type Enqueuers, type KindInformerLists, STAGE_COUNT_DELAY_MS, wireInformers } from "./wiring.ts";
 
 export interface OperatorOptions {
   config: OperatorConfig;
@@ -172,6 +172,7 @@ export class Operator {
     });
     const enqueue: Enqueuers = {
       stage: (r) => stages.enqueue(r),
+      stageCount: (r) => stages.enqueueAfter(r, STAGE_COUNT_DELAY_MS),
       binding: (r) => bindings.enqueue(r),
       device: (r) => devices.enqueue(r),
     };

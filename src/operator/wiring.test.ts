@@ -16,6 +16,7 @@ import {
   onBinding,
   onBindingUpdate,
   onDevice,
+  onDeviceAdd,
   onDeviceUpdate,
   onStage,
   onStageUpdate,
@@ -56,6 +57,7 @@ function recorder() {
   const seen: string[] = [];
   const q: Enqueuers = {
     stage: (r: Request) => seen.push(`stage ${r.name}`),
+    stageCount: (r: Request) => seen.push(`stage count ${r.name}`),
     binding: (r: Request) => seen.push(`binding ${r.name}`),
     device: (r: Request) => seen.push(`device ${r.name}`),
   };
@@ -154,6 +156,9 @@ describe("wiring", () => {
     const { related, q, take } = setup();
     onDevice(device("d1", "alice"), related, q);
     expect(take()).toEqual(["device d1", "device d1", "device d2", "stage email"]);
+    // A new device only adds to the stage's count: the stage is reconciled a little later.
+    onDeviceAdd(device("d1", "alice"), related, q);
+    expect(take()).toEqual(["device d1", "device d1", "device d2", "stage count email"]);
   });
 
   it("a device's status write reconciles only the device, and a sign-in's lastUsedAt alone nothing", () => {
@@ -244,15 +249,25 @@ describe("wireInformers", () => {
 
     stages?.add(stage("email", { configureFlow: "enrol" }));
     expect(related.stagesConfiguredBy(ns, "enrol").map((s) => s.metadata?.name)).toEqual(["email"]);
+    expect(take()).toEqual(["stage email"]);
     devices?.add(device("d1", "alice"));
     devices?.add(device("d2", "bob"));
     expect(related.deviceCount(ns, "email")).toBe(2);
-    take();
+    // Each device and the user's devices (itself) at once, the stage's count later.
+    expect(take()).toEqual([
+      "device d1",
+      "device d1",
+      "device d2",
+      "device d2",
+      "stage count email",
+      "stage count email",
+    ]);
     devices?.resync(device("d1", "alice"));
     stages?.resync(stage("email"));
     expect(take()).toEqual(["device d1", "stage email"]);
     devices?.remove(device("d2", "bob"));
     expect(related.deviceCount(ns, "email")).toBe(1);
+    expect(take()).toEqual(["device d2", "stage email"]);
   });
 });
 

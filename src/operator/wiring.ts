@@ -5,7 +5,9 @@
 // related objects come from indexes (related-objects.ts), so an event costs work in proportion
 // to what it concerns. An update fans out only when it changed what the others read: a status
 // write read by nobody else reconciles just its object, so a device's lastUsedAt does not
-// reconcile its stage and a stage's device count does not reconcile its thousand devices.
+// reconcile its stage and a stage's device count does not reconcile its thousand devices; and a
+// new device, which only adds to its stage's count, reconciles the stage a second later, once
+// for all the devices of that second.
 // An object that fails to decode is handed to its own controller, which reports it as Stalled.
 import type { Condition, Informer, InvalidObject, ObjectCache, Request } from "@emailauth/operator-runtime";
 import type { EmailDeviceObject, FlowBindingObject, StageObject } from "../kinds/v1alpha1/objects.ts";
@@ -13,9 +15,18 @@ import { RelatedObjects } from "./related-objects.ts";
 
 export interface Enqueuers {
   stage(req: Request): void;
+  /** The stage only counts one more device: reconciled within STAGE_COUNT_DELAY_MS, once for all of them. */
+  stageCount(req: Request): void;
   binding(req: Request): void;
   device(req: Request): void;
 }
+
+/**
+ * How long a stage waits to count the devices added meanwhile. Every Setup flow adds one, and a
+ * stage's reconcile resolves its settings and templates again; its status writes the count at
+ * most every DEVICE_COUNT_INTERVAL_MS anyway.
+ */
+export const STAGE_COUNT_DELAY_MS = 1_000;
 
 export interface Caches {
   stages: ObjectCache<StageObject>;
@@ -82,11 +93,26 @@ export function onBindingUpdate(
   onBinding(binding, related, q);
 }
 
+/** A deleted device, or one whose spec changed: its stage and the user's other devices at once. */
 export function onDevice(device: EmailDeviceObject, related: RelatedObjects, q: Enqueuers): void {
+  enqueueDevice(device, related, q, (r) => q.stage(r));
+}
+
+/** A new device: its stage counts it together with the others added within a second. */
+export function onDeviceAdd(device: EmailDeviceObject, related: RelatedObjects, q: Enqueuers): void {
+  enqueueDevice(device, related, q, (r) => q.stageCount(r));
+}
+
+function enqueueDevice(
+  device: EmailDeviceObject,
+  related: RelatedObjects,
+  q: Enqueuers,
+  stage: (req: Request) => void,
+): void {
   const r = req(device);
   const { stageRef, user } = device.spec;
   q.device(r);
-  q.stage({ namespace: r.namespace, name: stageRef.name });
+  stage({ namespace: r.namespace, name: stageRef.name });
   // Devices of one user and stage report each other as duplicates, and recover together.
   for (const d of related.devicesOfUser(r.namespace, stageRef.name, user.id)) q.device(req(d));
 }
@@ -137,7 +163,7 @@ export function wireInformers(informers: KindInformerLists, q: () => Enqueuers |
       .onResync(self("binding"))
       .onInvalid(invalid("binding"));
   for (const i of informers.devices)
-    i.onAdd(lead((e, o: EmailDeviceObject) => onDevice(o, related, e)))
+    i.onAdd(lead((e, o: EmailDeviceObject) => onDeviceAdd(o, related, e)))
       .onUpdate(lead((e, old: EmailDeviceObject, o: EmailDeviceObject) => onDeviceUpdate(old, o, related, e)))
       .onDelete(lead((e, o: EmailDeviceObject) => onDevice(o, related, e)))
       .onResync(self("device"))
