@@ -6,7 +6,11 @@ export interface BenchOptions {
   size: "full" | "small";
   /** Concurrency levels of the flow phase. */
   concurrency: number[];
-  /** Flows per kind and level, at least `flowsPerConcurrency` × the concurrency. */
+  /**
+   * Flows per kind and level, at least `flowsPerConcurrency` × the concurrency. 300 give each side
+   * about 8 s of flows at every level here; with 60 (80 at concurrency 8, under a second per
+   * round) the same code's ratio there was 0.97x in one run and 0.79x in the next.
+   */
   flows: number;
   /**
    * Flows per kind and level per flow in flight, at least. Each side's rounds must last several
@@ -44,7 +48,7 @@ const PRESETS: Record<
 > = {
   full: {
     concurrency: [1, 8, 32],
-    flows: 60,
+    flows: 300,
     flowsPerConcurrency: 10,
     stages: 1000,
     applyConcurrency: 16,

@@ -99,7 +99,7 @@ describe("options", () => {
     });
     expect(parseOptions([], {})).toMatchObject({
       size: "full",
-      flows: 60,
+      flows: 300,
       flowsPerConcurrency: 10,
       soakFlows: 10_000,
       stages: 1000,
