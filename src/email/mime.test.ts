@@ -14,7 +14,7 @@ const settings: SmtpSettings = {
 };
 const DATE = new Date("2026-12-02T06:13:14.000Z");
 
-function codeMessage(over: { subject?: string; name?: string; locale?: string; userName?: string } = {}): CodeMessage {
+function codeMessage(over: { subject?: string; name?: string; locale?: string } = {}): CodeMessage {
   return composeCodeMessage({
     settings,
     subject: over.subject ?? "Your sign-in code",
@@ -23,7 +23,7 @@ function codeMessage(over: { subject?: string; name?: string; locale?: string; u
     values: {
       code: "123456",
       expiresInMinutes: 30,
-      userName: over.userName ?? "Jo",
+      userName: "Jo",
       friendlyName: "Email",
       maskedEmail: "j***@example.com",
     },
