@@ -9,7 +9,7 @@ export interface BenchOptions {
   /**
    * Flows per kind and level, at least `flowsPerConcurrency` × the concurrency. 300 give each side
    * about 8 s of flows at every level here; with 60 (80 at concurrency 8, under a second per
-   * round) the same code's ratio there was 0.97x in one run and 0.79x in the next.
+   * round) Authenticate's ratio there was 0.97x in one run and 0.79x in the next, its code the same.
    */
   flows: number;
   /**
