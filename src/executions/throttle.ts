@@ -11,6 +11,7 @@
 import { createHmac, createSecretKey, type KeyObject, randomBytes } from "node:crypto";
 import type { CoreApi, Secret } from "@emailauth/operator-runtime";
 import { z } from "zod";
+import type { HmacKey } from "./codes.ts";
 import {
   COMPONENT_LABEL,
   EXPIRES_AT_ANNOTATION,
@@ -92,7 +93,7 @@ export class ContendedError extends Error {
 }
 
 /** `eao-t-` and 32 hex characters of HMAC-SHA-256 over the JSON-encoded identity. */
-export function throttleName(key: Buffer | KeyObject, identity: readonly string[]): string {
+export function throttleName(key: HmacKey, identity: readonly string[]): string {
   return `eao-t-${createHmac("sha256", key).update(JSON.stringify(identity), "utf8").digest("hex").slice(0, 32)}`;
 }
 
